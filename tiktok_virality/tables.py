@@ -1,0 +1,191 @@
+"""The DuckDB tables the assets materialize into: one contract per table, shared by the assets (which
+produce frames with these columns), the IO manager (which creates and evolves the tables with these
+types) and the Dagster UI (which shows them as the asset's column schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+PARTITION_COLUMNS = ("dataset", "batch")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def sql_types(self) -> dict[str, str]:
+        return {column.name: column.sql_type for column in self.columns}
+
+    def dagster_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(name=c.name, type=c.sql_type, description=c.description)
+                for c in self.columns
+            ]
+        )
+
+    def empty_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in self.column_names})
+
+
+def _columns(*rows: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*row) for row in rows)
+
+
+_KEY_COLUMNS = (
+    ("dataset", "VARCHAR", "Dataset name (partition dimension)."),
+    ("batch", "VARCHAR", "Account batch, e.g. b001 (partition dimension)."),
+    ("account", "VARCHAR", "The planned account (TikTok username) the video was scraped for."),
+    ("video_id", "VARCHAR", "TikTok video id (19 digits; a string, never a float)."),
+)
+
+RAW_VIDEOS = TableContract(
+    name="raw_videos",
+    description="One row per scraped video, normalized from Apify's TikTok scraper items.",
+    columns=_columns(
+        *_KEY_COLUMNS,
+        ("url", "VARCHAR", "The video's TikTok page."),
+        ("author_id", "VARCHAR", "Author's TikTok user id."),
+        ("author_name", "VARCHAR", "Author's username."),
+        ("author_nickname", "VARCHAR", "Author's display name."),
+        ("author_verified", "BOOLEAN", "Author has a verified badge."),
+        ("author_followers", "BIGINT", "Author's followers at scrape time."),
+        ("author_following", "BIGINT", "Accounts the author follows."),
+        ("author_likes", "BIGINT", "Total likes the author has received."),
+        ("author_video_count", "BIGINT", "Videos on the author's profile."),
+        ("author_region", "VARCHAR", "Author's region code, e.g. US."),
+        ("caption", "VARCHAR", "The video's description text."),
+        ("language", "VARCHAR", "Caption language as detected by TikTok."),
+        ("hashtags", "VARCHAR[]", "Hashtags, lower case, without '#'."),
+        ("mentions", "VARCHAR[]", "Mentioned usernames, without '@'."),
+        ("play_count", "BIGINT", "Views."),
+        ("like_count", "BIGINT", "Likes (diggs)."),
+        ("comment_count", "BIGINT", "Comments."),
+        ("share_count", "BIGINT", "Shares."),
+        ("save_count", "BIGINT", "Saves (collects); null in exports that lack it."),
+        ("created_at", "TIMESTAMPTZ", "When the video was posted (UTC)."),
+        ("music_id", "VARCHAR", "Sound id."),
+        ("music_name", "VARCHAR", "Sound title."),
+        ("music_author", "VARCHAR", "Sound author."),
+        ("music_original", "BOOLEAN", "The sound is the creator's original sound."),
+        ("duration_seconds", "INTEGER", "Video length; for slideshows the music track's."),
+        ("width", "INTEGER", "Video width in pixels."),
+        ("height", "INTEGER", "Video height in pixels."),
+        ("video_url", "VARCHAR", "Downloadable media (Apify key-value store record or CDN)."),
+        ("cover_url", "VARCHAR", "Cover image."),
+        ("is_ad", "BOOLEAN", "Marked as an ad."),
+        ("is_pinned", "BOOLEAN", "Pinned on the profile."),
+        ("is_slideshow", "BOOLEAN", "A photo slideshow, not a video."),
+        ("is_sponsored", "BOOLEAN", "Marked as sponsored."),
+        ("slideshow_image_count", "INTEGER", "Images in a slideshow; 0 for videos."),
+        ("scraped_at", "TIMESTAMPTZ", "When the item was scraped (UTC)."),
+        ("raw_item", "JSON", "The Apify item as received, to re-derive columns without scraping."),
+    ),
+)
+
+VIDEO_ANALYSES = TableContract(
+    name="video_analyses",
+    description="One row per analysed video: the analysis schema flattened into columns.",
+    columns=_columns(
+        *_KEY_COLUMNS,
+        ("analyzer", "VARCHAR", "'offline' (metadata only) or 'gemini'."),
+        ("model", "VARCHAR", "Model that produced the analysis; null for the offline analyzer."),
+        ("schema_version", "VARCHAR", "Version of the analysis schema."),
+        ("input_kind", "VARCHAR", "What was analysed: 'metadata', 'video' or 'metadata_and_cover'."),
+        ("analyzed_at", "TIMESTAMPTZ", "When the analysis was made (UTC)."),
+        ("visual_style", "VARCHAR", "Visual style, e.g. talking_head, b_roll, screen_recording."),
+        ("setting", "VARCHAR", "Where it was filmed, e.g. indoor, outdoor, studio."),
+        ("people_on_screen", "INTEGER", "People visible in the video."),
+        ("face_in_first_seconds", "BOOLEAN", "A face appears in the first two seconds."),
+        ("visual_quality_score", "DOUBLE", "Visual appeal, 0-10."),
+        ("hook_type", "VARCHAR", "How the first seconds grab attention, e.g. question, bold_claim."),
+        ("hook_score", "DOUBLE", "Strength of the hook, 0-10."),
+        ("pacing", "VARCHAR", "slow, medium or fast."),
+        ("structure", "VARCHAR", "Narrative structure, e.g. tutorial, story, list, skit."),
+        ("content_category", "VARCHAR", "Topic, e.g. tech, food, politics, comedy."),
+        ("has_call_to_action", "BOOLEAN", "Asks viewers to follow, comment, share or click."),
+        ("primary_emotion", "VARCHAR", "Dominant emotion, e.g. joy, surprise, curiosity."),
+        ("humor_score", "DOUBLE", "How funny, 0-10."),
+        ("relatability_score", "DOUBLE", "How relatable, 0-10."),
+        ("has_text_overlay", "BOOLEAN", "On-screen text is used."),
+        ("audio_type", "VARCHAR", "speech, voiceover, music, speech_and_music or none."),
+        ("editing_score", "DOUBLE", "Editing craft (cuts, transitions), 0-10."),
+        ("production_quality_score", "DOUBLE", "Overall production quality, 0-10."),
+        ("uses_trending_sound", "BOOLEAN", "The sound is a recognizable trend."),
+        ("trend_format", "VARCHAR", "A recognizable trend format, if any."),
+        ("trend_alignment_score", "DOUBLE", "Fit with current trends, 0-10."),
+        ("improvement_suggestions", "VARCHAR[]", "Concrete suggestions to improve the video."),
+        ("summary", "VARCHAR", "One-paragraph description of the video."),
+        ("analysis_json", "JSON", "The full analysis record as produced."),
+    ),
+)
+
+VIDEO_FEATURES = TableContract(
+    name="video_features",
+    description="One row per video: features for modelling virality.",
+    columns=_columns(
+        *_KEY_COLUMNS,
+        ("views", "BIGINT", "Views."),
+        ("likes", "BIGINT", "Likes."),
+        ("comments", "BIGINT", "Comments."),
+        ("shares", "BIGINT", "Shares."),
+        ("saves", "BIGINT", "Saves; null where the export lacks them."),
+        ("like_rate", "DOUBLE", "likes / views; null when views = 0."),
+        ("comment_rate", "DOUBLE", "comments / views; null when views = 0."),
+        ("share_rate", "DOUBLE", "shares / views; null when views = 0."),
+        ("save_rate", "DOUBLE", "saves / views; null when views = 0 or saves unknown."),
+        (
+            "engagement_rate",
+            "DOUBLE",
+            "(likes + comments + shares + saves) / views, saves counted as 0 when unknown.",
+        ),
+        ("caption_length", "INTEGER", "Characters in the caption."),
+        ("hashtag_count", "INTEGER", "Hashtags used."),
+        ("mention_count", "INTEGER", "Accounts mentioned."),
+        ("original_sound", "BOOLEAN", "Uses the creator's original sound."),
+        ("duration_seconds", "INTEGER", "Length in seconds."),
+        ("is_slideshow", "BOOLEAN", "A photo slideshow."),
+        ("is_ad", "BOOLEAN", "Marked as an ad."),
+        ("is_pinned", "BOOLEAN", "Pinned on the profile."),
+        ("post_hour_utc", "INTEGER", "Hour of posting, 0-23, UTC."),
+        ("post_weekday_utc", "INTEGER", "Weekday of posting, 0 = Monday, UTC."),
+        ("age_days", "DOUBLE", "Days between posting and scraping."),
+        ("views_per_day", "DOUBLE", "views / age_days; null when the age is 0."),
+        ("analyzer", "VARCHAR", "Analyzer behind the ai_* features; null without an analysis."),
+        ("ai_hook_score", "DOUBLE", "Analysis hook_score."),
+        ("ai_has_call_to_action", "BOOLEAN", "Analysis has_call_to_action."),
+        ("ai_humor_score", "DOUBLE", "Analysis humor_score."),
+        ("ai_relatability_score", "DOUBLE", "Analysis relatability_score."),
+        ("ai_visual_quality_score", "DOUBLE", "Analysis visual_quality_score."),
+        ("ai_production_quality_score", "DOUBLE", "Analysis production_quality_score."),
+        ("ai_trend_alignment_score", "DOUBLE", "Analysis trend_alignment_score."),
+        ("ai_has_text_overlay", "BOOLEAN", "Analysis has_text_overlay."),
+        ("ai_uses_trending_sound", "BOOLEAN", "Analysis uses_trending_sound."),
+        ("ai_face_in_first_seconds", "BOOLEAN", "Analysis face_in_first_seconds."),
+        ("ai_pacing", "VARCHAR", "Analysis pacing."),
+        ("ai_primary_emotion", "VARCHAR", "Analysis primary_emotion."),
+        ("ai_content_category", "VARCHAR", "Analysis content_category."),
+        ("followers", "BIGINT", "Author's followers at scrape time."),
+        ("account_median_views", "DOUBLE", "Median views of the account's videos in the dataset."),
+        ("views_vs_account_median", "DOUBLE", "views / account_median_views; null when it is 0."),
+    ),
+)
+
+ASSET_TABLES = (RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
