@@ -1,0 +1,336 @@
+"""The one normalizer from Apify TikTok scraper items to raw_videos rows, for every source: console
+exports (JSON, JSON Lines, CSV with every value a string) and items from the Apify API.
+
+Field sets differ between actor versions, input types and export formats, so every field is
+optional: an absent value is null, never 0 or "". Values that are present but unusable (a float id,
+a count of "lots") make the item an ItemError instead of a silently wrong row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from tiktok_virality.naming import InvalidNameError, normalize_account
+from tiktok_virality.tables import RAW_VIDEOS
+
+T = TypeVar("T")
+FieldPath = tuple[str, ...]
+
+_VIDEO_ID_PATTERN = re.compile(r"[0-9]+")
+_PANDAS_DTYPES = {
+    "BIGINT": "Int64",
+    "INTEGER": "Int32",
+    "BOOLEAN": "boolean",
+    "TIMESTAMPTZ": "datetime64[ns, UTC]",
+}
+# Items of hashtag and search scrapes carry these; their `input` is a hashtag or a query, which
+# can look exactly like a username ("fyp"), so the author is the account instead.
+_SEARCH_ITEM_KEYS = ("searchHashtag", "searchQuery")
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """An item that is not a video: an Apify error item, or an item we cannot use."""
+
+    account: str | None
+    url: str | None
+    error: str
+
+
+@dataclass(frozen=True)
+class NormalizedItems:
+    videos: pd.DataFrame
+    errors: list[ItemError]
+
+
+class _UnusableItem(Exception):
+    """An item that cannot become a raw_videos row; the message says why."""
+
+
+def normalize_items(
+    items: Iterable[Mapping[str, Any]], *, dataset: str, batch: str, scraped_at: datetime
+) -> NormalizedItems:
+    """raw_videos rows (columns and order of RAW_VIDEOS) for the videos among `items`, and an
+    ItemError for every other item. A video seen twice keeps its first row. Items are not modified.
+    """
+    if scraped_at.tzinfo is None or scraped_at.utcoffset() is None:
+        raise ValueError(f"scraped_at must be timezone-aware, got {scraped_at!r}")
+    scraped_at_utc = pd.Timestamp(scraped_at).tz_convert("UTC")
+    rows: list[dict[str, Any]] = []
+    errors: list[ItemError] = []
+    seen_video_ids: set[str] = set()
+    for item in items:
+        try:
+            row = _video_row(item)
+        except _UnusableItem as problem:
+            errors.append(
+                ItemError(account=item_account(item), url=_item_url(item), error=str(problem))
+            )
+            continue
+        if row["video_id"] in seen_video_ids:
+            continue
+        seen_video_ids.add(row["video_id"])
+        rows.append({**row, "dataset": dataset, "batch": batch, "scraped_at": scraped_at_utc})
+    return NormalizedItems(videos=_raw_videos_frame(rows), errors=errors)
+
+
+def item_account(item: Mapping[str, Any]) -> str | None:
+    """The normalized username an item belongs to: from its `input` (`name`, `@name` or a profile
+    URL), else its `url`, else its author; None when none of them is a username."""
+    scraped_for = [] if any(key in item for key in _SEARCH_ITEM_KEYS) else ["input", "url"]
+    candidates = [item.get(key) for key in scraped_for] + [_value(item, ("authorMeta", "name"))]
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            try:
+                return normalize_account(candidate)
+            except InvalidNameError:
+                continue
+    return None
+
+
+# --- coercion of single values; each returns None for an absent value and raises ValueError for
+# --- a value that is present but unusable.
+
+
+def coerce_int(value: Any) -> int | None:
+    """An int from an int, an integral float or a numeric string ("12800", "1.2e4")."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if not value.is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            number = Decimal(text)  # exact, unlike float, for large counts written as "1.2e4"
+        except InvalidOperation:
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(number)
+    raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+
+
+def coerce_bool(value: Any) -> bool | None:
+    """A bool from a bool or the strings "true" / "false" (any case) that CSV exports hold."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None
+        if text in ("true", "false"):
+            return text == "true"
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def coerce_str(value: Any) -> str | None:
+    """Text; an int (an id sent as a number) becomes its digits; "" is absent, as in CSV exports."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+
+
+def coerce_video_id(value: Any) -> str:
+    """A TikTok id as its digits. Floats are refused: 19-digit ids do not survive them."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and _VIDEO_ID_PATTERN.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is a float, which cannot hold a 19-digit id exactly")
+    raise ValueError(f"expected the digits of a TikTok id, got {value!r}")
+
+
+def coerce_epoch_seconds(value: Any) -> pd.Timestamp | None:
+    """A UTC timestamp from seconds since the epoch (an int or a numeric string)."""
+    seconds = coerce_int(value)
+    return None if seconds is None else pd.Timestamp(seconds, unit="s", tz="UTC")
+
+
+def coerce_iso_timestamp(value: Any) -> pd.Timestamp | None:
+    """A UTC timestamp from an ISO 8601 string; one without an offset is taken as UTC."""
+    text = coerce_str(value)
+    if text is None:
+        return None
+    timestamp = pd.Timestamp(text)
+    if pd.isna(timestamp):
+        return None
+    if timestamp.tzinfo is None:
+        return timestamp.tz_localize("UTC")
+    return timestamp.tz_convert("UTC")
+
+
+def coerce_names(value: Any) -> list[str] | None:
+    """The names in a list of strings or of `{"name": ...}` objects, as Apify lists hashtags and
+    mentions; empty names are skipped."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__} {value!r}")
+    names = [
+        coerce_str(element.get("name") if isinstance(element, Mapping) else element)
+        for element in value
+    ]
+    return [name for name in names if name is not None]
+
+
+def coerce_list_length(value: Any) -> int:
+    """The number of elements of a list; 0 when absent (CSV exports drop empty lists)."""
+    if value is None:
+        return 0
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__} {value!r}")
+    return len(value)
+
+
+def coerce_first_url(value: Any) -> str | None:
+    """The first non-empty URL of a list of URLs."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of URLs, got {type(value).__name__} {value!r}")
+    return next((url for url in map(coerce_str, value) if url is not None), None)
+
+
+# --- one item to one row
+
+
+_DIRECT_COLUMNS: tuple[tuple[str, FieldPath, Callable[[Any], Any]], ...] = (
+    ("url", ("webVideoUrl",), coerce_str),
+    ("author_id", ("authorMeta", "id"), coerce_str),
+    ("author_name", ("authorMeta", "name"), coerce_str),
+    ("author_nickname", ("authorMeta", "nickName"), coerce_str),
+    ("author_verified", ("authorMeta", "verified"), coerce_bool),
+    ("author_followers", ("authorMeta", "fans"), coerce_int),
+    ("author_following", ("authorMeta", "following"), coerce_int),
+    ("author_likes", ("authorMeta", "heart"), coerce_int),
+    ("author_video_count", ("authorMeta", "video"), coerce_int),
+    ("author_region", ("authorMeta", "region"), coerce_str),
+    ("caption", ("text",), coerce_str),
+    ("language", ("textLanguage",), coerce_str),
+    ("play_count", ("playCount",), coerce_int),
+    ("like_count", ("diggCount",), coerce_int),
+    ("comment_count", ("commentCount",), coerce_int),
+    ("share_count", ("shareCount",), coerce_int),
+    ("save_count", ("collectCount",), coerce_int),
+    ("music_id", ("musicMeta", "musicId"), coerce_str),
+    ("music_name", ("musicMeta", "musicName"), coerce_str),
+    ("music_author", ("musicMeta", "musicAuthor"), coerce_str),
+    ("music_original", ("musicMeta", "musicOriginal"), coerce_bool),
+    ("duration_seconds", ("videoMeta", "duration"), coerce_int),
+    ("width", ("videoMeta", "width"), coerce_int),
+    ("height", ("videoMeta", "height"), coerce_int),
+    ("cover_url", ("videoMeta", "coverUrl"), coerce_str),
+    ("is_ad", ("isAd",), coerce_bool),
+    ("is_pinned", ("isPinned",), coerce_bool),
+    ("is_sponsored", ("isSponsored",), coerce_bool),
+)
+
+
+def _video_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Every raw_videos column but dataset, batch and scraped_at, which are the caller's."""
+    video_id = _video_id(item)
+    account = item_account(item)
+    if account is None:
+        raise _UnusableItem("no account: neither input, url nor authorMeta.name is a username")
+    slideshow_image_count = _field(item, ("slideshowImageLinks",), coerce_list_length)
+    is_slideshow = _field(item, ("isSlideshow",), coerce_bool)
+    if is_slideshow is None and slideshow_image_count > 0:
+        is_slideshow = True  # exports without isSlideshow still list the images of slideshows
+    return {
+        "account": account,
+        "video_id": video_id,
+        **{column: _field(item, path, coerce) for column, path, coerce in _DIRECT_COLUMNS},
+        "hashtags": _unique_names(_field(item, ("hashtags",), coerce_names) or [], prefix="#"),
+        "mentions": _mentions(item),
+        "created_at": _field(item, ("createTime",), coerce_epoch_seconds)
+        or _field(item, ("createTimeISO",), coerce_iso_timestamp),
+        "video_url": _field(item, ("mediaUrls",), coerce_first_url)
+        or _field(item, ("videoMeta", "downloadAddr"), coerce_str),
+        "is_slideshow": is_slideshow,
+        "slideshow_image_count": slideshow_image_count,
+        "raw_item": json.dumps(item, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _video_id(item: Mapping[str, Any]) -> str:
+    if _value(item, ("id",)) in (None, ""):
+        apify_error = coerce_str(_value(item, ("error",)))
+        raise _UnusableItem(apify_error or "not a video: the item has no id")
+    return _field(item, ("id",), coerce_video_id)
+
+
+def _mentions(item: Mapping[str, Any]) -> list[str] | None:
+    """Usernames from `mentions` ("@name") and `detailedMentions` ({name}); None when the item has
+    neither field, as older exports do: unknown, not "no mentions"."""
+    mentions = _field(item, ("mentions",), coerce_names)
+    detailed_mentions = _field(item, ("detailedMentions",), coerce_names)
+    if mentions is None and detailed_mentions is None:
+        return None
+    return _unique_names([*(mentions or []), *(detailed_mentions or [])], prefix="@")
+
+
+def _unique_names(names: Iterable[str], *, prefix: str) -> list[str]:
+    """Names lower-cased without their '#' or '@', empty ones dropped, first occurrence kept."""
+    cleaned = (name.strip().lstrip(prefix).strip().lower() for name in names)
+    return list(dict.fromkeys(name for name in cleaned if name))
+
+
+def _field(item: Mapping[str, Any], path: FieldPath, coerce: Callable[[Any], T]) -> T:
+    try:
+        return coerce(_value(item, path))
+    except ValueError as error:
+        raise _UnusableItem(f"invalid {'.'.join(path)}: {error}") from None
+
+
+def _value(item: Mapping[str, Any], path: FieldPath) -> Any:
+    """The value at a nested path; None when any level is missing or not an object."""
+    value: Any = item
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _item_url(item: Mapping[str, Any]) -> str | None:
+    for key in ("url", "webVideoUrl"):
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _raw_videos_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            column.name: pd.Series(
+                [row[column.name] for row in rows],
+                dtype=_PANDAS_DTYPES.get(column.sql_type, "object"),
+            )
+            for column in RAW_VIDEOS.columns
+        }
+    )

@@ -1,0 +1,121 @@
+"""The three partitioned assets: raw videos → video analyses → video features.
+
+Thin by design: each one asks its resources for data and hands it to pure functions (normalizer,
+limits, analyzer, features); the IO manager stores the frame as the partition's rows."""
+
+
+from collections import Counter
+
+import dagster as dg
+import pandas as pd
+
+from tiktok_virality.apify.normalize import normalize_items
+from tiktok_virality.catalog import DatasetCatalog, DatasetSource
+from tiktok_virality.features import build_features
+from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY
+from tiktok_virality.limits import batch_video_budget, limit_videos
+from tiktok_virality.partitions import parse_partition_key, video_partitions
+from tiktok_virality.resources.analyzers import VideoAnalyzer
+from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, VideoSource
+from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES, TableContract
+
+WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
+GROUP = "tiktok_virality"
+
+
+def _table_asset_metadata(contract: TableContract) -> dict[str, object]:
+    return {COLUMN_SCHEMA_KEY: contract.dagster_schema()}
+
+
+@dg.asset(
+    partitions_def=video_partitions,
+    io_manager_key=WAREHOUSE_IO_MANAGER,
+    metadata=_table_asset_metadata(RAW_VIDEOS),
+    description=RAW_VIDEOS.description,
+    group_name=GROUP,
+    kinds={"duckdb"},
+)
+def raw_videos(
+    context: dg.AssetExecutionContext,
+    catalog: DatasetCatalog,
+    export_source: ExportVideoSource,
+    scraper: VideoSource,
+) -> pd.DataFrame:
+    partition = parse_partition_key(context.partition_key)
+    dataset = catalog.require(partition.dataset)
+    accounts = catalog.batch_accounts(partition.dataset, partition.batch)
+    if not accounts:
+        context.log.info(
+            f"{partition} is not a batch of dataset {partition.dataset!r} (the dataset × batch grid "
+            "shows every pair): stored as empty"
+        )
+        context.add_output_metadata({"accounts": 0, "phantom": True})
+        return RAW_VIDEOS.empty_frame()
+
+    budget = batch_video_budget(
+        dataset.limits.max_total_videos,
+        catalog.stored_video_count(partition.dataset, excluding_batch=partition.batch),
+    )
+    request = ScrapeRequest(
+        dataset=partition.dataset,
+        batch=partition.batch,
+        accounts=tuple(accounts),
+        videos_per_account=dataset.limits.videos_per_account,
+        max_videos=budget,
+    )
+    source = export_source if dataset.source is DatasetSource.EXPORT else scraper
+    fetched = source.fetch(request)
+    normalized = normalize_items(
+        fetched.items,
+        dataset=partition.dataset,
+        batch=partition.batch,
+        scraped_at=fetched.scraped_at,
+    )
+    videos = limit_videos(
+        normalized.videos, videos_per_account=request.videos_per_account, max_videos=budget
+    )
+    for error in normalized.errors:
+        context.log.warning(f"{error.account or error.url or 'an item'}: {error.error}")
+    per_account = Counter(videos["account"])
+    context.add_output_metadata(
+        {
+            "accounts": len(accounts),
+            "videos_per_account": dg.MetadataValue.json(
+                {a: per_account.get(a, 0) for a in accounts}
+            ),
+            "item_errors": len(normalized.errors),
+            "left_out_by_limits": len(normalized.videos) - len(videos),
+        }
+    )
+    return videos
+
+
+@dg.asset(
+    partitions_def=video_partitions,
+    io_manager_key=WAREHOUSE_IO_MANAGER,
+    metadata=_table_asset_metadata(VIDEO_ANALYSES),
+    description=VIDEO_ANALYSES.description,
+    group_name=GROUP,
+    kinds={"duckdb"},
+)
+def video_analyses(
+    context: dg.AssetExecutionContext, raw_videos: pd.DataFrame, analyzer: VideoAnalyzer
+) -> pd.DataFrame:
+    if raw_videos.empty:
+        return VIDEO_ANALYSES.empty_frame()
+    return analyzer.analyze(raw_videos, context.log)
+
+
+@dg.asset(
+    partitions_def=video_partitions,
+    io_manager_key=WAREHOUSE_IO_MANAGER,
+    metadata=_table_asset_metadata(VIDEO_FEATURES),
+    description=VIDEO_FEATURES.description,
+    group_name=GROUP,
+    kinds={"duckdb"},
+)
+def video_features(raw_videos: pd.DataFrame, video_analyses: pd.DataFrame) -> pd.DataFrame:
+    return build_features(raw_videos, video_analyses)
+
+
+VIDEO_ASSETS = (raw_videos, video_analyses, video_features)

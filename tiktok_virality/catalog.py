@@ -1,0 +1,356 @@
+"""Datasets and their batch plans, kept in DuckDB beside the asset tables.
+
+A dataset is a named list of accounts split into batches of 1-10 accounts. The plan (account → batch)
+is pinned when an account is first added: a later run with another batch size never moves an account
+that is already planned, so a materialized partition always means the same accounts. Accounts added
+later go into new batches. Datasets made from an Apify export also keep the export's items here, so
+the export file can move or disappear after the import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from tiktok_virality.naming import InvalidNameError, validate_dataset_name
+from tiktok_virality.storage import connect, table_exists
+
+MIN_BATCH_SIZE = 1
+MAX_BATCH_SIZE = 10
+DEFAULT_BATCH_SIZE = 5
+DEFAULT_VIDEOS_PER_ACCOUNT = 15
+DEFAULT_MAX_TOTAL_VIDEOS = 500
+
+
+class InvalidSettingError(ValueError):
+    """A dataset setting out of its range; the message says the range."""
+
+
+class DatasetSource(StrEnum):
+    EXPORT = "export"  # items imported from an Apify export (or the bundled sample)
+    ACCOUNTS = "accounts"  # accounts to scrape with Apify
+
+
+@dataclass(frozen=True)
+class ScrapeLimits:
+    videos_per_account: int = DEFAULT_VIDEOS_PER_ACCOUNT
+    max_total_videos: int = DEFAULT_MAX_TOTAL_VIDEOS
+
+    def __post_init__(self) -> None:
+        if self.videos_per_account < 1:
+            raise InvalidSettingError(
+                f"videos per account must be at least 1, not {self.videos_per_account}"
+            )
+        if self.max_total_videos < 1:
+            raise InvalidSettingError(
+                f"max total videos must be at least 1, not {self.max_total_videos}"
+            )
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    source: DatasetSource
+    origin: str
+    batch_size: int
+    limits: ScrapeLimits
+    created_at: datetime
+    updated_at: datetime
+    export_scraped_at: datetime | None  # when an export dataset's items were scraped
+
+
+@dataclass(frozen=True)
+class ExportContent:
+    """The items of an Apify export, by account, and when they were scraped."""
+
+    items_by_account: Mapping[str, Sequence[Mapping[str, Any]]]
+    scraped_at: datetime
+
+
+@dataclass(frozen=True)
+class PlannedAccount:
+    account: str
+    batch: str
+
+
+def validate_batch_size(batch_size: int) -> int:
+    if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
+        raise InvalidSettingError(
+            f"batch size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE} accounts, "
+            f"not {batch_size}"
+        )
+    return batch_size
+
+
+def batch_key(number: int) -> str:
+    return f"b{number:03d}"
+
+
+def batch_number(key: str) -> int:
+    return int(key.removeprefix("b"))
+
+
+def plan_new_accounts(
+    planned: Mapping[str, str], accounts: Sequence[str], batch_size: int
+) -> list[PlannedAccount]:
+    """Batches for the accounts not planned yet: new batches after the last one, never a planned one."""
+    validate_batch_size(batch_size)
+    new_accounts = [account for account in dict.fromkeys(accounts) if account not in planned]
+    first_number = max((batch_number(batch) for batch in planned.values()), default=0) + 1
+    return [
+        PlannedAccount(account, batch_key(first_number + index // batch_size))
+        for index, account in enumerate(new_accounts)
+    ]
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    dataset VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    origin VARCHAR NOT NULL,
+    batch_size INTEGER NOT NULL,
+    videos_per_account INTEGER NOT NULL,
+    max_total_videos INTEGER NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    export_scraped_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS dataset_accounts (
+    dataset VARCHAR NOT NULL,
+    account VARCHAR NOT NULL,
+    batch VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    added_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dataset, account)
+);
+CREATE TABLE IF NOT EXISTS export_items (
+    dataset VARCHAR NOT NULL,
+    account VARCHAR NOT NULL,
+    item_index INTEGER NOT NULL,
+    item JSON NOT NULL
+);
+"""
+
+_DATASET_COLUMNS = (
+    "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
+    "updated_at, export_scraped_at"
+)
+
+
+def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
+    (
+        name,
+        source,
+        origin,
+        batch_size,
+        per_account,
+        max_total,
+        created_at,
+        updated_at,
+        export_scraped_at,
+    ) = row
+    return Dataset(
+        name=name,
+        source=DatasetSource(source),
+        origin=origin,
+        batch_size=batch_size,
+        limits=ScrapeLimits(videos_per_account=per_account, max_total_videos=max_total),
+        created_at=created_at,
+        updated_at=updated_at,
+        export_scraped_at=export_scraped_at,
+    )
+
+
+class DatasetExistsError(ValueError):
+    """A dataset of that name already exists and the operation would change what it means."""
+
+
+class UnknownDatasetError(LookupError):
+    """No dataset of that name in the database."""
+
+
+class DatasetCatalog(dg.ConfigurableResource):
+    """The datasets, their batch plans and their imported export items, in the project's DuckDB file."""
+
+    database: str
+
+    @contextmanager
+    def _connection(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.database) as connection:
+            if write:
+                connection.execute(_SCHEMA)
+            yield connection
+
+    def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._connection(write=False) as connection:
+            if not table_exists(connection, "datasets"):
+                return []
+            return connection.execute(sql, list(parameters)).fetchall()
+
+    def get(self, name: str) -> Dataset | None:
+        rows = self._read(f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE dataset = ?", [name])
+        return _dataset_from_row(rows[0]) if rows else None
+
+    def require(self, name: str) -> Dataset:
+        dataset = self.get(name)
+        if dataset is None:
+            raise UnknownDatasetError(
+                f"dataset {name!r} does not exist in {self.database}; create it with "
+                "`tiktok-virality dataset create` or `dataset import`"
+            )
+        return dataset
+
+    def list(self) -> list[Dataset]:
+        rows = self._read(f"SELECT {_DATASET_COLUMNS} FROM datasets ORDER BY dataset")
+        return [_dataset_from_row(row) for row in rows]
+
+    def plan(self, name: str) -> dict[str, str]:
+        """account → batch, in the order the accounts were added."""
+        rows = self._read(
+            "SELECT account, batch FROM dataset_accounts WHERE dataset = ? ORDER BY position",
+            [name],
+        )
+        return dict(rows)
+
+    def batches(self, name: str) -> list[str]:
+        return sorted(set(self.plan(name).values()), key=batch_number)
+
+    def batch_accounts(self, name: str, batch: str) -> list[str]:
+        return [account for account, planned in self.plan(name).items() if planned == batch]
+
+    def all_batch_keys(self) -> list[str]:
+        rows = self._read("SELECT DISTINCT batch FROM dataset_accounts")
+        return sorted((row[0] for row in rows), key=batch_number)
+
+    def add_accounts(
+        self,
+        name: str,
+        accounts: Sequence[str],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        limits: ScrapeLimits | None = None,
+        origin: str = "account list",
+        export: ExportContent | None = None,
+        now: datetime | None = None,
+    ) -> list[PlannedAccount]:
+        """Create the dataset or extend it with new accounts, in one transaction.
+
+        With `export`, the dataset is an export dataset: made once and never extended, so that its
+        partitions keep meaning the same items.
+        """
+        validate_dataset_name(name)
+        validate_batch_size(batch_size)
+        if not accounts:
+            raise InvalidNameError(f"dataset {name!r} needs at least one account")
+        timestamp = now or datetime.now(UTC)
+        with self._connection(write=True) as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                added = self._add_accounts_in_transaction(
+                    connection,
+                    name,
+                    accounts,
+                    batch_size=batch_size,
+                    limits=limits or ScrapeLimits(),
+                    origin=origin,
+                    export=export,
+                    now=timestamp,
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return added
+
+    def _add_accounts_in_transaction(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        name: str,
+        accounts: Sequence[str],
+        *,
+        batch_size: int,
+        limits: ScrapeLimits,
+        origin: str,
+        export: ExportContent | None,
+        now: datetime,
+    ) -> list[PlannedAccount]:
+        source = DatasetSource.EXPORT if export else DatasetSource.ACCOUNTS
+        existing = connection.execute(
+            "SELECT source FROM datasets WHERE dataset = ?", [name]
+        ).fetchone()
+        if existing is None:
+            connection.execute(
+                f"INSERT INTO datasets ({_DATASET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    name,
+                    source.value,
+                    origin,
+                    batch_size,
+                    limits.videos_per_account,
+                    limits.max_total_videos,
+                    now,
+                    now,
+                    export.scraped_at if export else None,
+                ],
+            )
+        elif existing[0] == DatasetSource.EXPORT or source == DatasetSource.EXPORT:
+            raise DatasetExistsError(
+                f"dataset {name!r} already exists; an export dataset is made once from one "
+                "export: import into a new dataset name"
+            )
+        planned = dict(
+            connection.execute(
+                "SELECT account, batch FROM dataset_accounts WHERE dataset = ?", [name]
+            ).fetchall()
+        )
+        added = plan_new_accounts(planned, accounts, batch_size)
+        connection.executemany(
+            "INSERT INTO dataset_accounts VALUES (?, ?, ?, ?, ?)",
+            [
+                [name, entry.account, entry.batch, len(planned) + index, now]
+                for index, entry in enumerate(added)
+            ],
+        )
+        if export is not None:
+            rows = [
+                [name, account, index, json.dumps(item, ensure_ascii=False)]
+                for account, items in export.items_by_account.items()
+                for index, item in enumerate(items)
+            ]
+            connection.executemany("INSERT INTO export_items VALUES (?, ?, ?, ?)", rows)
+        connection.execute("UPDATE datasets SET updated_at = ? WHERE dataset = ?", [now, name])
+        return added
+
+    def update_limits(self, name: str, limits: ScrapeLimits) -> None:
+        with self._connection(write=True) as connection:
+            connection.execute(
+                "UPDATE datasets SET videos_per_account = ?, max_total_videos = ?, updated_at = ? "
+                "WHERE dataset = ?",
+                [limits.videos_per_account, limits.max_total_videos, datetime.now(UTC), name],
+            )
+
+    def export_items(self, name: str, accounts: Sequence[str]) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT item FROM export_items WHERE dataset = ? AND list_contains(?, account) "
+            "ORDER BY account, item_index",
+            [name, list(accounts)],
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def stored_video_count(self, name: str, *, excluding_batch: str | None = None) -> int:
+        """Raw videos already stored for the dataset, to keep it within its max total videos."""
+        with self._connection(write=False) as connection:
+            if not table_exists(connection, "raw_videos"):
+                return 0
+            row = connection.execute(
+                "SELECT count(*) FROM raw_videos WHERE dataset = ? AND batch IS DISTINCT FROM ?",
+                [name, excluding_batch],
+            ).fetchone()
+        return int(row[0]) if row else 0

@@ -1,0 +1,392 @@
+"""`tiktok-virality`: the command line, keeping the original pipeline's flags.
+
+tiktok-virality run --dataset v1 [--accounts FILE] [--batch-size 5] [--videos-per-account 15]
+    [--max-total-videos 500] [--retry-failed] [--retry-phase PHASE] [--offline]
+tiktok-virality dataset create --dataset v1 (--accounts FILE | ACCOUNT ...)
+tiktok-virality dataset import --dataset NAME FILE
+tiktok-virality dataset list | show --dataset NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dotenv import load_dotenv
+
+from tiktok_virality import datasets
+from tiktok_virality.apify.exports import ExportError
+from tiktok_virality.catalog import (
+    DEFAULT_BATCH_SIZE,
+    Dataset,
+    DatasetCatalog,
+    DatasetExistsError,
+    DatasetSource,
+    InvalidSettingError,
+    ScrapeLimits,
+    UnknownDatasetError,
+)
+from tiktok_virality.definitions import OnlineModeUnavailableError, build_resources
+from tiktok_virality.naming import InvalidNameError, validate_dataset_name
+from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.runner import (
+    Phase,
+    RunOutcome,
+    partition_states,
+    plan_runs,
+    run_partition,
+)
+from tiktok_virality.settings import (
+    DAGSTER_HOME_VARIABLE,
+    Settings,
+    load_settings,
+    missing_credentials,
+)
+from tiktok_virality.storage import DatabaseLockedError
+
+EXIT_FAILED_PARTITIONS = 1
+EXIT_USAGE = 2
+
+USER_ERRORS = (
+    InvalidNameError,
+    ExportError,
+    DatasetExistsError,
+    UnknownDatasetError,
+    OnlineModeUnavailableError,
+    DatabaseLockedError,
+    InvalidSettingError,
+)
+
+
+class UsageError(Exception):
+    """A request the CLI refuses before doing any work; the message says what to do instead."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _timestamp(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone, e.g. {text}+00:00")
+    return value
+
+
+def _dataset_name(text: str) -> str:
+    try:
+        return validate_dataset_name(text)
+    except InvalidNameError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--videos-per-account",
+        type=_positive_int,
+        help="latest videos to keep per account (default 15; stored with the dataset)",
+    )
+    parser.add_argument(
+        "--max-total-videos",
+        type=_positive_int,
+        help="videos the dataset may hold in all (default 500; stored with the dataset)",
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiktok-virality",
+        description="Scrape TikTok accounts, analyse their videos and build virality features.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "run", help="materialize a dataset's partitions that are not done yet"
+    )
+    run.add_argument("--dataset", required=True, type=_dataset_name, help="dataset name, e.g. v1")
+    run.add_argument(
+        "--accounts", type=Path, help="file of accounts to scrape (new ones get new batches)"
+    )
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        help=f"accounts per batch for new accounts, 1-10 (default {DEFAULT_BATCH_SIZE})",
+    )
+    _add_limit_flags(run)
+    run.add_argument(
+        "--retry-failed", action="store_true", help="re-run only the partitions that failed"
+    )
+    run.add_argument(
+        "--retry-phase",
+        choices=[phase.value for phase in Phase],
+        help="with --retry-failed: re-run from this phase on (implies --retry-failed)",
+    )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="no external calls: the bundled sample or an imported export, offline analyzer",
+    )
+
+    dataset = commands.add_parser("dataset", help="create, import, list and show datasets")
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
+    create = dataset_commands.add_parser("create", help="a dataset of accounts to scrape")
+    create.add_argument("--dataset", required=True, type=_dataset_name)
+    create.add_argument("--accounts", type=Path, help="file with one account per line")
+    create.add_argument("account", nargs="*", help="accounts: name, @name or profile URL")
+    create.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    _add_limit_flags(create)
+
+    import_ = dataset_commands.add_parser(
+        "import", help="a dataset from an Apify export (JSON, JSONL or console CSV)"
+    )
+    import_.add_argument("--dataset", required=True, type=_dataset_name)
+    import_.add_argument("file", type=Path)
+    import_.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    import_.add_argument(
+        "--scraped-at",
+        type=_timestamp,
+        help="when the export was scraped, ISO 8601 with zone (default: now)",
+    )
+
+    dataset_commands.add_parser("list", help="the datasets and their sizes")
+    show = dataset_commands.add_parser("show", help="a dataset's settings and batch plan")
+    show.add_argument("--dataset", required=True, type=_dataset_name)
+    return parser
+
+
+class Session:
+    """The settings, Dagster instance and resources of one CLI invocation."""
+
+    def __init__(self, settings: Settings, *, offline: bool) -> None:
+        self.settings = settings
+        self.resources: dict[str, Any] = build_resources(settings, offline=offline)
+        self.catalog: DatasetCatalog = self.resources["catalog"]
+        # The CLI's runs go to the same instance `dagster dev` shows when started with this home.
+        settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        os.environ[DAGSTER_HOME_VARIABLE] = str(settings.dagster_home)
+        self.instance = dg.DagsterInstance.get()
+
+
+def _describe_plan(catalog: DatasetCatalog, dataset: str) -> str:
+    plan = catalog.plan(dataset)
+    batches = sorted(set(plan.values()))
+    return f"{len(plan)} accounts in {len(batches)} batches ({', '.join(batches)})"
+
+
+def _print_created(catalog: DatasetCatalog, dataset: str, how: str) -> None:
+    print(f"created dataset {dataset!r} {how}: {_describe_plan(catalog, dataset)}")
+
+
+def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
+    catalog = session.catalog
+    dataset = catalog.get(args.dataset)
+    batch_size = args.batch_size or (dataset.batch_size if dataset else DEFAULT_BATCH_SIZE)
+    if dataset is None:
+        if args.accounts:
+            datasets.add_accounts(
+                session.instance,
+                catalog,
+                args.dataset,
+                datasets.read_accounts_file(args.accounts),
+                batch_size=batch_size,
+                limits=_limits(args, None),
+            )
+            _print_created(catalog, args.dataset, f"from {args.accounts}")
+        elif args.offline:
+            datasets.create_sample_dataset(
+                session.instance, catalog, args.dataset, batch_size=batch_size
+            )
+            _print_created(catalog, args.dataset, "from the bundled sample")
+        else:
+            raise UsageError(
+                f"dataset {args.dataset!r} does not exist: give --accounts FILE to create it, "
+                "or --offline to create it from the bundled sample"
+            )
+        return catalog.require(args.dataset)
+
+    if args.accounts:
+        added = datasets.add_accounts(
+            session.instance,
+            catalog,
+            args.dataset,
+            datasets.read_accounts_file(args.accounts),
+            batch_size=batch_size,
+        )
+        print(f"added {len(added)} new accounts to {args.dataset!r} in new batches")
+    elif args.batch_size and args.batch_size != dataset.batch_size:
+        print(
+            f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
+            "--batch-size applies to accounts added later"
+        )
+    limits = _limits(args, dataset)
+    if limits != dataset.limits:
+        catalog.update_limits(args.dataset, limits)
+        print(
+            f"limits of {args.dataset!r} now {limits.videos_per_account} videos per account, "
+            f"{limits.max_total_videos} in all (they apply to batches scraped from now on)"
+        )
+    datasets.sync_partitions(session.instance, catalog, args.dataset)
+    return catalog.require(args.dataset)
+
+
+def _limits(args: argparse.Namespace, dataset: Dataset | None) -> ScrapeLimits:
+    current = dataset.limits if dataset else ScrapeLimits()
+    return ScrapeLimits(
+        videos_per_account=args.videos_per_account or current.videos_per_account,
+        max_total_videos=args.max_total_videos or current.max_total_videos,
+    )
+
+
+def _format_outcome(outcome: RunOutcome, position: int, total: int) -> str:
+    label = f"[{position}/{total}] {outcome.partition}"
+    if not outcome.success:
+        return f"{label} FAILED after {outcome.seconds:.1f} s: {outcome.error}"
+    counts = ", ".join(
+        f"{phase.value} {outcome.rows.get(phase, 0)} rows" for phase in outcome.phases
+    )
+    return f"{label} done in {outcome.seconds:.1f} s: {counts}"
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    if not args.offline:
+        missing = missing_credentials()
+        if missing:
+            raise UsageError(
+                f"{' and '.join(missing)} not set (in the environment or .env): set "
+                f"{'them' if len(missing) > 1 else 'it'} for a live run, or add --offline to run "
+                "on the bundled sample or an imported export without external calls"
+            )
+    session = Session(load_settings(), offline=args.offline)
+    dataset = _ensure_dataset(session, args)
+    if args.offline and dataset.source is DatasetSource.ACCOUNTS:
+        raise UsageError(
+            f"dataset {dataset.name!r} is a list of accounts to scrape, which --offline cannot do; "
+            "run it without --offline, or use an imported export or the bundled sample"
+        )
+
+    retry_phase = Phase(args.retry_phase) if args.retry_phase else None
+    retry_failed = args.retry_failed or retry_phase is not None
+    partitions = [
+        VideoPartition(dataset.name, batch) for batch in session.catalog.batches(dataset.name)
+    ]
+    plan = plan_runs(
+        partition_states(session.instance, partitions),
+        retry_failed=retry_failed,
+        retry_phase=retry_phase,
+    )
+    print(
+        f"{dataset.name}: {len(partitions)} partitions, {len(plan.already_done)} done, "
+        f"{len(plan.runs)} to run"
+        + (
+            f", {len(plan.failed_not_retried)} failed (not retried)"
+            if plan.failed_not_retried
+            else ""
+        )
+        + (f", {len(plan.in_progress)} in progress elsewhere" if plan.in_progress else "")
+    )
+
+    outcomes: list[RunOutcome] = []
+    for position, planned in enumerate(plan.runs, start=1):
+        stored = session.catalog.stored_video_count(dataset.name)
+        if Phase.SCRAPING in planned.phases and stored >= dataset.limits.max_total_videos:
+            print(
+                f"stopping: {dataset.name!r} holds {stored} videos, its max total "
+                f"({dataset.limits.max_total_videos}); raise --max-total-videos to scrape the "
+                f"{len(plan.runs) - position + 1} remaining batches"
+            )
+            break
+        outcome = run_partition(session.instance, session.resources, planned)
+        outcomes.append(outcome)
+        print(_format_outcome(outcome, position, len(plan.runs)), flush=True)
+
+    failed = [outcome for outcome in outcomes if not outcome.success]
+    not_retried = plan.failed_not_retried
+    print(
+        f"{len(outcomes) - len(failed)} partitions materialized, {len(failed)} failed; "
+        f"tables in {session.settings.database}"
+    )
+    if failed or not_retried:
+        print(
+            f"retry the failed partitions with: tiktok-virality run --dataset {dataset.name} "
+            f"--retry-failed{' --offline' if args.offline else ''}"
+        )
+    return EXIT_FAILED_PARTITIONS if failed else 0
+
+
+def _command_dataset(args: argparse.Namespace) -> int:
+    session = Session(load_settings(), offline=True)
+    catalog = session.catalog
+    if args.dataset_command == "list":
+        for dataset in catalog.list():
+            print(
+                f"{dataset.name}\t{dataset.source.value}\t{_describe_plan(catalog, dataset.name)}"
+                f"\tcreated {dataset.created_at:%Y-%m-%d %H:%M} UTC"
+            )
+        return 0
+    if args.dataset_command == "show":
+        dataset = catalog.require(args.dataset)
+        print(f"dataset {dataset.name} ({dataset.source.value}: {dataset.origin})")
+        print(
+            f"batch size {dataset.batch_size}, {dataset.limits.videos_per_account} videos per "
+            f"account, at most {dataset.limits.max_total_videos} videos"
+        )
+        for batch in catalog.batches(dataset.name):
+            print(f"{batch}\t{' '.join(catalog.batch_accounts(dataset.name, batch))}")
+        return 0
+    if args.dataset_command == "import":
+        datasets.import_export_file(
+            session.instance,
+            catalog,
+            args.dataset,
+            args.file,
+            scraped_at=args.scraped_at,
+            batch_size=args.batch_size,
+        )
+        _print_created(catalog, args.dataset, f"from {args.file}")
+        return 0
+    accounts = list(args.account)
+    if args.accounts:
+        accounts += datasets.read_accounts_file(args.accounts)
+    if not accounts:
+        raise UsageError("give accounts as arguments or with --accounts FILE")
+    existed = catalog.get(args.dataset) is not None
+    added = datasets.add_accounts(
+        session.instance,
+        catalog,
+        args.dataset,
+        accounts,
+        batch_size=args.batch_size,
+        limits=_limits(args, None),
+    )
+    if existed:
+        print(
+            f"added {len(added)} new accounts to {args.dataset!r}: {_describe_plan(catalog, args.dataset)}"
+        )
+    else:
+        _print_created(catalog, args.dataset, "from the given accounts")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv()
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _command_run(args)
+        return _command_dataset(args)
+    except (UsageError, *USER_ERRORS) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Creating datasets: from an account list, from an Apify export, or from the bundled sample.
+
+Each writes the batch plan (and an export's items) to DuckDB in one transaction, then registers the
+dataset's partition keys with the Dagster instance; registering is idempotent, so a dataset whose
+keys were lost (a new Dagster home) is registered again by `sync_partitions`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.apify.exports import read_export
+from tiktok_virality.apify.normalize import item_account
+from tiktok_virality.catalog import (
+    DEFAULT_BATCH_SIZE,
+    DatasetCatalog,
+    ExportContent,
+    PlannedAccount,
+    ScrapeLimits,
+)
+from tiktok_virality.naming import InvalidNameError, normalize_accounts, validate_dataset_name
+from tiktok_virality.partitions import register_partitions
+from tiktok_virality.sample import generate_sample_items
+
+SAMPLE_ORIGIN = "bundled sample"
+
+
+def read_accounts_file(path: Path) -> list[str]:
+    """Accounts from a file, one per line (`name`, `@name` or a profile URL; `#` starts a comment)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidNameError(f"accounts file {path} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise InvalidNameError(f"accounts file {path} is not UTF-8 text: {error.reason}") from None
+    accounts = normalize_accounts(text.splitlines())
+    if not accounts:
+        raise InvalidNameError(f"accounts file {path} lists no accounts")
+    return accounts
+
+
+def sync_partitions(instance: dg.DagsterInstance, catalog: DatasetCatalog, dataset: str) -> None:
+    register_partitions(instance, [dataset], catalog.batches(dataset))
+
+
+def add_accounts(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    raw_accounts: Iterable[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limits: ScrapeLimits | None = None,
+) -> list[PlannedAccount]:
+    """Create an account-list dataset, or add new accounts to one (in new batches)."""
+    validate_dataset_name(dataset)
+    accounts = normalize_accounts(raw_accounts)
+    added = catalog.add_accounts(dataset, accounts, batch_size=batch_size, limits=limits)
+    sync_partitions(instance, catalog, dataset)
+    return added
+
+
+def group_items_by_account(
+    items: Sequence[Mapping[str, Any]],
+) -> dict[str, list[Mapping[str, Any]]]:
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    unattributed: list[int] = []
+    for index, item in enumerate(items):
+        account = item_account(item)
+        if account is None:
+            unattributed.append(index)
+        else:
+            grouped.setdefault(account, []).append(item)
+    if unattributed:
+        shown = ", ".join(str(index + 1) for index in unattributed[:5])
+        raise InvalidNameError(
+            f"{len(unattributed)} item(s) name no account we can use (neither `input` nor "
+            f"`authorMeta.name` is a TikTok username): item(s) {shown}"
+        )
+    return grouped
+
+
+def create_export_dataset(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    origin: str,
+    scraped_at: datetime,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> list[PlannedAccount]:
+    validate_dataset_name(dataset)
+    if not items:
+        raise InvalidNameError(f"the export for dataset {dataset!r} holds no items")
+    grouped = group_items_by_account(items)
+    added = catalog.add_accounts(
+        dataset,
+        list(grouped),
+        batch_size=batch_size,
+        origin=origin,
+        export=ExportContent(items_by_account=grouped, scraped_at=scraped_at),
+    )
+    sync_partitions(instance, catalog, dataset)
+    return added
+
+
+def import_export_file(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    path: Path,
+    *,
+    scraped_at: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> list[PlannedAccount]:
+    """A dataset from an Apify export file (JSON, JSONL or console CSV); `scraped_at` defaults to
+    the import time, since exports do not say when they were scraped."""
+    validate_dataset_name(dataset)
+    items = read_export(path)
+    return create_export_dataset(
+        instance,
+        catalog,
+        dataset,
+        items,
+        origin=f"export {path.name}",
+        scraped_at=scraped_at or datetime.now(UTC),
+        batch_size=batch_size,
+    )
+
+
+def create_sample_dataset(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    now: datetime | None = None,
+) -> list[PlannedAccount]:
+    scraped_at = now or datetime.now(UTC)
+    return create_export_dataset(
+        instance,
+        catalog,
+        dataset,
+        generate_sample_items(scraped_at=scraped_at),
+        origin=SAMPLE_ORIGIN,
+        scraped_at=scraped_at,
+        batch_size=batch_size,
+    )

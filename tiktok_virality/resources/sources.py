@@ -1,0 +1,64 @@
+"""Where raw video items come from: an Apify export stored with the dataset, or a live scrape.
+
+Both return Apify TikTok-scraper items (error items included); the raw videos asset normalizes them
+with the one normalizer, whatever the source."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.catalog import DatasetCatalog
+
+
+@dataclass(frozen=True)
+class ScrapeRequest:
+    dataset: str
+    batch: str
+    accounts: tuple[str, ...]
+    videos_per_account: int
+    max_videos: int
+
+
+@dataclass(frozen=True)
+class SourceItems:
+    items: list[dict[str, Any]]
+    scraped_at: datetime
+
+
+class OfflineModeError(RuntimeError):
+    """Work that needs an external service was asked of the offline mode."""
+
+
+class VideoSource(dg.ConfigurableResource, ABC):
+    @abstractmethod
+    def fetch(self, request: ScrapeRequest) -> SourceItems:
+        """Apify items for the request's accounts, and when they were scraped."""
+
+
+class ExportVideoSource(VideoSource):
+    """Items imported from an Apify export (or the bundled sample) with the dataset."""
+
+    catalog: DatasetCatalog
+
+    def fetch(self, request: ScrapeRequest) -> SourceItems:
+        dataset = self.catalog.require(request.dataset)
+        if dataset.export_scraped_at is None:
+            raise ValueError(f"dataset {request.dataset!r} was not made from an export")
+        items = self.catalog.export_items(request.dataset, request.accounts)
+        return SourceItems(items=items, scraped_at=dataset.export_scraped_at)
+
+
+class OfflineScraper(VideoSource):
+    """Stands in for the Apify scraper in offline mode: it refuses, saying what would work."""
+
+    def fetch(self, request: ScrapeRequest) -> SourceItems:
+        raise OfflineModeError(
+            f"dataset {request.dataset!r} is a list of accounts to scrape with Apify, which offline "
+            "mode cannot do: run without --offline (with APIFY_API_TOKEN set), or work offline on "
+            "an export (`tiktok-virality dataset import`) or the bundled sample"
+        )

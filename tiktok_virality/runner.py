@@ -1,0 +1,182 @@
+"""Running a dataset's partitions from the CLI, with Dagster's partition status as the resume record.
+
+What is materialized is done, what failed is retried on request: `plan_runs` turns the status of each
+(partition, phase) into the runs to make, and `run_partition` makes one through the persistent
+instance, so the runs also show in `dagster dev`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.assets import VIDEO_ASSETS, raw_videos, video_analyses, video_features
+from tiktok_virality.partitions import VideoPartition, video_partitions
+
+
+class Phase(StrEnum):
+    SCRAPING = "scraping"
+    ANALYSIS = "analysis"
+    FEATURES = "features"
+
+
+PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
+    Phase.SCRAPING: raw_videos.key,
+    Phase.ANALYSIS: video_analyses.key,
+    Phase.FEATURES: video_features.key,
+}
+PHASES = tuple(Phase)
+
+Status = dg.AssetPartitionStatus | None
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    partition: VideoPartition
+    statuses: Mapping[Phase, Status]
+
+    @property
+    def done(self) -> bool:
+        return all(
+            status is dg.AssetPartitionStatus.MATERIALIZED for status in self.statuses.values()
+        )
+
+    @property
+    def failed_phase(self) -> Phase | None:
+        return next((p for p in PHASES if self.statuses[p] is dg.AssetPartitionStatus.FAILED), None)
+
+    @property
+    def in_progress(self) -> bool:
+        return any(s is dg.AssetPartitionStatus.IN_PROGRESS for s in self.statuses.values())
+
+    def materialized_before(self, phase: Phase) -> bool:
+        return all(
+            self.statuses[earlier] is dg.AssetPartitionStatus.MATERIALIZED
+            for earlier in PHASES[: PHASES.index(phase)]
+        )
+
+    @property
+    def first_unmaterialized_phase(self) -> Phase | None:
+        return next(
+            (p for p in PHASES if self.statuses[p] is not dg.AssetPartitionStatus.MATERIALIZED),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    partition: VideoPartition
+    phases: tuple[Phase, ...]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    runs: list[PlannedRun]
+    already_done: list[VideoPartition] = field(default_factory=list)
+    failed_not_retried: list[VideoPartition] = field(default_factory=list)
+    in_progress: list[VideoPartition] = field(default_factory=list)
+
+
+def _phases_from(first: Phase) -> tuple[Phase, ...]:
+    return PHASES[PHASES.index(first) :]
+
+
+def plan_runs(
+    states: Sequence[PartitionState], *, retry_failed: bool, retry_phase: Phase | None
+) -> RunPlan:
+    """The runs that resume a dataset.
+
+    Without `retry_failed`: partitions never attempted, or stopped part-way, from their first
+    unmaterialized phase on. With it: only the partitions whose last attempt failed, from the failed
+    phase on — or from `retry_phase` on, when given and every phase before it is materialized (an
+    analysis cannot be retried for a batch whose scrape failed). A partition that is in progress
+    (another run, or one that was killed) is left alone.
+    """
+    plan = RunPlan(runs=[])
+    for state in states:
+        failed_phase = state.failed_phase
+        if state.in_progress:
+            plan.in_progress.append(state.partition)
+        elif state.done:
+            plan.already_done.append(state.partition)
+        elif failed_phase is not None:
+            start = retry_phase or failed_phase
+            if retry_failed and state.materialized_before(start):
+                plan.runs.append(PlannedRun(state.partition, _phases_from(start)))
+            else:
+                plan.failed_not_retried.append(state.partition)
+        elif not retry_failed:
+            first = state.first_unmaterialized_phase
+            assert first is not None  # not done, so some phase is unmaterialized
+            plan.runs.append(PlannedRun(state.partition, _phases_from(first)))
+    return plan
+
+
+def partition_states(
+    instance: dg.DagsterInstance, partitions: Sequence[VideoPartition]
+) -> list[PartitionState]:
+    keys = [partition.key for partition in partitions]
+    by_phase: dict[Phase, Mapping[str, Status]] = {}
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        for phase, asset_key in PHASE_ASSETS.items():
+            by_phase[phase] = (
+                instance.get_status_by_partition(asset_key, keys, video_partitions) or {}
+            )
+    return [
+        PartitionState(partition, {phase: by_phase[phase].get(partition.key) for phase in PHASES})
+        for partition in partitions
+    ]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    partition: VideoPartition
+    phases: tuple[Phase, ...]
+    success: bool
+    seconds: float
+    rows: Mapping[Phase, int]
+    error: str | None
+    run_id: str
+
+
+def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            return f"{event.step_key}: {error.message.strip() if error else 'failed'}"
+    return None if result.success else "the run failed"
+
+
+def run_partition(
+    instance: dg.DagsterInstance, resources: Mapping[str, Any], planned: PlannedRun
+) -> RunOutcome:
+    started = time.monotonic()
+    result = dg.materialize(
+        list(VIDEO_ASSETS),
+        instance=instance,
+        resources=resources,
+        partition_key=planned.partition.key,
+        selection=[PHASE_ASSETS[phase] for phase in planned.phases],
+        raise_on_error=False,
+        tags={"tiktok_virality/launched_by": "cli"},
+    )
+    phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
+    rows: dict[Phase, int] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        row_count = materialization.metadata.get("dagster/row_count")
+        if row_count is not None:
+            rows[phase_by_key[materialization.asset_key]] = int(row_count.value)
+    return RunOutcome(
+        partition=planned.partition,
+        phases=planned.phases,
+        success=result.success,
+        seconds=time.monotonic() - started,
+        rows=rows,
+        error=_step_error(result),
+        run_id=result.run_id,
+    )

@@ -1,0 +1,122 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tiktok_virality.catalog import (
+    DatasetCatalog,
+    DatasetExistsError,
+    DatasetSource,
+    ExportContent,
+    InvalidSettingError,
+    PlannedAccount,
+    ScrapeLimits,
+    plan_new_accounts,
+)
+from tiktok_virality.naming import InvalidNameError
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> DatasetCatalog:
+    return DatasetCatalog(database=str(tmp_path / "catalog.duckdb"))
+
+
+def test_new_accounts_are_chunked_into_new_batches() -> None:
+    assert plan_new_accounts({}, ["a", "b", "c", "d", "e"], 2) == [
+        PlannedAccount("a", "b001"),
+        PlannedAccount("b", "b001"),
+        PlannedAccount("c", "b002"),
+        PlannedAccount("d", "b002"),
+        PlannedAccount("e", "b003"),
+    ]
+
+
+def test_planned_accounts_never_move_and_new_ones_start_a_new_batch() -> None:
+    planned = {"a": "b001", "b": "b001", "c": "b002"}
+
+    added = plan_new_accounts(planned, ["c", "a", "x", "y", "z"], 2)
+
+    assert added == [
+        PlannedAccount("x", "b003"),
+        PlannedAccount("y", "b003"),
+        PlannedAccount("z", "b004"),
+    ]
+
+
+@pytest.mark.parametrize("batch_size", [0, 11, -1])
+def test_batch_size_out_of_range_is_refused(batch_size: int) -> None:
+    with pytest.raises(InvalidSettingError, match="between 1 and 10"):
+        plan_new_accounts({}, ["a"], batch_size)
+
+
+def test_the_plan_is_pinned_across_batch_sizes(catalog: DatasetCatalog) -> None:
+    catalog.add_accounts("v1", ["a", "b", "c", "d", "e"], batch_size=5)
+    first_plan = catalog.plan("v1")
+
+    catalog.add_accounts("v1", ["a", "b", "c", "d", "e", "f", "g", "h"], batch_size=2)
+
+    plan = catalog.plan("v1")
+    assert {account: plan[account] for account in first_plan} == first_plan
+    assert first_plan == dict.fromkeys("abcde", "b001")
+    assert plan["f"] == plan["g"] == "b002" and plan["h"] == "b003"
+    assert catalog.batches("v1") == ["b001", "b002", "b003"]
+    assert catalog.batch_accounts("v1", "b002") == ["f", "g"]
+
+
+def test_dataset_settings_are_stored(catalog: DatasetCatalog) -> None:
+    now = datetime(2025, 7, 8, 10, 55, tzinfo=UTC)
+    catalog.add_accounts("v1", ["a"], batch_size=3, limits=ScrapeLimits(10, 300), now=now)
+
+    dataset = catalog.require("v1")
+
+    assert (dataset.source, dataset.batch_size, dataset.limits) == (
+        DatasetSource.ACCOUNTS,
+        3,
+        ScrapeLimits(10, 300),
+    )
+    assert dataset.created_at == now and dataset.export_scraped_at is None
+
+
+def test_an_invalid_dataset_name_writes_nothing(catalog: DatasetCatalog) -> None:
+    with pytest.raises(InvalidNameError):
+        catalog.add_accounts("Bad|Name", ["a"])
+
+    assert catalog.list() == []
+
+
+def test_a_failing_addition_rolls_back_the_whole_transaction(catalog: DatasetCatalog) -> None:
+    export = ExportContent({"a": [{"id": "1"}]}, scraped_at=datetime(2025, 7, 8, tzinfo=UTC))
+    catalog.add_accounts("v1", ["a"], export=export)
+
+    with pytest.raises(DatasetExistsError, match="import into a new dataset"):
+        catalog.add_accounts("v1", ["b"])
+
+    assert catalog.plan("v1") == {"a": "b001"}
+
+
+def test_export_items_are_kept_per_account(catalog: DatasetCatalog) -> None:
+    items = {"a": [{"id": "1"}, {"id": "2"}], "b": [{"id": "3"}]}
+    scraped_at = datetime(2025, 7, 8, tzinfo=UTC)
+    catalog.add_accounts("v1", ["a", "b"], batch_size=1, export=ExportContent(items, scraped_at))
+
+    assert catalog.export_items("v1", ["b"]) == [{"id": "3"}]
+    assert catalog.export_items("v1", ["a", "b"]) == [{"id": "1"}, {"id": "2"}, {"id": "3"}]
+    assert catalog.require("v1").export_scraped_at == scraped_at
+
+
+def test_reading_an_unknown_dataset_says_how_to_create_it(catalog: DatasetCatalog) -> None:
+    assert catalog.get("nope") is None
+    with pytest.raises(LookupError, match="dataset create"):
+        catalog.require("nope")
+
+
+def test_stored_video_count_excludes_the_batch_being_rewritten(catalog: DatasetCatalog) -> None:
+    with duckdb.connect(catalog.database) as connection:
+        connection.execute("CREATE TABLE raw_videos (dataset VARCHAR, batch VARCHAR)")
+        connection.execute(
+            "INSERT INTO raw_videos VALUES ('v1','b001'), ('v1','b001'), ('v1','b002'), ('v2','b001')"
+        )
+
+    assert catalog.stored_video_count("v1") == 3
+    assert catalog.stored_video_count("v1", excluding_batch="b001") == 1
