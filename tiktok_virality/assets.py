@@ -3,7 +3,6 @@
 Thin by design: each one asks its resources for data and hands it to pure functions (normalizer,
 limits, analyzer, features); the IO manager stores the frame as the partition's rows."""
 
-
 from collections import Counter
 
 import dagster as dg

@@ -98,10 +98,16 @@ def create_export_dataset(
     if not items:
         raise InvalidNameError(f"the export for dataset {dataset!r} holds no items")
     grouped = group_items_by_account(items)
+    # The scrape limits' defaults would drop videos the export already holds: keep them all.
+    keep_everything = ScrapeLimits(
+        videos_per_account=max(len(account_items) for account_items in grouped.values()),
+        max_total_videos=len(items),
+    )
     added = catalog.add_accounts(
         dataset,
         list(grouped),
         batch_size=batch_size,
+        limits=keep_everything,
         origin=origin,
         export=ExportContent(items_by_account=grouped, scraped_at=scraped_at),
     )

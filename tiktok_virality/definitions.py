@@ -11,7 +11,6 @@ import dagster as dg
 from tiktok_virality.assets import VIDEO_ASSETS, WAREHOUSE_IO_MANAGER
 from tiktok_virality.catalog import DatasetCatalog
 from tiktok_virality.io_manager import DuckDBPartitionIOManager
-from tiktok_virality.partitions import video_partitions
 from tiktok_virality.resources.analyzers import OfflineAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, OfflineScraper
 from tiktok_virality.settings import Settings, load_settings
@@ -40,7 +39,6 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
 video_pipeline_job = dg.define_asset_job(
     "video_pipeline",
     selection=dg.AssetSelection.assets(*VIDEO_ASSETS),
-    partitions_def=video_partitions,
     description="Scrape, analyse and build the features of dataset × batch partitions.",
 )
 

@@ -172,7 +172,7 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 def _list_length(lists: pd.Series) -> pd.Series:
     """Lengths of list-valued cells (Python lists or, from DuckDB, numpy arrays); null counts 0."""
-    return lists.map(len, na_action="ignore").fillna(0)
+    return lists.map(len, na_action="ignore").astype("Float64").fillna(0)
 
 
 def _utc(timestamps: pd.Series) -> pd.Series:

@@ -144,9 +144,12 @@ class RunOutcome:
 
 
 def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
+    """The first failed step and its root cause (Dagster wraps user errors in its own)."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
             return f"{event.step_key}: {error.message.strip() if error else 'failed'}"
     return None if result.success else "the run failed"
 

@@ -2,7 +2,7 @@
 
 `generate_sample_items` returns the items of a profile scrape of `SAMPLE_ACCOUNTS`, in the shape of
 the real 2025 items (19-digit string ids, `authorMeta`, `musicMeta`, `videoMeta`, `hashtags` as
-`{name}` objects…). There are 8 fictional accounts with 15 posts each, with 1.2k to 2M followers.
+`{name}` objects…). There are 8 fictional accounts with 15 posts each, with 1.1k to 2M followers.
 A few posts are photo slideshows, shaped like the real ones (duration, width and height 0, no
 video file). Two accounts have pinned a post. The ninth account, `MISSING_SAMPLE_ACCOUNT`, comes
 back as Apify's error item for a profile that does not exist. Posts were created within the 150
@@ -15,8 +15,8 @@ no global random state, no network, no files.
 
 Planted signal, for a model to recover from metadata:
 
-    views = 2 · followers^0.85 · 2.0^cta · 1.5^original_sound · 1.6^short
-            · (1 − e^(−age_days / 2)) · LogNormal(0, 0.6)
+    views = 2 · followers^0.85 · 2.0^cta · 1.6^original_sound · 1.8^short
+            · (1 − e^(−age_days / 2)) · LogNormal(0, 0.5)
 
 - cta: the caption contains a call to action ("Follow for part 2!", "Comment “GUIDE” and I’ll DM
   you…", "Save this for later", "Link in bio"…), as `detect_call_to_action` finds it. About 40%
@@ -48,13 +48,13 @@ MAX_AGE_DAYS = 150
 
 # The planted signal, as documented in the module docstring.
 _VIEWS_SCALE = 2.0
-_FOLLOWER_ELASTICITY = 0.5
+_FOLLOWER_ELASTICITY = 0.85
 _CTA_MULTIPLIER = 2.0
-_ORIGINAL_SOUND_MULTIPLIER = 1.5
-_SHORT_VIDEO_MULTIPLIER = 1.6
+_ORIGINAL_SOUND_MULTIPLIER = 1.6
+_SHORT_VIDEO_MULTIPLIER = 1.8
 _SHORT_VIDEO_MAX_SECONDS = 15
 _SATURATION_DAYS = 2.0
-_VIEWS_NOISE_SIGMA = 0.6
+_VIEWS_NOISE_SIGMA = 0.5
 _CTA_SHARE = 0.4
 _ORIGINAL_SOUND_SHARE = 0.5
 _SHORT_VIDEO_SHARE = 0.45

@@ -137,7 +137,7 @@ VIDEO_ANALYSES = TableContract(
         ("humor_score", "DOUBLE", "How funny, 0-10."),
         ("relatability_score", "DOUBLE", "How relatable, 0-10."),
         ("has_text_overlay", "BOOLEAN", "On-screen text is used."),
-        ("audio_type", "VARCHAR", "speech, voiceover, music, speech_and_music or none."),
+        ("audio_type", "VARCHAR", "speech, voiceover, music, speech_and_music, none or other."),
         ("editing_score", "DOUBLE", "Editing craft (cuts, transitions), 0-10."),
         ("production_quality_score", "DOUBLE", "Overall production quality, 0-10."),
         ("uses_trending_sound", "BOOLEAN", "The sound is a recognizable trend."),

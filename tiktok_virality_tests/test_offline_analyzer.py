@@ -99,12 +99,12 @@ def test_category_comes_from_hashtags_and_caption_words() -> None:
 def test_category_hashtags_in_the_caption_count_once_and_ties_go_to_the_first_listed() -> None:
     categories = detect_content_category(
         # Counted twice, "#gym #gym" would outweigh the two food words.
-        pd.Series(["#gym #gym dinner bread", "Dinner at the gym"]),
-        pd.Series([["gym"], []]),
+        pd.Series(["#gym #gym dinner bread", "Dinner at the gym"], index=[4, 9]),
+        pd.Series([["gym"], []], index=[4, 9]),
     )
 
     assert list(CATEGORY_KEYWORDS).index("food") < list(CATEGORY_KEYWORDS).index("fitness")
-    assert categories.tolist() == ["food", "food"]
+    assert categories.to_dict() == {4: "food", 9: "food"}
 
 
 def test_category_keywords_are_lower_case_and_in_one_category_each() -> None:

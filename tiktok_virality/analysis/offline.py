@@ -166,7 +166,8 @@ def detect_call_to_action(captions: pd.Series) -> pd.Series:
 
 def detect_content_category(captions: pd.Series, hashtags: pd.Series) -> pd.Series:
     """Per video, the `ContentCategory` value whose keywords appear most often among its hashtags
-    and caption words, or None when none appears. `hashtags` holds lists (or arrays) of names."""
+    and caption words, or None when none appears. `hashtags` holds lists (or arrays) of names;
+    the result has the index of `captions`."""
     positions = pd.RangeIndex(len(captions))
     # Hashtags in the caption are counted once, through the hashtags list.
     caption_words = (
@@ -189,7 +190,7 @@ def detect_content_category(captions: pd.Series, hashtags: pd.Series) -> pd.Seri
         .unstack(fill_value=0)
         .reindex(columns=_CATEGORY_ORDER, fill_value=0)
     )
-    return _with_none(counts.idxmax(axis=1).reindex(positions))
+    return _with_none(counts.idxmax(axis=1).reindex(positions)).set_axis(captions.index)
 
 
 def analyze_offline(videos: pd.DataFrame, *, analyzed_at: datetime) -> pd.DataFrame:
@@ -203,7 +204,9 @@ def analyze_offline(videos: pd.DataFrame, *, analyzed_at: datetime) -> pd.DataFr
     known = pd.DataFrame(
         {
             "has_call_to_action": detect_call_to_action(videos["caption"]).to_numpy(),
-            "content_category": detect_content_category(videos["caption"], videos["hashtags"]),
+            "content_category": detect_content_category(
+                videos["caption"], videos["hashtags"]
+            ).to_numpy(),
             "visual_style": slideshow_style,
         },
         dtype="object",

@@ -332,7 +332,7 @@ ANALYSIS_KEY_COLUMNS: tuple[str, ...] = tuple(
 )
 """The columns an analysis row copies from its video: dataset, batch, account, video_id."""
 
-# Validates one column's value with the field's type and bounds, for records built column by column.
+# Per column, so that a partial record gets the same checks as a full VideoAnalysis.
 _COLUMN_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     name: TypeAdapter(Annotated[field.annotation, field]) for name, field in _COLUMN_FIELDS.items()
 }

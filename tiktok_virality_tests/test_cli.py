@@ -1,0 +1,146 @@
+"""The CLI as a user runs it: offline run, resume, refusals before any work, dataset commands."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tiktok_virality.cli import EXIT_USAGE, main
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(data))
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
+    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
+    monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+    return data
+
+
+def query(data_dir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(data_dir / "tiktok_virality.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def run_count(data_dir: Path) -> int:
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        return len(instance.get_run_records())
+
+
+def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--dataset", "demo", "--offline"]) == 0
+    first = capsys.readouterr().out
+    assert "created dataset 'demo' from the bundled sample: 9 accounts in 2 batches" in first
+    assert "2 partitions materialized, 0 failed" in first
+    assert query(data_dir, "SELECT count(*) FROM video_features") == [(120,)]
+    assert run_count(data_dir) == 2
+
+    assert main(["run", "--dataset", "demo", "--offline"]) == 0
+
+    assert "2 partitions, 2 done, 0 to run" in capsys.readouterr().out
+    assert run_count(data_dir) == 2
+
+
+def test_without_credentials_a_live_run_stops_before_any_work(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--dataset", "v1"]) == EXIT_USAGE
+
+    message = capsys.readouterr().err
+    assert "APIFY_API_TOKEN and GOOGLE_API_KEY not set" in message
+    assert "--offline" in message
+    assert not data_dir.exists()
+
+
+def test_an_offline_run_refuses_a_dataset_that_needs_scraping(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("@alpha\nbravo\n", encoding="utf-8")
+    assert main(["dataset", "create", "--dataset", "v1", "--accounts", str(accounts)]) == 0
+
+    assert main(["run", "--dataset", "v1", "--offline"]) == EXIT_USAGE
+
+    assert "cannot do" in capsys.readouterr().err
+    assert run_count(data_dir) == 0
+
+
+@pytest.mark.parametrize("name", ["../x", "V1", "a|b", "x'; DROP TABLE datasets; --"])
+def test_an_invalid_dataset_name_is_refused_by_the_parser(
+    data_dir: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--dataset", name, "--offline"])
+
+    assert exited.value.code == 2
+    assert "invalid dataset name" in capsys.readouterr().err
+    assert not data_dir.exists()
+
+
+def test_an_invalid_accounts_file_names_every_bad_line(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("good\nnot valid\n../etc\n", encoding="utf-8")
+
+    assert main(["dataset", "create", "--dataset", "v1", "--accounts", str(accounts)]) == EXIT_USAGE
+
+    error = capsys.readouterr().err
+    assert "'not valid'" in error and "'../etc'" in error
+    assert main(["dataset", "list"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_batch_plan_is_pinned_when_accounts_are_added_with_another_batch_size(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["dataset", "create", "--dataset", "v1", "--batch-size", "2", "a", "b", "c"])
+    main(["dataset", "create", "--dataset", "v1", "--batch-size", "5", "c", "d", "e"])
+    capsys.readouterr()
+
+    assert main(["dataset", "show", "--dataset", "v1"]) == 0
+
+    assert capsys.readouterr().out.splitlines()[2:] == ["b001\ta b", "b002\tc", "b003\td e"]
+
+
+def test_an_imported_export_runs_offline(
+    data_dir: Path, apify_fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = apify_fixtures / "profile_items_2025.json"
+    assert (
+        main(
+            [
+                "dataset",
+                "import",
+                "--dataset",
+                "meeni",
+                str(export),
+                "--scraped-at",
+                "2025-07-08T10:55:10+00:00",
+            ]
+        )
+        == 0
+    )
+    assert main(["run", "--dataset", "meeni", "--offline"]) == 0
+
+    assert query(data_dir, "SELECT count(*), min(age_days) > 0 FROM video_features") == [(10, True)]
+    assert "1 partitions materialized" in capsys.readouterr().out
+
+
+def test_a_broken_export_is_refused_and_nothing_is_written(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "truncated.json"
+    export.write_text('[{"id": "7524354452762037512", "text": "cut', encoding="utf-8")
+
+    assert main(["dataset", "import", "--dataset", "broken", str(export)]) == EXIT_USAGE
+
+    assert "truncated.json" in capsys.readouterr().err
+    assert main(["dataset", "list"]) == 0
+    assert capsys.readouterr().out == ""

@@ -1,0 +1,253 @@
+"""The asset graph end to end on the offline resources: sample and real exports, phantom pairs,
+the multiprocess executor, and partition status as the resume record."""
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from tiktok_virality.apify.exports import read_export
+from tiktok_virality.assets import VIDEO_ASSETS
+from tiktok_virality.catalog import DatasetCatalog
+from tiktok_virality.datasets import create_export_dataset, create_sample_dataset
+from tiktok_virality.definitions import build_definitions, build_resources
+from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.resources.analyzers import OfflineAnalyzer
+from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, SourceItems
+from tiktok_virality.runner import (
+    Phase,
+    partition_states,
+    plan_runs,
+    run_partition,
+)
+from tiktok_virality.settings import Settings, load_settings
+from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
+
+SCRAPED_AT = datetime(2025, 7, 8, 10, 55, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
+    return load_settings()
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def fetch_count() -> int:
+    return len(CountingExportSource.requests)
+
+
+class CountingExportSource(ExportVideoSource):
+    requests: ClassVar[list[ScrapeRequest]] = []
+
+    def fetch(self, request: ScrapeRequest) -> SourceItems:
+        CountingExportSource.requests.append(request)
+        return super().fetch(request)
+
+
+class FailingOnceAnalyzer(OfflineAnalyzer):
+    """Fails the first analysis of one batch, like a transient API error."""
+
+    failures_left: ClassVar[dict[str, int]] = {}
+
+    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> pd.DataFrame:
+        batch = videos["batch"].iloc[0]
+        if FailingOnceAnalyzer.failures_left.get(batch, 0) > 0:
+            FailingOnceAnalyzer.failures_left[batch] -= 1
+            raise RuntimeError(f"injected analysis failure in {batch}")
+        return super().analyze(videos, log)
+
+
+@pytest.fixture
+def resources(settings: Settings) -> dict[str, Any]:
+    CountingExportSource.requests = []
+    offline = build_resources(settings, offline=True)
+    return {**offline, "export_source": CountingExportSource(catalog=offline["catalog"])}
+
+
+def catalog_of(resources: dict[str, Any]) -> DatasetCatalog:
+    return resources["catalog"]
+
+
+def materialize(
+    instance: dg.DagsterInstance, resources: dict[str, Any], partition: VideoPartition
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        list(VIDEO_ASSETS), instance=instance, resources=resources, partition_key=partition.key
+    )
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.database), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_the_sample_runs_end_to_end_offline(
+    settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    batches = catalog_of(resources).batches("demo")
+    assert batches == ["b001", "b002"]
+
+    for batch in batches:
+        assert materialize(instance, resources, VideoPartition("demo", batch)).success
+
+    counts = dict(
+        query(
+            settings,
+            "SELECT 'raw', count(*) FROM raw_videos UNION ALL SELECT 'analyses', count(*) FROM video_analyses UNION ALL SELECT 'features', count(*) FROM video_features",
+        )
+    )
+    assert counts == {"raw": 120, "analyses": 120, "features": 120}
+    assert query(settings, "SELECT count(DISTINCT account) FROM raw_videos") == [(8,)]
+    assert query(settings, "SELECT DISTINCT analyzer, model FROM video_analyses") == [
+        ("offline", None)
+    ]
+    assert query(
+        settings, "SELECT count(*) FROM video_features WHERE ai_hook_score IS NOT NULL"
+    ) == [(0,)]
+
+
+def test_tables_have_the_documented_columns_and_types(
+    settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    assert materialize(instance, resources, VideoPartition("demo", "b001")).success
+
+    with duckdb.connect(str(settings.database), read_only=True) as connection:
+        for contract in (RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES):
+            described = connection.execute(f"DESCRIBE {contract.name}").fetchall()
+            assert [row[0] for row in described] == contract.column_names
+        types = dict(
+            connection.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE raw_videos)"
+            ).fetchall()
+        )
+        frame = connection.execute("SELECT * FROM raw_videos").df()
+    assert types["video_id"] == "VARCHAR" and types["play_count"] == "BIGINT"
+    assert types["created_at"] == "TIMESTAMP WITH TIME ZONE" and types["hashtags"] == "VARCHAR[]"
+    assert frame["video_id"].str.fullmatch(r"\d{19}").all()
+    assert str(frame["created_at"].dt.tz) in {"UTC", "Etc/UTC"}
+
+
+def test_a_real_csv_export_goes_through_every_phase(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    apify_fixtures: Path,
+) -> None:
+    items = read_export(apify_fixtures / "profile_export_2024.csv")
+    create_export_dataset(
+        instance,
+        catalog_of(resources),
+        "csv2024",
+        items,
+        origin="fixture",
+        scraped_at=datetime(2024, 9, 15, tzinfo=UTC),
+    )
+
+    assert catalog_of(resources).plan("csv2024") == {
+        "halabywartono": "b001",
+        "hj.lisahalaby": "b001",
+    }
+    assert materialize(instance, resources, VideoPartition("csv2024", "b001")).success
+
+    # The missing account yields no videos; all 68 videos of the other one survive.
+    assert query(
+        settings, "SELECT batch, count(*) FROM video_features GROUP BY batch ORDER BY batch"
+    ) == [("b001", 68)]
+    assert query(settings, "SELECT count(*) FROM raw_videos WHERE is_slideshow") == [(23,)]
+
+
+def test_a_phantom_pair_is_empty_instant_and_never_failed(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    apify_fixtures: Path,
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    items = read_export(apify_fixtures / "profile_items_2025.json")
+    create_export_dataset(
+        instance, catalog_of(resources), "tiny", items, origin="fixture", scraped_at=SCRAPED_AT
+    )
+    phantom = VideoPartition("tiny", "b002")  # b002 exists for demo, not for tiny
+
+    result = materialize(instance, resources, phantom)
+
+    assert result.success
+    assert fetch_count() == 0
+    assert query(settings, "SELECT count(*) FROM video_features WHERE dataset = 'tiny'") == [(0,)]
+    [state] = partition_states(instance, [phantom])
+    assert state.done
+    raw_metadata = result.asset_materializations_for_node("raw_videos")[0].metadata
+    assert raw_metadata["phantom"].value is True
+
+
+def test_the_multiprocess_executor_materializes_a_partition(
+    settings: Settings, resources: dict[str, Any]
+) -> None:
+    settings.dagster_home.mkdir(parents=True)
+    with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
+        create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+        with dg.execute_job(
+            dg.reconstructable(video_pipeline_job),
+            instance=instance,
+            tags={
+                "dagster/partition": "b002|demo",
+                "dagster/partition/dataset": "demo",
+                "dagster/partition/batch": "b002",
+            },
+        ) as result:
+            assert result.success
+            step_events = result.get_step_success_events()
+    assert {event.step_key for event in step_events} == {
+        "raw_videos",
+        "video_analyses",
+        "video_features",
+    }
+    assert query(settings, "SELECT count(*) FROM video_features WHERE batch = 'b002'") == [(45,)]
+
+
+def video_pipeline_job() -> dg.JobDefinition:
+    return build_definitions(load_settings()).resolve_job_def("video_pipeline")
+
+
+def test_partition_status_is_the_resume_and_retry_record(
+    settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    FailingOnceAnalyzer.failures_left = {"b002": 1}
+    resources = {**resources, "analyzer": FailingOnceAnalyzer()}
+    partitions = [VideoPartition("demo", batch) for batch in ("b001", "b002")]
+
+    first = plan_runs(partition_states(instance, partitions), retry_failed=False, retry_phase=None)
+    outcomes = [run_partition(instance, resources, planned) for planned in first.runs]
+    assert [outcome.success for outcome in outcomes] == [True, False]
+    assert "injected analysis failure in b002" in (outcomes[1].error or "")
+    assert fetch_count() == 2
+
+    again = plan_runs(partition_states(instance, partitions), retry_failed=False, retry_phase=None)
+    assert again.runs == [] and again.failed_not_retried == [partitions[1]]
+
+    retry = plan_runs(partition_states(instance, partitions), retry_failed=True, retry_phase=None)
+    assert [(r.partition.batch, r.phases) for r in retry.runs] == [
+        ("b002", (Phase.ANALYSIS, Phase.FEATURES))
+    ]
+    [retried] = [run_partition(instance, resources, planned) for planned in retry.runs]
+
+    assert retried.success
+    assert fetch_count() == 2  # the scrape was not repeated
+    assert all(state.done for state in partition_states(instance, partitions))
+    assert query(settings, "SELECT count(*) FROM video_features") == [(120,)]
