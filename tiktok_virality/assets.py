@@ -4,6 +4,7 @@ Thin by design: each one asks its resources for data and hands it to pure functi
 limits, analyzer, features); the IO manager stores the frame as the partition's rows."""
 
 from collections import Counter
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
@@ -22,18 +23,22 @@ WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
 GROUP = "tiktok_virality"
 
 
-def _table_asset_metadata(contract: TableContract) -> dict[str, object]:
-    return {COLUMN_SCHEMA_KEY: contract.dagster_schema()}
+def _partitioned_table_asset(
+    contract: TableContract,
+) -> Callable[[Callable[..., pd.DataFrame]], dg.AssetsDefinition]:
+    """An asset stored as the DuckDB table of `contract`, one dataset × batch partition at a time."""
+    return dg.asset(
+        name=contract.name,
+        partitions_def=video_partitions,
+        io_manager_key=WAREHOUSE_IO_MANAGER,
+        metadata={COLUMN_SCHEMA_KEY: contract.dagster_schema()},
+        description=contract.description,
+        group_name=GROUP,
+        kinds={"duckdb"},
+    )
 
 
-@dg.asset(
-    partitions_def=video_partitions,
-    io_manager_key=WAREHOUSE_IO_MANAGER,
-    metadata=_table_asset_metadata(RAW_VIDEOS),
-    description=RAW_VIDEOS.description,
-    group_name=GROUP,
-    kinds={"duckdb"},
-)
+@_partitioned_table_asset(RAW_VIDEOS)
 def raw_videos(
     context: dg.AssetExecutionContext,
     catalog: DatasetCatalog,
@@ -89,14 +94,7 @@ def raw_videos(
     return videos
 
 
-@dg.asset(
-    partitions_def=video_partitions,
-    io_manager_key=WAREHOUSE_IO_MANAGER,
-    metadata=_table_asset_metadata(VIDEO_ANALYSES),
-    description=VIDEO_ANALYSES.description,
-    group_name=GROUP,
-    kinds={"duckdb"},
-)
+@_partitioned_table_asset(VIDEO_ANALYSES)
 def video_analyses(
     context: dg.AssetExecutionContext, raw_videos: pd.DataFrame, analyzer: VideoAnalyzer
 ) -> pd.DataFrame:
@@ -105,14 +103,7 @@ def video_analyses(
     return analyzer.analyze(raw_videos, context.log)
 
 
-@dg.asset(
-    partitions_def=video_partitions,
-    io_manager_key=WAREHOUSE_IO_MANAGER,
-    metadata=_table_asset_metadata(VIDEO_FEATURES),
-    description=VIDEO_FEATURES.description,
-    group_name=GROUP,
-    kinds={"duckdb"},
-)
+@_partitioned_table_asset(VIDEO_FEATURES)
 def video_features(raw_videos: pd.DataFrame, video_analyses: pd.DataFrame) -> pd.DataFrame:
     return build_features(raw_videos, video_analyses)
 

@@ -172,6 +172,8 @@ class Session:
         self.catalog: DatasetCatalog = self.resources["catalog"]
         # The CLI's runs go to the same instance `dagster dev` shows when started with this home.
         settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        # Dagster warns about a home without one; the defaults (SQLite storage in the home) are ours.
+        (settings.dagster_home / "dagster.yaml").touch(exist_ok=True)
         os.environ[DAGSTER_HOME_VARIABLE] = str(settings.dagster_home)
         self.instance = dg.DagsterInstance.get()
 

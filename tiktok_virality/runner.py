@@ -166,6 +166,8 @@ def run_partition(
         selection=[PHASE_ASSETS[phase] for phase in planned.phases],
         raise_on_error=False,
         tags={"tiktok_virality/launched_by": "cli"},
+        # The CLI prints a line per partition; the full event log stays in the instance for the UI.
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}

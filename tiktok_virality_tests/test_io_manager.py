@@ -262,14 +262,17 @@ def test_a_lock_held_too_long_gives_a_clear_error(database: Path) -> None:
         holder.communicate("release\n", timeout=30)
 
 
+TABLE_METADATA = {
+    "dagster/column_schema": dg.TableSchema(
+        columns=[dg.TableColumn(n, t) for n, t in TYPES.items()]
+    )
+}
+
+
 @dg.asset(
     partitions_def=video_partitions,
     io_manager_key="warehouse",
-    metadata={
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(n, t) for n, t in TYPES.items()]
-        )
-    },
+    metadata=TABLE_METADATA,
 )
 def upstream(context: dg.AssetExecutionContext) -> pd.DataFrame:
     batch = context.partition_key.keys_by_dimension["batch"]
@@ -279,11 +282,7 @@ def upstream(context: dg.AssetExecutionContext) -> pd.DataFrame:
 @dg.asset(
     partitions_def=video_partitions,
     io_manager_key="warehouse",
-    metadata={
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(n, t) for n, t in TYPES.items()]
-        )
-    },
+    metadata=TABLE_METADATA,
 )
 def downstream(upstream: pd.DataFrame) -> pd.DataFrame:
     return upstream.assign(views=upstream["views"] * 2)
