@@ -178,10 +178,17 @@ class Session:
         self.instance = dg.DagsterInstance.get()
 
 
+def _count(number: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith("ch") else "s")
+    return f"{number} {noun if number == 1 else plural}"
+
+
 def _describe_plan(catalog: DatasetCatalog, dataset: str) -> str:
     plan = catalog.plan(dataset)
     batches = sorted(set(plan.values()))
-    return f"{len(plan)} accounts in {len(batches)} batches ({', '.join(batches)})"
+    return (
+        f"{_count(len(plan), 'account')} in {_count(len(batches), 'batch')} ({', '.join(batches)})"
+    )
 
 
 def _print_created(catalog: DatasetCatalog, dataset: str, how: str) -> None:
@@ -223,7 +230,7 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
             datasets.read_accounts_file(args.accounts),
             batch_size=batch_size,
         )
-        print(f"added {len(added)} new accounts to {args.dataset!r} in new batches")
+        print(f"added {_count(len(added), 'new account')} to {args.dataset!r} in new batches")
     elif args.batch_size and args.batch_size != dataset.batch_size:
         print(
             f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
@@ -286,7 +293,7 @@ def _command_run(args: argparse.Namespace) -> int:
         retry_phase=retry_phase,
     )
     print(
-        f"{dataset.name}: {len(partitions)} partitions, {len(plan.already_done)} done, "
+        f"{dataset.name}: {_count(len(partitions), 'partition')}, {len(plan.already_done)} done, "
         f"{len(plan.runs)} to run"
         + (
             f", {len(plan.failed_not_retried)} failed (not retried)"
@@ -313,7 +320,7 @@ def _command_run(args: argparse.Namespace) -> int:
     failed = [outcome for outcome in outcomes if not outcome.success]
     not_retried = plan.failed_not_retried
     print(
-        f"{len(outcomes) - len(failed)} partitions materialized, {len(failed)} failed; "
+        f"{_count(len(outcomes) - len(failed), 'partition')} materialized, {len(failed)} failed; "
         f"tables in {session.settings.database}"
     )
     if failed or not_retried:
@@ -371,7 +378,8 @@ def _command_dataset(args: argparse.Namespace) -> int:
     )
     if existed:
         print(
-            f"added {len(added)} new accounts to {args.dataset!r}: {_describe_plan(catalog, args.dataset)}"
+            f"added {_count(len(added), 'new account')} to {args.dataset!r}: "
+            f"{_describe_plan(catalog, args.dataset)}"
         )
     else:
         _print_created(catalog, args.dataset, "from the given accounts")

@@ -130,7 +130,7 @@ def test_an_imported_export_runs_offline(
     assert main(["run", "--dataset", "meeni", "--offline"]) == 0
 
     assert query(data_dir, "SELECT count(*), min(age_days) > 0 FROM video_features") == [(10, True)]
-    assert "1 partitions materialized" in capsys.readouterr().out
+    assert "1 partition materialized" in capsys.readouterr().out
 
 
 def test_a_broken_export_is_refused_and_nothing_is_written(
