@@ -15,12 +15,16 @@ from tiktok_virality.features import build_features
 from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY
 from tiktok_virality.limits import batch_video_budget, limit_videos
 from tiktok_virality.partitions import parse_partition_key, video_partitions
+from tiktok_virality.resources import WAREHOUSE_IO_MANAGER
 from tiktok_virality.resources.analyzers import VideoAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, VideoSource
 from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES, TableContract
 
-WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
 GROUP = "tiktok_virality"
+
+
+class DatasetFullError(RuntimeError):
+    """The dataset holds its max total videos: another batch would exceed it."""
 
 
 def _partitioned_table_asset(
@@ -60,6 +64,14 @@ def raw_videos(
         dataset.limits.max_total_videos,
         catalog.stored_video_count(partition.dataset, excluding_batch=partition.batch),
     )
+    if budget == 0:
+        # Failing (rather than storing an empty batch as done) lets the batch be scraped once the
+        # limit is raised.
+        raise DatasetFullError(
+            f"dataset {partition.dataset!r} already holds its max total videos "
+            f"({dataset.limits.max_total_videos}); raise it with `tiktok-virality run --dataset "
+            f"{partition.dataset} --max-total-videos N` to scrape {partition.batch}"
+        )
     request = ScrapeRequest(
         dataset=partition.dataset,
         batch=partition.batch,

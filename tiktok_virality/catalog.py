@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -182,15 +183,19 @@ class DatasetCatalog(dg.ConfigurableResource):
     database: str
 
     @contextmanager
-    def _connection(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with connect(self.database) as connection:
-            if write:
-                connection.execute(_SCHEMA)
+            connection.execute(_SCHEMA)
             yield connection
 
-    def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._connection(write=False) as connection:
-            if not table_exists(connection, "datasets"):
+    def _read(
+        self, sql: str, parameters: Sequence[Any] = (), *, table: str = "datasets"
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query; none while the database or `table` does not exist yet."""
+        if not Path(self.database).exists():
+            return []
+        with connect(self.database, read_only=True) as connection:
+            if not table_exists(connection, table):
                 return []
             return connection.execute(sql, list(parameters)).fetchall()
 
@@ -225,10 +230,6 @@ class DatasetCatalog(dg.ConfigurableResource):
     def batch_accounts(self, name: str, batch: str) -> list[str]:
         return [account for account, planned in self.plan(name).items() if planned == batch]
 
-    def all_batch_keys(self) -> list[str]:
-        rows = self._read("SELECT DISTINCT batch FROM dataset_accounts")
-        return sorted((row[0] for row in rows), key=batch_number)
-
     def add_accounts(
         self,
         name: str,
@@ -250,7 +251,7 @@ class DatasetCatalog(dg.ConfigurableResource):
         if not accounts:
             raise InvalidNameError(f"dataset {name!r} needs at least one account")
         timestamp = now or datetime.now(UTC)
-        with self._connection(write=True) as connection:
+        with self._writer() as connection:
             connection.execute("BEGIN TRANSACTION")
             try:
                 added = self._add_accounts_in_transaction(
@@ -329,7 +330,7 @@ class DatasetCatalog(dg.ConfigurableResource):
         return added
 
     def update_limits(self, name: str, limits: ScrapeLimits) -> None:
-        with self._connection(write=True) as connection:
+        with self._writer() as connection:
             connection.execute(
                 "UPDATE datasets SET videos_per_account = ?, max_total_videos = ?, updated_at = ? "
                 "WHERE dataset = ?",
@@ -346,11 +347,9 @@ class DatasetCatalog(dg.ConfigurableResource):
 
     def stored_video_count(self, name: str, *, excluding_batch: str | None = None) -> int:
         """Raw videos already stored for the dataset, to keep it within its max total videos."""
-        with self._connection(write=False) as connection:
-            if not table_exists(connection, "raw_videos"):
-                return 0
-            row = connection.execute(
-                "SELECT count(*) FROM raw_videos WHERE dataset = ? AND batch IS DISTINCT FROM ?",
-                [name, excluding_batch],
-            ).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._read(
+            "SELECT count(*) FROM raw_videos WHERE dataset = ? AND batch IS DISTINCT FROM ?",
+            [name, excluding_batch],
+            table="raw_videos",
+        )
+        return int(rows[0][0]) if rows else 0

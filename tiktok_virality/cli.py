@@ -10,15 +10,16 @@ tiktok-virality dataset list | show --dataset NAME
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from tiktok_virality import datasets
 from tiktok_virality.apify.exports import ExportError
@@ -31,19 +32,20 @@ from tiktok_virality.catalog import (
     InvalidSettingError,
     ScrapeLimits,
     UnknownDatasetError,
+    validate_batch_size,
 )
-from tiktok_virality.definitions import OnlineModeUnavailableError, build_resources
 from tiktok_virality.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.resources import OnlineModeUnavailableError, build_resources
 from tiktok_virality.runner import (
     Phase,
     RunOutcome,
+    fail_abandoned_runs,
     partition_states,
     plan_runs,
     run_partition,
 )
 from tiktok_virality.settings import (
-    DAGSTER_HOME_VARIABLE,
     Settings,
     load_settings,
     missing_credentials,
@@ -66,6 +68,13 @@ USER_ERRORS = (
 
 class UsageError(Exception):
     """A request the CLI refuses before doing any work; the message says what to do instead."""
+
+
+def _batch_size(text: str) -> int:
+    try:
+        return validate_batch_size(int(text))
+    except (ValueError, InvalidSettingError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -118,7 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--batch-size",
-        type=int,
+        type=_batch_size,
         help=f"accounts per batch for new accounts, 1-10 (default {DEFAULT_BATCH_SIZE})",
     )
     _add_limit_flags(run)
@@ -142,7 +151,7 @@ def _build_parser() -> argparse.ArgumentParser:
     create.add_argument("--dataset", required=True, type=_dataset_name)
     create.add_argument("--accounts", type=Path, help="file with one account per line")
     create.add_argument("account", nargs="*", help="accounts: name, @name or profile URL")
-    create.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    create.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
     _add_limit_flags(create)
 
     import_ = dataset_commands.add_parser(
@@ -150,7 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     import_.add_argument("--dataset", required=True, type=_dataset_name)
     import_.add_argument("file", type=Path)
-    import_.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    import_.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
     import_.add_argument(
         "--scraped-at",
         type=_timestamp,
@@ -163,19 +172,26 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass(frozen=True)
 class Session:
-    """The settings, Dagster instance and resources of one CLI invocation."""
+    """The settings, resources and Dagster instance of one CLI invocation."""
 
-    def __init__(self, settings: Settings, *, offline: bool) -> None:
-        self.settings = settings
-        self.resources: dict[str, Any] = build_resources(settings, offline=offline)
-        self.catalog: DatasetCatalog = self.resources["catalog"]
-        # The CLI's runs go to the same instance `dagster dev` shows when started with this home.
-        settings.dagster_home.mkdir(parents=True, exist_ok=True)
-        # Dagster warns about a home without one; the defaults (SQLite storage in the home) are ours.
-        (settings.dagster_home / "dagster.yaml").touch(exist_ok=True)
-        os.environ[DAGSTER_HOME_VARIABLE] = str(settings.dagster_home)
-        self.instance = dg.DagsterInstance.get()
+    settings: Settings
+    resources: dict[str, Any]
+    catalog: DatasetCatalog
+    instance: dg.DagsterInstance
+
+
+@contextmanager
+def _open_session(*, offline: bool) -> Iterator[Session]:
+    settings = load_settings()
+    resources = build_resources(settings, offline=offline)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    # Dagster warns about a home without one; its defaults (SQLite storage in the home) are ours.
+    (settings.dagster_home / "dagster.yaml").touch(exist_ok=True)
+    # The home `dagster dev` is started with (README), so the CLI's runs show in the UI.
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        yield Session(settings, resources, resources["catalog"], instance)
 
 
 def _count(number: int, noun: str) -> str:
@@ -185,7 +201,7 @@ def _count(number: int, noun: str) -> str:
 
 def _describe_plan(catalog: DatasetCatalog, dataset: str) -> str:
     plan = catalog.plan(dataset)
-    batches = sorted(set(plan.values()))
+    batches = catalog.batches(dataset)
     return (
         f"{_count(len(plan), 'account')} in {_count(len(batches), 'batch')} ({', '.join(batches)})"
     )
@@ -220,6 +236,7 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
                 f"dataset {args.dataset!r} does not exist: give --accounts FILE to create it, "
                 "or --offline to create it from the bundled sample"
             )
+        _apply_limit_flags(catalog, catalog.require(args.dataset), args)
         return catalog.require(args.dataset)
 
     if args.accounts:
@@ -236,15 +253,19 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
             f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
             "--batch-size applies to accounts added later"
         )
-    limits = _limits(args, dataset)
-    if limits != dataset.limits:
-        catalog.update_limits(args.dataset, limits)
-        print(
-            f"limits of {args.dataset!r} now {limits.videos_per_account} videos per account, "
-            f"{limits.max_total_videos} in all (they apply to batches scraped from now on)"
-        )
+    _apply_limit_flags(catalog, dataset, args)
     datasets.sync_partitions(session.instance, catalog, args.dataset)
     return catalog.require(args.dataset)
+
+
+def _apply_limit_flags(catalog: DatasetCatalog, dataset: Dataset, args: argparse.Namespace) -> None:
+    limits = _limits(args, dataset)
+    if limits != dataset.limits:
+        catalog.update_limits(dataset.name, limits)
+        print(
+            f"limits of {dataset.name!r} now {limits.videos_per_account} videos per account, "
+            f"{limits.max_total_videos} in all (they apply to batches scraped from now on)"
+        )
 
 
 def _limits(args: argparse.Namespace, dataset: Dataset | None) -> ScrapeLimits:
@@ -274,14 +295,29 @@ def _command_run(args: argparse.Namespace) -> int:
                 f"{'them' if len(missing) > 1 else 'it'} for a live run, or add --offline to run "
                 "on the bundled sample or an imported export without external calls"
             )
-    session = Session(load_settings(), offline=args.offline)
-    dataset = _ensure_dataset(session, args)
-    if args.offline and dataset.source is DatasetSource.ACCOUNTS:
+    with _open_session(offline=args.offline) as session:
+        if args.offline:
+            _refuse_scraping_offline(session.catalog, args)
+        dataset = _ensure_dataset(session, args)
+        return _run_dataset(session, dataset, args)
+
+
+def _refuse_scraping_offline(catalog: DatasetCatalog, args: argparse.Namespace) -> None:
+    existing = catalog.get(args.dataset)
+    if args.accounts or (existing and existing.source is DatasetSource.ACCOUNTS):
         raise UsageError(
-            f"dataset {dataset.name!r} is a list of accounts to scrape, which --offline cannot do; "
+            f"dataset {args.dataset!r} is a list of accounts to scrape, which --offline cannot do; "
             "run it without --offline, or use an imported export or the bundled sample"
         )
 
+
+def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
+    abandoned = fail_abandoned_runs(session.instance)
+    if abandoned:
+        print(
+            f"{_count(len(abandoned), 'earlier run')} stopped without finishing (killed?): "
+            "marked failed; --retry-failed re-runs their partitions"
+        )
     retry_phase = Phase(args.retry_phase) if args.retry_phase else None
     retry_failed = args.retry_failed or retry_phase is not None
     partitions = [
@@ -304,35 +340,41 @@ def _command_run(args: argparse.Namespace) -> int:
     )
 
     outcomes: list[RunOutcome] = []
-    for position, planned in enumerate(plan.runs, start=1):
-        stored = session.catalog.stored_video_count(dataset.name)
-        if Phase.SCRAPING in planned.phases and stored >= dataset.limits.max_total_videos:
-            print(
-                f"stopping: {dataset.name!r} holds {stored} videos, its max total "
-                f"({dataset.limits.max_total_videos}); raise --max-total-videos to scrape the "
-                f"{len(plan.runs) - position + 1} remaining batches"
-            )
-            break
+    left_unscraped: list[VideoPartition] = []
+    for planned in plan.runs:
+        full = session.catalog.stored_video_count(dataset.name) >= dataset.limits.max_total_videos
+        if full and Phase.SCRAPING in planned.phases:
+            left_unscraped.append(planned.partition)
+            continue
         outcome = run_partition(session.instance, session.resources, planned)
         outcomes.append(outcome)
-        print(_format_outcome(outcome, position, len(plan.runs)), flush=True)
+        print(_format_outcome(outcome, len(outcomes), len(plan.runs)), flush=True)
 
-    failed = [outcome for outcome in outcomes if not outcome.success]
-    not_retried = plan.failed_not_retried
+    failed = [outcome.partition for outcome in outcomes if not outcome.success]
     print(
         f"{_count(len(outcomes) - len(failed), 'partition')} materialized, {len(failed)} failed; "
         f"tables in {session.settings.database}"
     )
-    if failed or not_retried:
+    if left_unscraped:
         print(
-            f"retry the failed partitions with: tiktok-virality run --dataset {dataset.name} "
+            f"not scraped: {', '.join(map(str, left_unscraped))}: {dataset.name!r} holds its max "
+            f"total videos ({dataset.limits.max_total_videos}); raise --max-total-videos to go on"
+        )
+    if failed or plan.failed_not_retried:
+        print(f"failed: {', '.join(map(str, failed + plan.failed_not_retried))}")
+        print(
+            f"retry them with: tiktok-virality run --dataset {dataset.name} "
             f"--retry-failed{' --offline' if args.offline else ''}"
         )
     return EXIT_FAILED_PARTITIONS if failed else 0
 
 
 def _command_dataset(args: argparse.Namespace) -> int:
-    session = Session(load_settings(), offline=True)
+    with _open_session(offline=True) as session:
+        return _dataset_command(session, args)
+
+
+def _dataset_command(session: Session, args: argparse.Namespace) -> int:
     catalog = session.catalog
     if args.dataset_command == "list":
         for dataset in catalog.list():
@@ -367,7 +409,7 @@ def _command_dataset(args: argparse.Namespace) -> int:
         accounts += datasets.read_accounts_file(args.accounts)
     if not accounts:
         raise UsageError("give accounts as arguments or with --accounts FILE")
-    existed = catalog.get(args.dataset) is not None
+    existing = catalog.get(args.dataset)
     added = datasets.add_accounts(
         session.instance,
         catalog,
@@ -376,18 +418,20 @@ def _command_dataset(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         limits=_limits(args, None),
     )
-    if existed:
-        print(
-            f"added {_count(len(added), 'new account')} to {args.dataset!r}: "
-            f"{_describe_plan(catalog, args.dataset)}"
-        )
-    else:
+    if existing is None:
         _print_created(catalog, args.dataset, "from the given accounts")
+        return 0
+    print(
+        f"added {_count(len(added), 'new account')} to {args.dataset!r}: "
+        f"{_describe_plan(catalog, args.dataset)}"
+    )
+    _apply_limit_flags(catalog, existing, args)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    load_dotenv()
+    # `.env` of the directory the user runs from (find_dotenv would search from this file).
+    load_dotenv(find_dotenv(usecwd=True))
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "run":

@@ -1,40 +1,12 @@
-"""The Dagster definitions, and the one place where resources are chosen.
+"""The Dagster definitions that `dagster dev` loads (see workspace.yaml).
 
-`dagster dev` (via workspace.yaml) and the CLI both load them from here."""
-
-from __future__ import annotations
-
-from typing import Any
+Kept apart from the CLI, which builds its own resources after loading `.env`."""
 
 import dagster as dg
 
-from tiktok_virality.assets import VIDEO_ASSETS, WAREHOUSE_IO_MANAGER
-from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.io_manager import DuckDBPartitionIOManager
-from tiktok_virality.resources.analyzers import OfflineAnalyzer
-from tiktok_virality.resources.sources import ExportVideoSource, OfflineScraper
+from tiktok_virality.assets import VIDEO_ASSETS
+from tiktok_virality.resources import build_resources
 from tiktok_virality.settings import Settings, load_settings
-
-
-class OnlineModeUnavailableError(RuntimeError):
-    """Online scraping and analysis are not part of this version yet."""
-
-
-def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
-    if not offline:
-        raise OnlineModeUnavailableError(
-            "online mode (Apify scraping, Gemini analysis) is not available in this version yet: "
-            "run with --offline"
-        )
-    catalog = DatasetCatalog(database=str(settings.database))
-    return {
-        "catalog": catalog,
-        "export_source": ExportVideoSource(catalog=catalog),
-        "scraper": OfflineScraper(),
-        "analyzer": OfflineAnalyzer(),
-        WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=str(settings.database)),
-    }
-
 
 video_pipeline_job = dg.define_asset_job(
     "video_pipeline",

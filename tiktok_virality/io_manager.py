@@ -26,6 +26,7 @@ from tiktok_virality.partitions import VideoPartition, parse_partition_key
 from tiktok_virality.storage import connect, quote_identifier, table_exists
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
+_PARTITION_COLUMNS = ("dataset", "batch")
 
 ColumnTypes = Mapping[str, str]
 
@@ -50,8 +51,15 @@ def _conform(
     unknown = [column for column in frame.columns if column not in column_types]
     if unknown:
         raise ContractViolationError(f"columns not in the table contract: {unknown}")
+    missing = [
+        column
+        for column in column_types
+        if column not in frame.columns and column not in _PARTITION_COLUMNS
+    ]
+    if missing and not frame.empty:
+        raise ContractViolationError(f"contract columns missing from the frame: {missing}")
     conformed = frame.reindex(columns=list(column_types))
-    for column, value in (("dataset", partition.dataset), ("batch", partition.batch)):
+    for column, value in zip(_PARTITION_COLUMNS, (partition.dataset, partition.batch), strict=True):
         present = conformed[column].dropna()
         if not present.empty and not (present == value).all():
             raise ContractViolationError(
@@ -97,6 +105,9 @@ def write_partition(
                 f"DELETE FROM {quoted_table} WHERE dataset = ? AND batch = ?",
                 [partition.dataset, partition.batch],
             )
+            # DuckDB infers an object column's type from a sample of rows; a list column whose
+            # sampled lists are all empty would become NULL[] and refuse the rest.
+            connection.execute(f"SET pandas_analyze_sample = {max(len(rows), 1000)}")
             connection.register("partition_rows", rows)
             connection.execute(
                 f"INSERT INTO {quoted_table} BY NAME SELECT {select_list} FROM partition_rows"
@@ -116,9 +127,12 @@ def read_partitions(
 ) -> pd.DataFrame:
     """The rows of the given partitions, with the contract's columns (null where the table lacks one);
     an empty frame with those columns when the table does not exist yet."""
-    with connect(database) as connection:
+    empty = pd.DataFrame({name: pd.Series(dtype="object") for name in column_types})
+    if not Path(database).exists():
+        return empty
+    with connect(database, read_only=True) as connection:
         if not table_exists(connection, table):
-            return pd.DataFrame({name: pd.Series(dtype="object") for name in column_types})
+            return empty
         quoted_table = quote_identifier(table)
         existing = {row[0] for row in connection.execute(f"DESCRIBE {quoted_table}").fetchall()}
         select_list = ", ".join(
@@ -127,11 +141,18 @@ def read_partitions(
             else f"CAST(NULL AS {sql_type}) AS {quote_identifier(name)}"
             for name, sql_type in column_types.items()
         )
-        keys = [f"{partition.dataset}|{partition.batch}" for partition in partitions]
+        wanted = pd.DataFrame(
+            {
+                "dataset": [partition.dataset for partition in partitions],
+                "batch": [partition.batch for partition in partitions],
+            },
+            dtype="object",
+        )
+        connection.register("wanted_partitions", wanted)
+        # rowid keeps the rows in the order they were written.
         return connection.execute(
-            f"SELECT {select_list} FROM {quoted_table} "
-            "WHERE list_contains(?, dataset || '|' || batch)",
-            [keys],
+            f"SELECT {select_list} FROM {quoted_table} SEMI JOIN wanted_partitions "
+            f"USING (dataset, batch) ORDER BY {quoted_table}.rowid"
         ).df()
 
 

@@ -6,6 +6,8 @@ instance, so the runs also show in `dagster dev`."""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +156,53 @@ def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
     return None if result.success else "the run failed"
 
 
+LAUNCHED_BY_TAG = "tiktok_virality/launched_by"
+HOST_TAG = "tiktok_virality/host"
+PID_TAG = "tiktok_virality/pid"
+_UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _cli_run_tags() -> dict[str, str]:
+    return {LAUNCHED_BY_TAG: "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the CLI runs on this machine whose process is gone (killed, out of memory).
+
+    Such a run stays STARTED for ever, and its partition shows as in progress; once failed, it is
+    retried like any failed partition. Returns the run ids."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            statuses=_UNFINISHED,
+            tags={LAUNCHED_BY_TAG: "cli", HOST_TAG: socket.gethostname()},
+        )
+    )
+    abandoned = [
+        record.dagster_run
+        for record in records
+        if not _process_alive(int(record.dagster_run.tags[PID_TAG]))
+    ]
+    for run in abandoned:
+        instance.report_run_failed(
+            run, f"process {run.tags[PID_TAG]} running it ended without finishing the run"
+        )
+    return [run.run_id for run in abandoned]
+
+
 def run_partition(
     instance: dg.DagsterInstance, resources: Mapping[str, Any], planned: PlannedRun
 ) -> RunOutcome:
@@ -165,7 +214,7 @@ def run_partition(
         partition_key=planned.partition.key,
         selection=[PHASE_ASSETS[phase] for phase in planned.phases],
         raise_on_error=False,
-        tags={"tiktok_virality/launched_by": "cli"},
+        tags=_cli_run_tags(),
         # The CLI prints a line per partition; the full event log stays in the instance for the UI.
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )

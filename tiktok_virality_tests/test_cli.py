@@ -1,5 +1,7 @@
 """The CLI as a user runs it: offline run, resume, refusals before any work, dataset commands."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -144,3 +146,88 @@ def test_a_broken_export_is_refused_and_nothing_is_written(
     assert "truncated.json" in capsys.readouterr().err
     assert main(["dataset", "list"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_offline_refuses_new_accounts_before_writing_anything(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("alpha\n", encoding="utf-8")
+
+    assert main(["run", "--dataset", "v9", "--offline", "--accounts", str(accounts)]) == EXIT_USAGE
+
+    assert "cannot do" in capsys.readouterr().err
+    assert main(["dataset", "list"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_batch_size_out_of_range_is_refused_by_the_parser(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--dataset", "demo", "--offline", "--batch-size", "0"])
+
+    assert "between 1 and 10" in capsys.readouterr().err
+
+
+def test_the_video_cap_leaves_later_batches_unscraped_until_raised(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--dataset", "demo", "--offline", "--max-total-videos", "50"]) == 0
+    capped = capsys.readouterr().out
+    assert "not scraped: demo/b002" in capped
+    assert query(data_dir, "SELECT batch, count(*) FROM raw_videos GROUP BY batch") == [
+        ("b001", 50)
+    ]
+
+    assert main(["run", "--dataset", "demo", "--offline", "--max-total-videos", "500"]) == 0
+
+    assert query(data_dir, "SELECT batch, count(*) FROM raw_videos GROUP BY ALL ORDER BY 1") == [
+        ("b001", 50),
+        ("b002", 45),
+    ]
+
+
+KILLED_MID_PARTITION = """
+import os, signal
+import dagster as dg
+from tiktok_virality.datasets import create_sample_dataset
+from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.resources import build_resources
+from tiktok_virality.resources.analyzers import OfflineAnalyzer
+from tiktok_virality.runner import PHASES, PlannedRun, run_partition
+from tiktok_virality.settings import load_settings
+
+class KilledWhileAnalysing(OfflineAnalyzer):
+    def analyze(self, videos, log):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+settings = load_settings()
+settings.dagster_home.mkdir(parents=True)
+with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    resources = {**build_resources(settings, offline=True), "analyzer": KilledWhileAnalysing()}
+    create_sample_dataset(instance, resources["catalog"], "demo")
+    run_partition(instance, resources, PlannedRun(VideoPartition("demo", "b001"), PHASES))
+"""
+
+
+def test_a_run_killed_mid_partition_is_finished_by_retry_failed(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_PARTITION], capture_output=True)
+    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+
+    assert main(["run", "--dataset", "demo", "--offline"]) == 0
+    resumed = capsys.readouterr().out
+    assert "1 earlier run stopped without finishing" in resumed
+    assert "failed: demo/b001" in resumed
+
+    assert main(["run", "--dataset", "demo", "--offline", "--retry-failed"]) == 0
+
+    assert "[1/1] demo/b001 done" in capsys.readouterr().out
+    assert query(data_dir, "SELECT count(*), count(DISTINCT video_id) FROM video_features") == [
+        (120, 120)
+    ]
+    assert query(
+        data_dir, "SELECT count(*) FROM raw_videos r ANTI JOIN video_analyses a USING (video_id)"
+    ) == [(0,)]

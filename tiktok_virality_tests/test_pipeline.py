@@ -13,10 +13,11 @@ import pytest
 
 from tiktok_virality.apify.exports import read_export
 from tiktok_virality.assets import VIDEO_ASSETS
-from tiktok_virality.catalog import DatasetCatalog
+from tiktok_virality.catalog import DatasetCatalog, ScrapeLimits
 from tiktok_virality.datasets import create_export_dataset, create_sample_dataset
-from tiktok_virality.definitions import build_definitions, build_resources
+from tiktok_virality.definitions import build_definitions
 from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.resources import build_resources
 from tiktok_virality.resources.analyzers import OfflineAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, SourceItems
 from tiktok_virality.runner import (
@@ -251,3 +252,28 @@ def test_partition_status_is_the_resume_and_retry_record(
     assert fetch_count() == 2  # the scrape was not repeated
     assert all(state.done for state in partition_states(instance, partitions))
     assert query(settings, "SELECT count(*) FROM video_features") == [(120,)]
+
+
+def test_a_batch_beyond_the_max_total_videos_fails_instead_of_storing_nothing(
+    settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    catalog_of(resources).update_limits(
+        "demo", ScrapeLimits(videos_per_account=15, max_total_videos=75)
+    )
+    assert materialize(instance, resources, VideoPartition("demo", "b001")).success
+
+    result = dg.materialize(
+        list(VIDEO_ASSETS),
+        instance=instance,
+        resources=resources,
+        partition_key=VideoPartition("demo", "b002").key,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert "already holds its max total videos (75)" in str(failure.step_failure_data.error)
+    assert [
+        state.failed_phase for state in partition_states(instance, [VideoPartition("demo", "b002")])
+    ] == [Phase.SCRAPING]
