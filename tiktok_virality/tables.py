@@ -119,7 +119,7 @@ VIDEO_ANALYSES = TableContract(
         ),
         ("analyzed_at", "TIMESTAMPTZ", "When the analysis was made (UTC)."),
         ("visual_style", "VARCHAR", "Visual style, e.g. talking_head, b_roll, screen_recording."),
-        ("setting", "VARCHAR", "Where it was filmed, e.g. indoor, outdoor, studio."),
+        ("setting", "VARCHAR", "Where it was filmed, e.g. home, studio, outdoor_nature."),
         ("people_on_screen", "INTEGER", "People visible in the video."),
         ("face_in_first_seconds", "BOOLEAN", "A face appears in the first two seconds."),
         ("visual_quality_score", "DOUBLE", "Visual appeal, 0-10."),

@@ -10,7 +10,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 @pytest.mark.parametrize("contract", ASSET_TABLES, ids=lambda contract: contract.name)
-def test_every_column_is_documented_with_its_type(contract) -> None:
+def test_every_column_is_documented_with_its_type_and_meaning(contract) -> None:
     section = README.split(f"#### `{contract.name}`")[1].split("####")[0]
     for column in contract.columns:
-        assert f"| `{column.name}` | {column.sql_type} |" in section, column.name
+        assert f"| `{column.name}` | {column.sql_type} | {column.description} |" in section

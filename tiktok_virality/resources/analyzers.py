@@ -19,8 +19,9 @@ class VideoAnalyzer(dg.ConfigurableResource, ABC):
 
 
 class OfflineAnalyzer(VideoAnalyzer):
-    """Fills only what metadata honestly tells (caption, hashtags, music …); never pretends to have
-    watched the video: rows are marked `analyzer = 'offline'` and video-only fields stay null."""
+    """Fills only what metadata honestly tells (from the caption, hashtags and slideshow flag);
+    never pretends to have watched the video: rows are marked `analyzer = 'offline'` and video-only
+    fields stay null."""
 
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> pd.DataFrame:
         log.info("offline analysis of %d videos from their metadata", len(videos))
