@@ -9,6 +9,9 @@ one partition. The features come in groups:
   videos with very different reach can be compared by how strongly their viewers react.
 - Content (caption length, hashtag and mention counts, original sound, duration, slideshow, ad,
   pinned): what the creator controls when posting, and what the scraper knows without analysis.
+  A null caption has length 0: the normalizer stores an empty caption as null, so null means "no
+  caption". Hashtag and mention counts are null where the list is null, which means unknown (older
+  exports have no mentions field), and 0 for an empty list.
 - Temporal (posting hour and weekday in UTC, age at scrape time, views per day): counts keep
   growing after posting, so a video's age (its "lifespan", an important predictor in Ling et al.
   below) is needed to compare young and old videos; the posting time is a classic candidate for
@@ -28,7 +31,6 @@ pandas' nullable dtypes, following the SQL types of the contract.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from tiktok_virality.tables import VIDEO_FEATURES
@@ -59,8 +61,9 @@ _ONE_DAY = pd.Timedelta(days=1)
 def build_features(raw_videos: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataFrame:
     """The `VIDEO_FEATURES` rows of the given videos, in their order, one row per raw video.
 
-    Analyses are joined on (dataset, batch, video_id); where a video has several, the latest
-    `analyzed_at` wins, and analyses without a raw video are ignored. Neither input is modified.
+    Analyses are joined on (dataset, batch, video_id); analyses without a raw video are ignored.
+    A video has at most one analysis per partition, as the IO manager replaces a partition whole;
+    should it have several, the latest `analyzed_at` wins. Neither input is modified.
     """
     videos = raw_videos.reset_index(drop=True)
     views = videos["play_count"].astype("Int64")
@@ -72,38 +75,25 @@ def build_features(raw_videos: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataF
         **_analysis_features(videos, analyses),
         **_account_features(videos, views),
     }
-    # `astype` makes a new array per column, so the frame can take them without another copy.
     return pd.DataFrame(
-        {name: features[name].astype(dtype) for name, dtype in _FEATURE_DTYPES.items()}, copy=False
+        {name: features[name].astype(dtype) for name, dtype in _FEATURE_DTYPES.items()}
     )
 
 
 def _analysis_features(videos: pd.DataFrame, analyses: pd.DataFrame) -> dict[str, pd.Series]:
     """The `analyzer` and `ai_*` columns of each video's latest analysis; null where it has none."""
-    positions = _latest_analysis_positions(videos, analyses)
-    return {
-        feature: pd.Series(analyses[source].array.take(positions, allow_fill=True))
-        for source, feature in _FEATURE_BY_ANALYSIS_COLUMN.items()
-    }
-
-
-def _latest_analysis_positions(videos: pd.DataFrame, analyses: pd.DataFrame) -> np.ndarray:
-    """Per video, the row position in `analyses` of its latest analysis, or -1 where it has none."""
-    # One integer per (dataset, batch, video_id), shared by both frames: matching on it takes
-    # about half the time of merging on the three strings.
-    all_keys = pd.concat([videos[_VIDEO_KEY], analyses[_VIDEO_KEY]], ignore_index=True)
-    key_codes = all_keys.groupby(_VIDEO_KEY, sort=False, dropna=False).ngroup().to_numpy()
-    video_codes, analysis_codes = key_codes[: len(videos)], key_codes[len(videos) :]
-    # Undated analyses sort first, so that any dated analysis of the same video wins.
-    positions_by_time = (
-        _utc(analyses["analyzed_at"])
-        .reset_index(drop=True)
-        .sort_values(kind="stable", na_position="first")
-        .index.to_numpy()
+    sources = list(_FEATURE_BY_ANALYSIS_COLUMN)
+    latest = (
+        analyses[_VIDEO_KEY + sources]
+        .assign(analyzed_at=_utc(analyses["analyzed_at"]))
+        # Undated analyses sort first, so that any dated analysis of the same video wins.
+        .sort_values("analyzed_at", kind="stable", na_position="first")
+        .drop_duplicates(_VIDEO_KEY, keep="last")
+        .drop(columns="analyzed_at")
     )
-    position_by_code = pd.Series(positions_by_time, index=analysis_codes[positions_by_time])
-    latest_position_by_code = position_by_code[~position_by_code.index.duplicated(keep="last")]
-    return latest_position_by_code.reindex(video_codes, fill_value=-1).to_numpy()
+    # A left merge keeps the videos' order; with unique keys on the right, one row per video.
+    matched = videos[_VIDEO_KEY].merge(latest, on=_VIDEO_KEY, how="left")
+    return {feature: matched[source] for source, feature in _FEATURE_BY_ANALYSIS_COLUMN.items()}
 
 
 def _engagement_features(videos: pd.DataFrame, views: pd.Series) -> dict[str, pd.Series]:
@@ -171,8 +161,9 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 
 def _list_length(lists: pd.Series) -> pd.Series:
-    """Lengths of list-valued cells (Python lists or, from DuckDB, numpy arrays); null counts 0."""
-    return lists.map(len, na_action="ignore").astype("Float64").fillna(0)
+    """Lengths of list-valued cells (Python lists or, from DuckDB, numpy arrays); null where the
+    list is null (unknown)."""
+    return lists.map(len, na_action="ignore").astype("Float64")
 
 
 def _utc(timestamps: pd.Series) -> pd.Series:

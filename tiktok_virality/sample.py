@@ -18,9 +18,10 @@ Planted signal, for a model to recover from metadata:
     views = 2 · followers^0.85 · 2.0^cta · 1.6^original_sound · 1.8^short
             · (1 − e^(−age_days / 2)) · LogNormal(0, 0.5)
 
-- cta: the caption contains a call to action ("Follow for part 2!", "Comment “GUIDE” and I’ll DM
-  you…", "Save this for later", "Link in bio"…), as `detect_call_to_action` finds it. About 40%
-  of posts have one.
+- cta: the caption has a call to action, one of `CALLS_TO_ACTION` ("Follow for part 2!",
+  "Comment “GUIDE” and I’ll DM you…", "Save this for later", "Link in bio"…) as its last line
+  before the hashtags; `detect_call_to_action` finds every one of them. About 40% of posts have
+  one; no other caption contains any of them.
 - original_sound: `musicMeta.musicOriginal`. About half of the videos use one; slideshows never do.
 - short: a video (not a slideshow) of at most 15 seconds (`videoMeta.duration`).
 - age_days: days from `createTime` to `scraped_at`. Views saturate after about a week.
@@ -45,6 +46,17 @@ MISSING_SAMPLE_ACCOUNT = "vanished_vera.demo"
 MISSING_PROFILE_ERROR = "This profile/hashtag does not exist."
 POSTS_PER_ACCOUNT = 15
 MAX_AGE_DAYS = 150
+CALLS_TO_ACTION: tuple[str, ...] = (
+    "Follow for part 2!",
+    "Comment “GUIDE” and I’ll DM you the full guide 👇",
+    "Save this for later ✨",
+    "Share this with a friend who needs it",
+    "Link in bio 🔗",
+    "Let me know in the comments what I should try next",
+    "Tag someone who would love this",
+)
+"""The calls to action of the sample's captions: a post has the planted `cta` driver exactly when
+its caption contains one of them."""
 
 # The planted signal, as documented in the module docstring.
 _VIEWS_SCALE = 2.0
@@ -68,15 +80,6 @@ _MEDIA_HOST = "https://media.sample.invalid"
 _KEY_VALUE_STORE = "https://api.apify.com/v2/key-value-stores/offline-sample/records"
 _SECONDS_PER_DAY = 86_400
 _GENERIC_HASHTAGS = ("fyp", "foryou", "viral")
-_CALLS_TO_ACTION = (
-    "Follow for part 2!",
-    "Comment “GUIDE” and I’ll DM you the full guide 👇",
-    "Save this for later ✨",
-    "Share this with a friend who needs it",
-    "Link in bio 🔗",
-    "Let me know in the comments what I should try next",
-    "Tag someone who would love this",
-)
 
 
 @dataclass(frozen=True)
@@ -501,7 +504,7 @@ def _caption(
     if is_sponsored:
         sentences.append("Thanks to Fictional Bank Co. for sponsoring this one.")
     if has_call_to_action:
-        sentences.append(rng.choice(_CALLS_TO_ACTION))
+        sentences.append(rng.choice(CALLS_TO_ACTION))
     return "\n".join(sentences)
 
 

@@ -208,6 +208,11 @@ def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
         ("truncated.jsonl", '{"id": "1"}\n{"id": "2"}\n{"id": "3", "te', r"line 3"),
         ("array_line.jsonl", '{"id": "1"}\n["id", "2"]\n', r"line 2: .*got an array"),
         ("wide.csv", "id,text\n1,a\n2,b,c\n", r"line 3: 3 cells but the header has 2"),
+        ("short.csv", "id,text\n1,a\n2\n3,c\n", r"line 3: 1 cell but the header has 2"),
+        ("cut_row.csv", '"id","text"\n"1","a"\n"2"', r"line 3: 1 cell but .*truncated"),
+        ("open_quote.csv", '"id","text"\n"1","a"\n"2","b', r"line 3: .*ends inside a quoted"),
+        ("open_quote_over_lines.csv", 'id,text\n1,"a\nb\n', r"line 2: .*ends inside a quoted"),
+        ("stray_quote.csv", 'id,text\n1,"a"b\n', r"line 2: invalid CSV"),
         ("duplicate.csv", "id,text,id\n1,a,1\n", r"'id' appears twice"),
         ("conflict.csv", "videoMeta,videoMeta/duration\nx,3\n", r"conflict"),
     ],
@@ -241,6 +246,49 @@ def test_truncated_real_json_export_is_an_error_not_a_partial_list(
 
     with pytest.raises(ExportError, match=r"invalid or truncated JSON at line \d+, column \d+"):
         read_export(path)
+
+
+@pytest.mark.parametrize("cut_bytes", [30, 2])
+def test_csv_export_cut_inside_its_last_cell_is_an_error(
+    apify_fixtures: Path, tmp_path: Path, cut_bytes: int
+) -> None:
+    content = (apify_fixtures / CSV_FIXTURE).read_bytes()
+    path = _write(tmp_path, "truncated.csv", content[:-cut_bytes])
+
+    with pytest.raises(ExportError, match=r"line 137: the file ends inside a quoted cell; it is "):
+        read_export(path)
+
+
+def test_truncated_real_csv_export_is_an_error_not_a_partial_list(
+    apify_fixtures: Path, tmp_path: Path
+) -> None:
+    content = (apify_fixtures / CSV_FIXTURE).read_bytes()
+    half = content[: len(content) // 2]
+    # The same half cut right after a cell, where the last row is only missing cells.
+    between_cells = half[: half.rindex(b'",') + 2]
+
+    with pytest.raises(ExportError, match="truncated"):
+        read_export(_write(tmp_path, "half.csv", half))
+    with pytest.raises(ExportError, match=r"cells but the header has \d+ columns; .* truncated"):
+        read_export(_write(tmp_path, "between_cells.csv", between_cells))
+
+
+def test_csv_export_without_its_final_newline_is_complete(
+    apify_fixtures: Path, tmp_path: Path
+) -> None:
+    content = (apify_fixtures / CSV_FIXTURE).read_bytes()
+    assert content.endswith(b'"\n')
+
+    items = read_export(_write(tmp_path, "no_final_newline.csv", content[:-1]))
+
+    assert items == read_export(apify_fixtures / CSV_FIXTURE)
+    assert len(items) == 69
+
+
+def test_csv_blank_lines_are_skipped(tmp_path: Path) -> None:
+    path = _write(tmp_path, "blank_lines.csv", 'id,text\n\n"1","a"\r\n\r\n')
+
+    assert read_export(path) == [{"id": "1", "text": "a"}]
 
 
 def test_csv_without_header_is_an_error(apify_fixtures: Path, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tiktok_virality.apify.normalize import normalize_items
 from tiktok_virality.features import build_features
 from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
 
@@ -202,16 +203,42 @@ def test_caption_length_counts_characters_including_emoji() -> None:
     assert_column(features, "caption_length", [4, 0, 0])
 
 
-def test_hashtags_and_mentions_count_lists_numpy_arrays_and_null() -> None:
+def test_hashtags_and_mentions_count_lists_and_numpy_arrays() -> None:
     features = features_of(
         raw_video(hashtags=["a", "b"], mentions=np.array(["bob"])),
-        raw_video(hashtags=np.array(["a", "b", "c"]), mentions=None),
-        raw_video(hashtags=None, mentions=["bob", "carol"]),
+        raw_video(hashtags=np.array(["a", "b", "c"]), mentions=["bob", "carol"]),
         raw_video(hashtags=[], mentions=np.array([], dtype=object)),
     )
 
-    assert_column(features, "hashtag_count", [2, 3, 0, 0])
-    assert_column(features, "mention_count", [1, 0, 2, 0])
+    assert_column(features, "hashtag_count", [2, 3, 0])
+    assert_column(features, "mention_count", [1, 2, 0])
+
+
+def test_unknown_hashtags_and_mentions_have_null_counts_not_zero() -> None:
+    # The normalizer stores None for an export without the field (unknown) and [] for none.
+    features = features_of(
+        raw_video(hashtags=["a"], mentions=None),
+        raw_video(hashtags=None, mentions=[]),
+        raw_video(hashtags=np.nan, mentions=pd.NA),
+    )
+
+    assert_column(features, "hashtag_count", [1, None, None])
+    assert_column(features, "mention_count", [None, 0, None])
+
+
+def test_unknown_mentions_from_the_normalizer_give_a_null_count() -> None:
+    item = {"id": "7000000000000000001", "input": "@alice", "text": "hi", "playCount": 10}
+    normalized = normalize_items(
+        [item, {**item, "id": "7000000000000000002", "mentions": []}],
+        dataset="v1",
+        batch="b001",
+        scraped_at=MONDAY.to_pydatetime(),
+    )
+
+    features = build_features(normalized.videos, VIDEO_ANALYSES.empty_frame())
+
+    assert_column(features, "mention_count", [None, 0])
+    assert_column(features, "hashtag_count", [0, 0])
 
 
 def test_content_flags_duration_and_followers_are_copied() -> None:

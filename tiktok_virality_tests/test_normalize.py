@@ -1,5 +1,6 @@
 import copy
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -337,10 +338,37 @@ def test_coerce_int(value: Any, expected: int | None) -> None:
     assert coerce_int(value) == expected
 
 
-@pytest.mark.parametrize("value", ["12.5", 12.5, "lots", "12,800", True, "inf", [1], {"n": 1}])
-def test_coerce_int_refuses_what_is_not_a_whole_number(value: Any) -> None:
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12.5",
+        12.5,
+        "lots",
+        "12,800",
+        True,
+        "inf",
+        float("inf"),
+        [1],
+        {"n": 1},
+        "9223372036854775808",
+        -9223372036854775809,
+        9.3e18,
+        # Eleven characters whose int() would take minutes: refused before converting.
+        "1e100000000",
+    ],
+)
+def test_coerce_int_refuses_what_is_not_a_64_bit_whole_number(value: Any) -> None:
     with pytest.raises(ValueError, match="expected"):
         coerce_int(value)
+
+
+def test_coerce_int_bits_bound_the_range() -> None:
+    assert coerce_int("2147483647", bits=32) == 2147483647
+    assert coerce_int(-2147483648, bits=32) == -2147483648
+    with pytest.raises(ValueError, match=r"from -2147483648 to 2147483647 \(32-bit\)"):
+        coerce_int(2147483648, bits=32)
+    with pytest.raises(ValueError, match="32-bit"):
+        coerce_int("-2.147483649e9", bits=32)
 
 
 @pytest.mark.parametrize(
@@ -400,6 +428,149 @@ def test_an_unusable_count_makes_an_item_error_naming_the_field() -> None:
     ]
 
 
+# Each integer column, the item field it comes from and the largest value its SQL type holds.
+INTEGER_SOURCES = {
+    "author_followers": ("authorMeta", "fans"),
+    "author_following": ("authorMeta", "following"),
+    "author_likes": ("authorMeta", "heart"),
+    "author_video_count": ("authorMeta", "video"),
+    "play_count": ("playCount",),
+    "like_count": ("diggCount",),
+    "comment_count": ("commentCount",),
+    "share_count": ("shareCount",),
+    "save_count": ("collectCount",),
+    "duration_seconds": ("videoMeta", "duration"),
+    "width": ("videoMeta", "width"),
+    "height": ("videoMeta", "height"),
+}
+LARGEST = {"BIGINT": 2**63 - 1, "INTEGER": 2**31 - 1}
+
+
+def _item_with(path: tuple[str, ...], value: Any, **fields: Any) -> dict[str, Any]:
+    item = _minimal_item(**fields)
+    *parents, leaf = path
+    node = item
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return item
+
+
+def test_every_integer_column_of_the_contract_is_range_checked() -> None:
+    integer_columns = {
+        column.name
+        for column in RAW_VIDEOS.columns
+        if column.sql_type in LARGEST and column.name != "slideshow_image_count"
+    }
+
+    assert set(INTEGER_SOURCES) == integer_columns
+
+
+@pytest.mark.parametrize("column", sorted(INTEGER_SOURCES))
+def test_a_count_too_big_for_its_column_fails_only_its_item(column: str) -> None:
+    largest = LARGEST[RAW_VIDEOS.sql_types[column]]
+    path = INTEGER_SOURCES[column]
+    items = [
+        _item_with(path, str(largest + 1), id="7000000000000000001", webVideoUrl="https://t/1"),
+        _item_with(path, largest, id="7000000000000000002"),
+        _item_with(path, -largest - 1, id="7000000000000000003"),
+    ]
+
+    result = _normalize(items)
+
+    assert result.videos["video_id"].tolist() == ["7000000000000000002", "7000000000000000003"]
+    assert result.videos[column].tolist() == [largest, -largest - 1]
+    assert str(result.videos[column].dtype) == EXPECTED_DTYPES[column]
+    assert len(result.errors) == 1
+    assert result.errors[0].url == "https://t/1"
+    assert result.errors[0].error == (
+        f"invalid {'.'.join(path)}: expected a whole number from {-largest - 1} to {largest} "
+        f"({64 if largest > 2**31 else 32}-bit), got '{largest + 1}'"
+    )
+
+
+def test_negative_counts_are_kept_for_the_quality_checks() -> None:
+    row = _row(_normalize([_minimal_item(playCount=-5, diggCount="-1")]), VIDEO_ID)
+
+    assert (row["play_count"], row["like_count"]) == (-5, -1)
+
+
+@pytest.mark.parametrize(
+    ("create_time", "message"),
+    [
+        (
+            1751900293000,
+            "invalid createTime: 1751900293000 is not a time from 2001-09-09 to 2100-01-01 in "
+            "epoch seconds; it looks like milliseconds",
+        ),
+        ("1751900293000", "it looks like milliseconds"),
+        (1000000000000, "it looks like milliseconds"),
+        (0, "invalid createTime: 0 is not a time from 2001-09-09 to 2100-01-01 in epoch seconds"),
+        (-1751900293, "not a time from 2001-09-09 to 2100-01-01"),
+        (999999999, "not a time from 2001-09-09 to 2100-01-01"),
+        (4102444800, "not a time from 2001-09-09 to 2100-01-01"),
+        (1751900293000000, "not a time from 2001-09-09 to 2100-01-01 in epoch seconds$"),
+    ],
+)
+def test_implausible_epoch_seconds_are_item_errors(create_time: Any, message: str) -> None:
+    items = [
+        _minimal_item(createTime=create_time, createTimeISO="2025-07-07T14:58:13.000Z"),
+        _minimal_item(id="7000000000000000002", createTime=1751900293),
+    ]
+
+    result = _normalize(items)
+
+    assert result.videos["video_id"].tolist() == ["7000000000000000002"]
+    assert len(result.errors) == 1
+    assert re.search(message, result.errors[0].error), result.errors[0].error
+
+
+def test_epoch_seconds_at_the_ends_of_the_plausible_window_are_read() -> None:
+    items = [
+        _minimal_item(createTime=1_000_000_000),
+        _minimal_item(id="7000000000000000002", createTime="4102444799"),
+    ]
+
+    videos = _normalize(items).videos
+
+    assert videos["created_at"].tolist() == [
+        pd.Timestamp("2001-09-09T01:46:40Z"),
+        pd.Timestamp("2099-12-31T23:59:59Z"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "create_time_iso",
+    ["now", "today", "yesterday", "07/07/2025", "July 7, 2025", "2025-13-01T00:00:00Z", "Z"],
+)
+def test_create_time_iso_must_be_iso_8601(create_time_iso: str) -> None:
+    result = _normalize([_minimal_item(createTimeISO=create_time_iso)])
+
+    assert result.videos.empty
+    assert [error.error for error in result.errors] == [
+        f"invalid createTimeISO: expected an ISO 8601 date and time, got {create_time_iso!r}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "create_time_iso", ["9999-12-31T00:00:00Z", "1970-01-01T00:00:00Z", "2262-04-12T00:00:00Z"]
+)
+def test_create_time_iso_outside_the_plausible_window_fails_only_its_item(
+    create_time_iso: str,
+) -> None:
+    items = [
+        _minimal_item(createTimeISO=create_time_iso),
+        _minimal_item(id="7000000000000000002", createTimeISO="2025-07-07T14:58:13Z"),
+    ]
+
+    result = _normalize(items)
+
+    assert result.videos["created_at"].tolist() == [pd.Timestamp("2025-07-07T14:58:13Z")]
+    assert [error.error for error in result.errors] == [
+        f"invalid createTimeISO: {create_time_iso!r} is not a time from 2001-09-09 to 2100-01-01"
+    ]
+
+
 def test_created_at_from_iso_when_epoch_is_absent() -> None:
     items = [
         _minimal_item(createTimeISO="2025-07-07T14:58:13.000Z"),
@@ -407,11 +578,13 @@ def test_created_at_from_iso_when_epoch_is_absent() -> None:
         _minimal_item(id="7000000000000000003", createTime=1751900293),
         # Without an offset the time is taken as UTC, as Apify writes it.
         _minimal_item(id="7000000000000000004", createTimeISO="2025-07-07T14:58:13"),
+        _minimal_item(id="7000000000000000005", createTimeISO=" 2025-07-07T14:58:13.000000z "),
+        _minimal_item(id="7000000000000000006", createTimeISO="2025-07-07T10:58:13-04:00"),
     ]
 
     videos = _normalize(items).videos
 
-    assert videos["created_at"].tolist() == [pd.Timestamp("2025-07-07T14:58:13Z")] * 4
+    assert videos["created_at"].tolist() == [pd.Timestamp("2025-07-07T14:58:13Z")] * 6
     assert str(videos["created_at"].dtype) == "datetime64[ns, UTC]"
 
 

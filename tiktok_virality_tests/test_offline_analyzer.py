@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,12 @@ import pytest
 
 from tiktok_virality.analysis.offline import (
     CATEGORY_KEYWORDS,
+    _category_of_keyword,
     analyze_offline,
     detect_call_to_action,
     detect_content_category,
 )
-from tiktok_virality.analysis.schema import ANALYSIS_COLUMNS, SCHEMA_VERSION
+from tiktok_virality.analysis.schema import ANALYSIS_COLUMNS, SCHEMA_VERSION, ContentCategory
 from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES
 
 ANALYZED_AT = datetime(2025, 7, 8, 12, 30, tzinfo=UTC)
@@ -55,6 +57,12 @@ def _analyze(*rows: dict[str, Any]) -> pd.DataFrame:
         "Use code CRUMBS10 for 10% off",
         "Smash that like button",
         "Double tap if you agree",
+        "Let me know what you think",
+        "Tell me below which loaf wins",
+        "Drop your favourite in the comments",
+        "Hit subscribe for more",
+        "Smash that subscribe button",
+        "Tap the heart if you'd eat this",
     ],
 )
 def test_call_to_action_in_the_caption_is_detected(caption: str) -> None:
@@ -107,11 +115,24 @@ def test_category_hashtags_in_the_caption_count_once_and_ties_go_to_the_first_li
     assert categories.to_dict() == {4: "food", 9: "food"}
 
 
-def test_category_keywords_are_lower_case_and_in_one_category_each() -> None:
-    keywords = [keyword for words in CATEGORY_KEYWORDS.values() for keyword in words]
+def test_category_keywords_are_words_the_caption_can_match() -> None:
+    # Caption words are lower-cased runs of a-z and 0-9; any other keyword would never match one.
+    for category, keywords in CATEGORY_KEYWORDS.items():
+        for keyword in keywords:
+            assert re.fullmatch(r"[a-z0-9]+", keyword), (category, keyword)
+            analyses = _analyze({"caption": f"Today: {keyword.upper()}!"})
+            assert analyses["content_category"].tolist() == [category.value], keyword
 
-    assert len(keywords) == len(set(keywords))
-    assert all(keyword == keyword.lower() for keyword in keywords)
+
+def test_a_keyword_in_two_categories_is_refused() -> None:
+    keywords = {
+        ContentCategory.FOOD: frozenset({"bread", "dinner"}),
+        ContentCategory.HOME: frozenset({"plants", "dinner"}),
+    }
+
+    with pytest.raises(ValueError, match="keyword 'dinner' is listed in two categories"):
+        _category_of_keyword(keywords)
+    assert _category_of_keyword({ContentCategory.FOOD: frozenset({"bread"})}) == {"bread": "food"}
 
 
 def test_slideshows_get_the_photo_slideshow_style_and_videos_no_style() -> None:

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from tiktok_virality.analysis.offline import analyze_offline, detect_call_to_action
+from tiktok_virality.apify.normalize import normalize_items
 from tiktok_virality.naming import normalize_account
 from tiktok_virality.sample import (
+    CALLS_TO_ACTION,
     MISSING_PROFILE_ERROR,
     MISSING_SAMPLE_ACCOUNT,
     SAMPLE_ACCOUNTS,
@@ -23,6 +25,11 @@ SCRAPED_AT = datetime(2025, 7, 8, 10, 0, tzinfo=UTC)
 FOLLOWER_ELASTICITY = 0.85
 LOG_MULTIPLIERS = {"cta": math.log(2.0), "original_sound": math.log(1.6), "short": math.log(1.8)}
 SATURATION_DAYS = 2.0
+
+
+def planted_call_to_action(caption: str) -> bool:
+    """The generator's cta driver, read from the call to action it wrote into the caption."""
+    return any(call_to_action in caption for call_to_action in CALLS_TO_ACTION)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,7 @@ def drivers(posts: list[dict[str, Any]]) -> pd.DataFrame:
             "age_days": [(SCRAPED_AT.timestamp() - post["createTime"]) / 86_400 for post in posts],
         }
     )
-    frame["cta"] = detect_call_to_action(pd.Series([post["text"] for post in posts])).astype(bool)
+    frame["cta"] = [planted_call_to_action(post["text"]) for post in posts]
     frame["short"] = ~frame["is_slideshow"] & (frame["duration"] <= 15)
     return frame
 
@@ -184,6 +191,28 @@ def test_captions_are_english_some_with_emoji_hashtags_and_mentions(
         assert post["mentions"][0] in post["text"]
 
 
+def test_a_planted_call_to_action_is_the_last_line_of_the_caption(
+    posts: list[dict[str, Any]],
+) -> None:
+    for post in posts:
+        lines = post["text"].split("\n")
+        found = [cta for cta in CALLS_TO_ACTION for line in lines if cta in line]
+        assert len(found) <= 1, post["text"]
+        if found:
+            assert lines[-1].startswith(found[0]), post["text"]
+
+
+def test_the_offline_detector_finds_exactly_the_planted_calls_to_action(
+    posts: list[dict[str, Any]],
+) -> None:
+    captions = pd.Series([post["text"] for post in posts])
+
+    detected = detect_call_to_action(captions).tolist()
+
+    assert detected == [planted_call_to_action(caption) for caption in captions]
+    assert all(detect_call_to_action(pd.Series(list(CALLS_TO_ACTION))))
+
+
 def test_followers_span_orders_of_magnitude(drivers: pd.DataFrame) -> None:
     followers = drivers.groupby("account")["followers"].first()
 
@@ -231,11 +260,7 @@ def test_engagement_counts_are_noisy_fractions_of_views(drivers: pd.DataFrame) -
 
 
 def test_sample_normalizes_and_analyzes_offline(items: list[dict[str, Any]]) -> None:
-    normalize = pytest.importorskip("tiktok_virality.apify.normalize")
-
-    normalized = normalize.normalize_items(
-        items, dataset="sample", batch="b001", scraped_at=SCRAPED_AT
-    )
+    normalized = normalize_items(items, dataset="sample", batch="b001", scraped_at=SCRAPED_AT)
     videos = normalized.videos
     analyses = analyze_offline(videos, analyzed_at=SCRAPED_AT)
 
@@ -247,5 +272,8 @@ def test_sample_normalizes_and_analyzes_offline(items: list[dict[str, Any]]) -> 
     ]
     assert analyses["content_category"].notna().all()
     assert analyses.groupby("account")["content_category"].nunique().eq(1).all()
-    assert analyses["has_call_to_action"].sum() == detect_call_to_action(videos["caption"]).sum()
+    planted = {post["id"]: planted_call_to_action(post["text"]) for post in items if "id" in post}
+    assert analyses["has_call_to_action"].tolist() == [
+        planted[video_id] for video_id in videos["video_id"]
+    ]
     assert (analyses["visual_style"] == "photo_slideshow").sum() == videos["is_slideshow"].sum()

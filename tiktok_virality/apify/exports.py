@@ -5,6 +5,10 @@ columns.
 The format is read from the content, not the extension: users rename files, and the console names
 every download `dataset_...`. Items come back as plain dicts shaped like the items of the Apify API;
 CSV cells stay strings, because the normalizer coerces every source the same way.
+
+A truncated file is an error, never a shorter list of items: JSON then does not parse, and the
+console writes every cell of every CSV row (quoting every non-empty one), so a CSV row with fewer
+cells than the header, or a quoted cell still open at the end of the file, is a cut-off export.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ def read_export(path: Path) -> list[dict[str, Any]]:
     """The items of an Apify dataset export (JSON array, JSON Lines or flattened CSV).
 
     Raises ExportError for an empty or non-UTF-8 file, invalid or truncated JSON, JSON that is not
-    an array of objects, and a CSV without a header row. Nothing is returned on error.
+    an array of objects, a CSV without a header row, and a CSV row without exactly one cell per
+    column (a truncated or edited export). Nothing is returned on error.
     """
     text = _read_utf8(path)
     content = text.lstrip()
@@ -143,24 +148,30 @@ def _reject_single_json_object(text: str, path: Path) -> None:
 
 
 def _parse_csv(text: str, path: Path) -> list[dict[str, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Strict: a quoted cell still open at the end of the file is an error, not a shorter cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    record_start_line = 1
     try:
         header = next(reader)
         _check_csv_header(header, path)
         items: list[dict[str, Any]] = []
         record_start_line = reader.line_num + 1
         for row in reader:
-            if len(row) > len(header):
+            if row and len(row) != len(header):  # blank lines hold no cells: skipped
                 raise ExportError(
-                    f"{path}: line {record_start_line}: {len(row)} cells but the header has "
-                    f"{len(header)} columns"
+                    f"{path}: line {record_start_line}: {len(row)} cell{'s' * (len(row) != 1)} "
+                    f"but the header has {len(header)} columns; the file is truncated or was edited"
                 )
-            # Shorter rows are accepted: some tools drop trailing empty cells, which mean "absent".
             cells = [(column, value) for column, value in zip(header, row, strict=False) if value]
             if cells:
                 items.append(_unflatten(cells))
             record_start_line = reader.line_num + 1
     except csv.Error as error:
+        if str(error) == "unexpected end of data":  # CPython's words for an open quote at EOF
+            raise ExportError(
+                f"{path}: line {record_start_line}: the file ends inside a quoted cell; "
+                "it is truncated"
+            ) from None
         raise ExportError(f"{path}: line {reader.line_num}: invalid CSV: {error}") from None
     return items
 

@@ -3,7 +3,8 @@ exports (JSON, JSON Lines, CSV with every value a string) and items from the Api
 
 Field sets differ between actor versions, input types and export formats, so every field is
 optional: an absent value is null, never 0 or "". Values that are present but unusable (a float id,
-a count of "lots") make the item an ItemError instead of a silently wrong row.
+a count of "lots", a count too big for its column, a posting time in milliseconds) make that item an
+ItemError instead of a silently wrong row, and never fail the other items.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -35,6 +36,12 @@ _PANDAS_DTYPES = {
 # Items of hashtag and search scrapes carry these; their `input` is a hashtag or a query, which
 # can look exactly like a username ("fyp"), so the author is the account instead.
 _SEARCH_ITEM_KEYS = ("searchHashtag", "searchQuery")
+# Posting times outside this window are mistakes, such as milliseconds taken for seconds: the
+# window starts at 1e9 epoch seconds, so that values 1000 times too big are recognized.
+_EARLIEST_POST_TIME = datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC)
+_LATEST_POST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+_EARLIEST_EPOCH_SECONDS = int(_EARLIEST_POST_TIME.timestamp())  # 1_000_000_000
+_LATEST_EPOCH_SECONDS = int(_LATEST_POST_TIME.timestamp())
 
 
 @dataclass(frozen=True)
@@ -101,21 +108,18 @@ def item_account(item: Mapping[str, Any]) -> str | None:
 # --- a value that is present but unusable.
 
 
-def coerce_int(value: Any) -> int | None:
-    """An int from an int, an integral float or a numeric string ("12800", "1.2e4")."""
+def coerce_int(value: Any, *, bits: int = 64) -> int | None:
+    """An int from an int, an integral float or a numeric string ("12800", "1.2e4") that fits a
+    signed integer of `bits` bits: 64 for a BIGINT column, 32 for an INTEGER one."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if not value.is_integer():
-            raise ValueError(f"expected a whole number, got {value!r}")
-        return int(value)
-    if isinstance(value, str):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, int | float):
+        number: int | float | Decimal = value
+    elif isinstance(value, str):
         text = value.strip()
         if not text:
             return None
@@ -123,10 +127,33 @@ def coerce_int(value: Any) -> int | None:
             number = Decimal(text)  # exact, unlike float, for large counts written as "1.2e4"
         except InvalidOperation:
             raise ValueError(f"expected a number, got {value!r}") from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise ValueError(f"expected a whole number, got {value!r}")
-        return int(number)
-    raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+    else:
+        raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+    if isinstance(number, float | Decimal) and not _is_whole(number):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    # Checked before int(): int(Decimal("1e100000000")) would take minutes.
+    limit = 2 ** (bits - 1)
+    if not -limit <= number < limit:
+        raise ValueError(
+            f"expected a whole number from {-limit} to {limit - 1} ({bits}-bit), got {value!r}"
+        )
+    return int(number)
+
+
+def coerce_bigint(value: Any) -> int | None:
+    """`coerce_int` for a BIGINT column: a signed 64-bit integer."""
+    return coerce_int(value, bits=64)
+
+
+def coerce_integer(value: Any) -> int | None:
+    """`coerce_int` for an INTEGER column: a signed 32-bit integer."""
+    return coerce_int(value, bits=32)
+
+
+def _is_whole(number: float | Decimal) -> bool:
+    if isinstance(number, float):
+        return number.is_integer()
+    return number.is_finite() and number == number.to_integral_value()
 
 
 def coerce_bool(value: Any) -> bool | None:
@@ -165,22 +192,42 @@ def coerce_video_id(value: Any) -> str:
 
 
 def coerce_epoch_seconds(value: Any) -> pd.Timestamp | None:
-    """A UTC timestamp from seconds since the epoch (an int or a numeric string)."""
+    """A UTC posting time from seconds since the epoch (an int or a numeric string), from
+    2001-09-09 (1e9 seconds) to 2100-01-01; anything else is a mistake, such as milliseconds."""
     seconds = coerce_int(value)
-    return None if seconds is None else pd.Timestamp(seconds, unit="s", tz="UTC")
+    if seconds is None:
+        return None
+    if not _EARLIEST_EPOCH_SECONDS <= seconds < _LATEST_EPOCH_SECONDS:
+        problem = f"{seconds} is not a time from {_plausible_post_times()} in epoch seconds"
+        if _EARLIEST_EPOCH_SECONDS <= seconds // 1000 < _LATEST_EPOCH_SECONDS:
+            problem += "; it looks like milliseconds"
+        raise ValueError(problem)
+    return pd.Timestamp(seconds, unit="s", tz="UTC")
 
 
 def coerce_iso_timestamp(value: Any) -> pd.Timestamp | None:
-    """A UTC timestamp from an ISO 8601 string; one without an offset is taken as UTC."""
+    """A UTC posting time from an ISO 8601 date and time ("2025-07-07T14:58:13.000Z"), from
+    2001-09-09 to 2100-01-01; one without an offset is taken as UTC, as Apify writes it. Only ISO
+    8601 is read: "now" or "07/07/2025" are refused, not guessed."""
     text = coerce_str(value)
     if text is None:
         return None
-    timestamp = pd.Timestamp(text)
-    if pd.isna(timestamp):
-        return None
-    if timestamp.tzinfo is None:
-        return timestamp.tz_localize("UTC")
-    return timestamp.tz_convert("UTC")
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):  # UTC, as Apify writes it
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date and time, got {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not _EARLIEST_POST_TIME <= parsed < _LATEST_POST_TIME:
+        raise ValueError(f"{value!r} is not a time from {_plausible_post_times()}")
+    return pd.Timestamp(parsed).tz_convert("UTC")
+
+
+def _plausible_post_times() -> str:
+    return f"{_EARLIEST_POST_TIME:%Y-%m-%d} to {_LATEST_POST_TIME:%Y-%m-%d}"
 
 
 def coerce_names(value: Any) -> list[str] | None:
@@ -218,31 +265,33 @@ def coerce_first_url(value: Any) -> str | None:
 # --- one item to one row
 
 
+# Integer columns use the coercer of their SQL type: a value too big for the column's pandas dtype
+# would fail building the frame of the whole batch instead of only its item.
 _DIRECT_COLUMNS: tuple[tuple[str, FieldPath, Callable[[Any], Any]], ...] = (
     ("url", ("webVideoUrl",), coerce_str),
     ("author_id", ("authorMeta", "id"), coerce_str),
     ("author_name", ("authorMeta", "name"), coerce_str),
     ("author_nickname", ("authorMeta", "nickName"), coerce_str),
     ("author_verified", ("authorMeta", "verified"), coerce_bool),
-    ("author_followers", ("authorMeta", "fans"), coerce_int),
-    ("author_following", ("authorMeta", "following"), coerce_int),
-    ("author_likes", ("authorMeta", "heart"), coerce_int),
-    ("author_video_count", ("authorMeta", "video"), coerce_int),
+    ("author_followers", ("authorMeta", "fans"), coerce_bigint),
+    ("author_following", ("authorMeta", "following"), coerce_bigint),
+    ("author_likes", ("authorMeta", "heart"), coerce_bigint),
+    ("author_video_count", ("authorMeta", "video"), coerce_bigint),
     ("author_region", ("authorMeta", "region"), coerce_str),
     ("caption", ("text",), coerce_str),
     ("language", ("textLanguage",), coerce_str),
-    ("play_count", ("playCount",), coerce_int),
-    ("like_count", ("diggCount",), coerce_int),
-    ("comment_count", ("commentCount",), coerce_int),
-    ("share_count", ("shareCount",), coerce_int),
-    ("save_count", ("collectCount",), coerce_int),
+    ("play_count", ("playCount",), coerce_bigint),
+    ("like_count", ("diggCount",), coerce_bigint),
+    ("comment_count", ("commentCount",), coerce_bigint),
+    ("share_count", ("shareCount",), coerce_bigint),
+    ("save_count", ("collectCount",), coerce_bigint),
     ("music_id", ("musicMeta", "musicId"), coerce_str),
     ("music_name", ("musicMeta", "musicName"), coerce_str),
     ("music_author", ("musicMeta", "musicAuthor"), coerce_str),
     ("music_original", ("musicMeta", "musicOriginal"), coerce_bool),
-    ("duration_seconds", ("videoMeta", "duration"), coerce_int),
-    ("width", ("videoMeta", "width"), coerce_int),
-    ("height", ("videoMeta", "height"), coerce_int),
+    ("duration_seconds", ("videoMeta", "duration"), coerce_integer),
+    ("width", ("videoMeta", "width"), coerce_integer),
+    ("height", ("videoMeta", "height"), coerce_integer),
     ("cover_url", ("videoMeta", "coverUrl"), coerce_str),
     ("is_ad", ("isAd",), coerce_bool),
     ("is_pinned", ("isPinned",), coerce_bool),
