@@ -1,24 +1,31 @@
-"""The three partitioned assets: raw videos → video analyses → video features.
+"""The partitioned assets: raw (and rejected) videos → video analyses → video features.
 
-Thin by design: each one asks its resources for data and hands it to pure functions (normalizer,
-limits, analyzer, features); the IO manager stores the frame as the partition's rows."""
+Thin by design: each one asks its resources for data and hands it to pure functions (scraping,
+analyzer, features); the IO manager stores each frame as the partition's rows."""
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 import pandas as pd
 
-from tiktok_virality.apify.normalize import normalize_items
-from tiktok_virality.catalog import DatasetCatalog, DatasetSource
+from tiktok_virality.catalog import DatasetCatalog, DatasetSource, RecordedError
 from tiktok_virality.features import build_features
 from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY
-from tiktok_virality.limits import batch_video_budget, limit_videos
+from tiktok_virality.limits import batch_video_budget
 from tiktok_virality.partitions import parse_partition_key, video_partitions
+from tiktok_virality.quality import QualityRule
 from tiktok_virality.resources import WAREHOUSE_IO_MANAGER
 from tiktok_virality.resources.analyzers import VideoAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, VideoSource
-from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES, TableContract
+from tiktok_virality.scraping import process_batch
+from tiktok_virality.tables import (
+    RAW_VIDEOS,
+    REJECTED_VIDEOS,
+    VIDEO_ANALYSES,
+    VIDEO_FEATURES,
+    TableContract,
+)
 
 GROUP = "tiktok_virality"
 
@@ -42,13 +49,61 @@ def _partitioned_table_asset(
     )
 
 
-@_partitioned_table_asset(RAW_VIDEOS)
-def raw_videos(
+SCRAPING_PHASE = "scraping"
+QUALITY_CHECK_DESCRIPTIONS = {
+    QualityRule.REQUIRED_FIELDS: "Every video has an id, account, posting and scrape time, views.",
+    QualityRule.VALID_RANGES: "No negative counts or sizes; every value of its column's type.",
+    QualityRule.NOT_IN_FUTURE: "No video posted after it was scraped (1 h of clock skew allowed).",
+    QualityRule.MIN_VIEWS: "Every video has the dataset's minimum views (default 1,000).",
+    QualityRule.MAX_AGE: "No video older than the dataset's max age (default 180 days).",
+}
+
+
+def _table_out(contract: TableContract) -> dg.AssetOut:
+    return dg.AssetOut(
+        io_manager_key=WAREHOUSE_IO_MANAGER,
+        metadata={COLUMN_SCHEMA_KEY: contract.dagster_schema()},
+        description=contract.description,
+        group_name=GROUP,
+        kinds={"duckdb"},
+    )
+
+
+def _quality_check_results(
+    failures_by_rule: dict[QualityRule, int], checked_rows: int
+) -> Iterator[dg.AssetCheckResult]:
+    for rule in QualityRule:
+        failed = failures_by_rule.get(rule, 0)
+        yield dg.AssetCheckResult(
+            check_name=rule.value,
+            asset_key=RAW_VIDEOS.name,
+            passed=failed == 0,
+            # Rejected rows are expected in real data: they are kept aside, not a broken pipeline.
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rejected_rows": failed, "checked_rows": checked_rows},
+        )
+
+
+@dg.multi_asset(
+    name="scrape_batch",
+    outs={
+        RAW_VIDEOS.name: _table_out(RAW_VIDEOS),
+        REJECTED_VIDEOS.name: _table_out(REJECTED_VIDEOS),
+    },
+    partitions_def=video_partitions,
+    check_specs=[
+        dg.AssetCheckSpec(rule.value, asset=RAW_VIDEOS.name, description=description)
+        for rule, description in QUALITY_CHECK_DESCRIPTIONS.items()
+    ],
+)
+def scrape_batch(
     context: dg.AssetExecutionContext,
     catalog: DatasetCatalog,
     export_source: ExportVideoSource,
     scraper: VideoSource,
-) -> pd.DataFrame:
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
+    """Scrape one batch's accounts; store the videos that pass quality control as `raw_videos`
+    and the others, with their reasons, as `rejected_videos`."""
     partition = parse_partition_key(context.partition_key)
     dataset = catalog.require(partition.dataset)
     accounts = catalog.batch_accounts(partition.dataset, partition.batch)
@@ -57,8 +112,10 @@ def raw_videos(
             f"{partition} is not a batch of dataset {partition.dataset!r} (the dataset × batch grid "
             "shows every pair): stored as empty"
         )
-        context.add_output_metadata({"accounts": 0, "phantom": True})
-        return RAW_VIDEOS.empty_frame()
+        yield dg.Output(RAW_VIDEOS.empty_frame(), RAW_VIDEOS.name, metadata={"phantom": True})
+        yield dg.Output(REJECTED_VIDEOS.empty_frame(), REJECTED_VIDEOS.name)
+        yield from _quality_check_results({}, checked_rows=0)
+        return
 
     budget = batch_video_budget(
         dataset.limits.max_total_videos,
@@ -78,32 +135,46 @@ def raw_videos(
         accounts=tuple(accounts),
         videos_per_account=dataset.limits.videos_per_account,
         max_videos=budget,
+        max_age_days=dataset.thresholds.max_age_days,
     )
     source = export_source if dataset.source is DatasetSource.EXPORT else scraper
-    fetched = source.fetch(request)
-    normalized = normalize_items(
+    try:
+        fetched = source.fetch(request)
+    except Exception as error:
+        catalog.record_errors(
+            partition, SCRAPING_PHASE, [RecordedError(None, str(error), permanent=False)]
+        )
+        raise
+    batch = process_batch(
         fetched.items,
-        dataset=partition.dataset,
-        batch=partition.batch,
+        request=request,
         scraped_at=fetched.scraped_at,
+        thresholds=dataset.thresholds,
     )
-    videos = limit_videos(
-        normalized.videos, videos_per_account=request.videos_per_account, max_videos=budget
-    )
-    for error in normalized.errors:
-        context.log.warning(f"{error.account or error.url or 'an item'}: {error.error}")
-    per_account = Counter(videos["account"])
-    context.add_output_metadata(
-        {
+    catalog.record_errors(partition, SCRAPING_PHASE, batch.errors)
+    for error in batch.errors:
+        context.log.warning(f"{error.account or 'an item'}: {error.error}")
+
+    per_account = Counter(batch.accepted["account"])
+    yield dg.Output(
+        batch.accepted,
+        RAW_VIDEOS.name,
+        metadata={
             "accounts": len(accounts),
             "videos_per_account": dg.MetadataValue.json(
-                {a: per_account.get(a, 0) for a in accounts}
+                {account: per_account.get(account, 0) for account in accounts}
             ),
-            "item_errors": len(normalized.errors),
-            "left_out_by_limits": len(normalized.videos) - len(videos),
-        }
+            "account_errors": dg.MetadataValue.json(
+                [{"account": e.account, "error": e.error} for e in batch.errors]
+            ),
+            "rejected_rows": len(batch.rejected),
+            "left_out_by_limits": batch.left_out_by_limits,
+        },
     )
-    return videos
+    yield dg.Output(batch.rejected, REJECTED_VIDEOS.name)
+    yield from _quality_check_results(
+        batch.failures_by_rule, checked_rows=len(batch.accepted) + len(batch.rejected)
+    )
 
 
 @_partitioned_table_asset(VIDEO_ANALYSES)
@@ -120,4 +191,4 @@ def video_features(raw_videos: pd.DataFrame, video_analyses: pd.DataFrame) -> pd
     return build_features(raw_videos, video_analyses)
 
 
-VIDEO_ASSETS = (raw_videos, video_analyses, video_features)
+VIDEO_ASSETS = (scrape_batch, video_analyses, video_features)

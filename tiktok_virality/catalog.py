@@ -21,6 +21,8 @@ import dagster as dg
 import duckdb
 
 from tiktok_virality.naming import InvalidNameError, validate_dataset_name
+from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.storage import connect, table_exists
 
 MIN_BATCH_SIZE = 1
@@ -65,6 +67,7 @@ class Dataset:
     created_at: datetime
     updated_at: datetime
     export_scraped_at: datetime | None  # when an export dataset's items were scraped
+    thresholds: QualityThresholds
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,16 @@ class ExportContent:
 
     items_by_account: Mapping[str, Sequence[Mapping[str, Any]]]
     scraped_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedError:
+    """A problem met by one phase of a partition: `permanent` ones (an account that does not exist)
+    are data and do not fail the partition; transient ones (a failed run) do, and are retried."""
+
+    account: str | None
+    error: str
+    permanent: bool
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,17 @@ CREATE TABLE IF NOT EXISTS datasets (
     updated_at TIMESTAMPTZ NOT NULL,
     export_scraped_at TIMESTAMPTZ
 );
+ALTER TABLE datasets ADD COLUMN IF NOT EXISTS min_views INTEGER DEFAULT 1000;
+ALTER TABLE datasets ADD COLUMN IF NOT EXISTS max_age_days INTEGER DEFAULT 180;
+CREATE TABLE IF NOT EXISTS errors (
+    dataset VARCHAR NOT NULL,
+    batch VARCHAR NOT NULL,
+    account VARCHAR,
+    phase VARCHAR NOT NULL,
+    error VARCHAR NOT NULL,
+    permanent BOOLEAN NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dataset_accounts (
     dataset VARCHAR NOT NULL,
     account VARCHAR NOT NULL,
@@ -141,7 +165,7 @@ CREATE TABLE IF NOT EXISTS export_items (
 
 _DATASET_COLUMNS = (
     "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
-    "updated_at, export_scraped_at"
+    "updated_at, export_scraped_at, min_views, max_age_days"
 )
 
 
@@ -156,6 +180,8 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         created_at,
         updated_at,
         export_scraped_at,
+        min_views,
+        max_age_days,
     ) = row
     return Dataset(
         name=name,
@@ -166,6 +192,7 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         created_at=created_at,
         updated_at=updated_at,
         export_scraped_at=export_scraped_at,
+        thresholds=QualityThresholds(min_views=min_views, max_age_days=max_age_days),
     )
 
 
@@ -212,7 +239,7 @@ class DatasetCatalog(dg.ConfigurableResource):
             )
         return dataset
 
-    def list(self) -> list[Dataset]:
+    def list_datasets(self) -> list[Dataset]:
         rows = self._read(f"SELECT {_DATASET_COLUMNS} FROM datasets ORDER BY dataset")
         return [_dataset_from_row(row) for row in rows]
 
@@ -237,6 +264,7 @@ class DatasetCatalog(dg.ConfigurableResource):
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         limits: ScrapeLimits | None = None,
+        thresholds: QualityThresholds | None = None,
         origin: str = "account list",
         export: ExportContent | None = None,
         now: datetime | None = None,
@@ -260,6 +288,7 @@ class DatasetCatalog(dg.ConfigurableResource):
                     accounts,
                     batch_size=batch_size,
                     limits=limits or ScrapeLimits(),
+                    thresholds=thresholds or QualityThresholds(),
                     origin=origin,
                     export=export,
                     now=timestamp,
@@ -278,6 +307,7 @@ class DatasetCatalog(dg.ConfigurableResource):
         *,
         batch_size: int,
         limits: ScrapeLimits,
+        thresholds: QualityThresholds,
         origin: str,
         export: ExportContent | None,
         now: datetime,
@@ -288,7 +318,7 @@ class DatasetCatalog(dg.ConfigurableResource):
         ).fetchone()
         if existing is None:
             connection.execute(
-                f"INSERT INTO datasets ({_DATASET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO datasets ({_DATASET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     source.value,
@@ -299,6 +329,8 @@ class DatasetCatalog(dg.ConfigurableResource):
                     now,
                     now,
                     export.scraped_at if export else None,
+                    thresholds.min_views,
+                    thresholds.max_age_days,
                 ],
             )
         elif existing[0] == DatasetSource.EXPORT or source == DatasetSource.EXPORT:
@@ -312,13 +344,14 @@ class DatasetCatalog(dg.ConfigurableResource):
             ).fetchall()
         )
         added = plan_new_accounts(planned, accounts, batch_size)
-        connection.executemany(
-            "INSERT INTO dataset_accounts VALUES (?, ?, ?, ?, ?)",
-            [
-                [name, entry.account, entry.batch, len(planned) + index, now]
-                for index, entry in enumerate(added)
-            ],
-        )
+        if added:
+            connection.executemany(
+                "INSERT INTO dataset_accounts VALUES (?, ?, ?, ?, ?)",
+                [
+                    [name, entry.account, entry.batch, len(planned) + index, now]
+                    for index, entry in enumerate(added)
+                ],
+            )
         if export is not None:
             rows = [
                 [name, account, index, json.dumps(item, ensure_ascii=False)]
@@ -329,13 +362,65 @@ class DatasetCatalog(dg.ConfigurableResource):
         connection.execute("UPDATE datasets SET updated_at = ? WHERE dataset = ?", [now, name])
         return added
 
-    def update_limits(self, name: str, limits: ScrapeLimits) -> None:
+    def update_settings(
+        self, name: str, *, limits: ScrapeLimits, thresholds: QualityThresholds
+    ) -> None:
         with self._writer() as connection:
             connection.execute(
-                "UPDATE datasets SET videos_per_account = ?, max_total_videos = ?, updated_at = ? "
-                "WHERE dataset = ?",
-                [limits.videos_per_account, limits.max_total_videos, datetime.now(UTC), name],
+                "UPDATE datasets SET videos_per_account = ?, max_total_videos = ?, min_views = ?, "
+                "max_age_days = ?, updated_at = ? WHERE dataset = ?",
+                [
+                    limits.videos_per_account,
+                    limits.max_total_videos,
+                    thresholds.min_views,
+                    thresholds.max_age_days,
+                    datetime.now(UTC),
+                    name,
+                ],
             )
+
+    def record_errors(
+        self, partition: VideoPartition, phase: str, errors: Sequence[RecordedError]
+    ) -> None:
+        """Replace the errors of one partition's phase: what its latest attempt ran into."""
+        now = datetime.now(UTC)
+        with self._writer() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                connection.execute(
+                    "DELETE FROM errors WHERE dataset = ? AND batch = ? AND phase = ?",
+                    [partition.dataset, partition.batch, phase],
+                )
+                if errors:
+                    connection.executemany(
+                        "INSERT INTO errors (dataset, batch, account, phase, error, permanent, "
+                        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            [
+                                partition.dataset,
+                                partition.batch,
+                                error.account,
+                                phase,
+                                error.error,
+                                error.permanent,
+                                now,
+                            ]
+                            for error in errors
+                        ],
+                    )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def errors(self, name: str) -> list[tuple[str, str | None, str, str, bool]]:
+        """(batch, account, phase, error, permanent) of the dataset, by batch."""
+        return self._read(
+            "SELECT batch, account, phase, error, permanent FROM errors WHERE dataset = ? "
+            "ORDER BY batch, phase, account",
+            [name],
+            table="errors",
+        )
 
     def export_items(self, name: str, accounts: Sequence[str]) -> list[dict[str, Any]]:
         rows = self._read(

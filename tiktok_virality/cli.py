@@ -36,7 +36,8 @@ from tiktok_virality.catalog import (
 )
 from tiktok_virality.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.resources import OnlineModeUnavailableError, build_resources
+from tiktok_virality.quality import QualityThresholds
+from tiktok_virality.resources import build_resources
 from tiktok_virality.runner import (
     Phase,
     RunOutcome,
@@ -46,9 +47,9 @@ from tiktok_virality.runner import (
     run_partition,
 )
 from tiktok_virality.settings import (
+    APIFY_TOKEN_VARIABLE,
     Settings,
     load_settings,
-    missing_credentials,
 )
 from tiktok_virality.storage import DatabaseLockedError
 
@@ -60,7 +61,6 @@ USER_ERRORS = (
     ExportError,
     DatasetExistsError,
     UnknownDatasetError,
-    OnlineModeUnavailableError,
     DatabaseLockedError,
     InvalidSettingError,
 )
@@ -75,6 +75,13 @@ def _batch_size(text: str) -> int:
         return validate_batch_size(int(text))
     except (ValueError, InvalidSettingError) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -98,7 +105,17 @@ def _dataset_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--min-views",
+        type=_non_negative_int,
+        help="quality control: fewer views rejects a video (default 1000; stored with the dataset)",
+    )
+    parser.add_argument(
+        "--max-age-days",
+        type=_positive_int,
+        help="quality control and scraping: older videos are left out (default 180; stored)",
+    )
     parser.add_argument(
         "--videos-per-account",
         type=_positive_int,
@@ -130,7 +147,7 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_batch_size,
         help=f"accounts per batch for new accounts, 1-10 (default {DEFAULT_BATCH_SIZE})",
     )
-    _add_limit_flags(run)
+    _add_setting_flags(run)
     run.add_argument(
         "--retry-failed", action="store_true", help="re-run only the partitions that failed"
     )
@@ -152,7 +169,7 @@ def _build_parser() -> argparse.ArgumentParser:
     create.add_argument("--accounts", type=Path, help="file with one account per line")
     create.add_argument("account", nargs="*", help="accounts: name, @name or profile URL")
     create.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
-    _add_limit_flags(create)
+    _add_setting_flags(create)
 
     import_ = dataset_commands.add_parser(
         "import", help="a dataset from an Apify export (JSON, JSONL or console CSV)"
@@ -183,8 +200,7 @@ class Session:
 
 
 @contextmanager
-def _open_session(*, offline: bool) -> Iterator[Session]:
-    settings = load_settings()
+def _open_session(settings: Settings, *, offline: bool) -> Iterator[Session]:
     resources = build_resources(settings, offline=offline)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     # Dagster warns about a home without one; its defaults (SQLite storage in the home) are ours.
@@ -224,6 +240,7 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
                 datasets.read_accounts_file(args.accounts),
                 batch_size=batch_size,
                 limits=_limits(args, None),
+                thresholds=_thresholds(args, None),
             )
             _print_created(catalog, args.dataset, f"from {args.accounts}")
         elif args.offline:
@@ -236,7 +253,7 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
                 f"dataset {args.dataset!r} does not exist: give --accounts FILE to create it, "
                 "or --offline to create it from the bundled sample"
             )
-        _apply_limit_flags(catalog, catalog.require(args.dataset), args)
+        _apply_setting_flags(catalog, catalog.require(args.dataset), args)
         return catalog.require(args.dataset)
 
     if args.accounts:
@@ -253,19 +270,30 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
             f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
             "--batch-size applies to accounts added later"
         )
-    _apply_limit_flags(catalog, dataset, args)
+    _apply_setting_flags(catalog, dataset, args)
     datasets.sync_partitions(session.instance, catalog, args.dataset)
     return catalog.require(args.dataset)
 
 
-def _apply_limit_flags(catalog: DatasetCatalog, dataset: Dataset, args: argparse.Namespace) -> None:
-    limits = _limits(args, dataset)
-    if limits != dataset.limits:
-        catalog.update_limits(dataset.name, limits)
+def _apply_setting_flags(
+    catalog: DatasetCatalog, dataset: Dataset, args: argparse.Namespace
+) -> None:
+    limits, thresholds = _limits(args, dataset), _thresholds(args, dataset)
+    if (limits, thresholds) != (dataset.limits, dataset.thresholds):
+        catalog.update_settings(dataset.name, limits=limits, thresholds=thresholds)
         print(
-            f"limits of {dataset.name!r} now {limits.videos_per_account} videos per account, "
-            f"{limits.max_total_videos} in all (they apply to batches scraped from now on)"
+            f"settings of {dataset.name!r} now: {limits.videos_per_account} videos per account, "
+            f"{limits.max_total_videos} in all, at least {thresholds.min_views} views, at most "
+            f"{thresholds.max_age_days} days old (for batches scraped from now on)"
         )
+
+
+def _thresholds(args: argparse.Namespace, dataset: Dataset | None) -> QualityThresholds:
+    current = dataset.thresholds if dataset else QualityThresholds()
+    return QualityThresholds(
+        min_views=current.min_views if args.min_views is None else args.min_views,
+        max_age_days=args.max_age_days or current.max_age_days,
+    )
 
 
 def _limits(args: argparse.Namespace, dataset: Dataset | None) -> ScrapeLimits:
@@ -287,27 +315,28 @@ def _format_outcome(outcome: RunOutcome, position: int, total: int) -> str:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    if not args.offline:
-        missing = missing_credentials()
-        if missing:
-            raise UsageError(
-                f"{' and '.join(missing)} not set (in the environment or .env): set "
-                f"{'them' if len(missing) > 1 else 'it'} for a live run, or add --offline to run "
-                "on the bundled sample or an imported export without external calls"
-            )
-    with _open_session(offline=args.offline) as session:
-        if args.offline:
-            _refuse_scraping_offline(session.catalog, args)
+    settings = load_settings()
+    _refuse_what_cannot_run(settings, args)
+    with _open_session(settings, offline=args.offline) as session:
         dataset = _ensure_dataset(session, args)
         return _run_dataset(session, dataset, args)
 
 
-def _refuse_scraping_offline(catalog: DatasetCatalog, args: argparse.Namespace) -> None:
-    existing = catalog.get(args.dataset)
-    if args.accounts or (existing and existing.source is DatasetSource.ACCOUNTS):
+def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Refuse, before writing anything, a run that needs scraping but cannot scrape."""
+    existing = DatasetCatalog(database=str(settings.database)).get(args.dataset)
+    if not (args.accounts or (existing and existing.source is DatasetSource.ACCOUNTS)):
+        return
+    if args.offline:
         raise UsageError(
             f"dataset {args.dataset!r} is a list of accounts to scrape, which --offline cannot do; "
             "run it without --offline, or use an imported export or the bundled sample"
+        )
+    if not settings.apify_token_set:
+        raise UsageError(
+            f"{APIFY_TOKEN_VARIABLE} is not set (in the environment or .env): set it to scrape "
+            f"{args.dataset!r} with Apify, or add --offline to run on the bundled sample or an "
+            "imported export without external calls"
         )
 
 
@@ -370,14 +399,14 @@ def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -
 
 
 def _command_dataset(args: argparse.Namespace) -> int:
-    with _open_session(offline=True) as session:
+    with _open_session(load_settings(), offline=True) as session:
         return _dataset_command(session, args)
 
 
 def _dataset_command(session: Session, args: argparse.Namespace) -> int:
     catalog = session.catalog
     if args.dataset_command == "list":
-        for dataset in catalog.list():
+        for dataset in catalog.list_datasets():
             print(
                 f"{dataset.name}\t{dataset.source.value}\t{_describe_plan(catalog, dataset.name)}"
                 f"\tcreated {dataset.created_at:%Y-%m-%d %H:%M} UTC"
@@ -388,7 +417,8 @@ def _dataset_command(session: Session, args: argparse.Namespace) -> int:
         print(f"dataset {dataset.name} ({dataset.source.value}: {dataset.origin})")
         print(
             f"batch size {dataset.batch_size}, {dataset.limits.videos_per_account} videos per "
-            f"account, at most {dataset.limits.max_total_videos} videos"
+            f"account, at most {dataset.limits.max_total_videos} videos; quality: at least "
+            f"{dataset.thresholds.min_views} views, at most {dataset.thresholds.max_age_days} days old"
         )
         for batch in catalog.batches(dataset.name):
             print(f"{batch}\t{' '.join(catalog.batch_accounts(dataset.name, batch))}")
@@ -417,6 +447,7 @@ def _dataset_command(session: Session, args: argparse.Namespace) -> int:
         accounts,
         batch_size=args.batch_size,
         limits=_limits(args, None),
+        thresholds=_thresholds(args, None),
     )
     if existing is None:
         _print_created(catalog, args.dataset, "from the given accounts")
@@ -425,7 +456,7 @@ def _dataset_command(session: Session, args: argparse.Namespace) -> int:
         f"added {_count(len(added), 'new account')} to {args.dataset!r}: "
         f"{_describe_plan(catalog, args.dataset)}"
     )
-    _apply_limit_flags(catalog, existing, args)
+    _apply_setting_flags(catalog, existing, args)
     return 0
 
 

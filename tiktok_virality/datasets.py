@@ -24,6 +24,7 @@ from tiktok_virality.catalog import (
 )
 from tiktok_virality.naming import InvalidNameError, normalize_accounts, validate_dataset_name
 from tiktok_virality.partitions import register_partitions
+from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.sample import generate_sample_items
 
 SAMPLE_ORIGIN = "bundled sample"
@@ -55,11 +56,14 @@ def add_accounts(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     limits: ScrapeLimits | None = None,
+    thresholds: QualityThresholds | None = None,
 ) -> list[PlannedAccount]:
     """Create an account-list dataset, or add new accounts to one (in new batches)."""
     validate_dataset_name(dataset)
     accounts = normalize_accounts(raw_accounts)
-    added = catalog.add_accounts(dataset, accounts, batch_size=batch_size, limits=limits)
+    added = catalog.add_accounts(
+        dataset, accounts, batch_size=batch_size, limits=limits, thresholds=thresholds
+    )
     sync_partitions(instance, catalog, dataset)
     return added
 

@@ -15,7 +15,7 @@ video_pipeline_job = dg.define_asset_job(
 )
 
 
-def build_definitions(settings: Settings, *, offline: bool = True) -> dg.Definitions:
+def build_definitions(settings: Settings, *, offline: bool = False) -> dg.Definitions:
     return dg.Definitions(
         assets=list(VIDEO_ASSETS),
         jobs=[video_pipeline_job],

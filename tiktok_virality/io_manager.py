@@ -24,9 +24,9 @@ import pandas as pd
 
 from tiktok_virality.partitions import VideoPartition, parse_partition_key
 from tiktok_virality.storage import connect, quote_identifier, table_exists
+from tiktok_virality.tables import PARTITION_COLUMNS
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
-_PARTITION_COLUMNS = ("dataset", "batch")
 
 ColumnTypes = Mapping[str, str]
 
@@ -54,12 +54,12 @@ def _conform(
     missing = [
         column
         for column in column_types
-        if column not in frame.columns and column not in _PARTITION_COLUMNS
+        if column not in frame.columns and column not in PARTITION_COLUMNS
     ]
     if missing and not frame.empty:
         raise ContractViolationError(f"contract columns missing from the frame: {missing}")
     conformed = frame.reindex(columns=list(column_types))
-    for column, value in zip(_PARTITION_COLUMNS, (partition.dataset, partition.batch), strict=True):
+    for column, value in zip(PARTITION_COLUMNS, (partition.dataset, partition.batch), strict=True):
         present = conformed[column].dropna()
         if not present.empty and not (present == value).all():
             raise ContractViolationError(

@@ -16,8 +16,9 @@ from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.assets import VIDEO_ASSETS, raw_videos, video_analyses, video_features
+from tiktok_virality.assets import VIDEO_ASSETS, video_analyses, video_features
 from tiktok_virality.partitions import VideoPartition, video_partitions
+from tiktok_virality.tables import RAW_VIDEOS, REJECTED_VIDEOS
 
 
 class Phase(StrEnum):
@@ -26,10 +27,16 @@ class Phase(StrEnum):
     FEATURES = "features"
 
 
+# The asset whose partition status is the phase's status.
 PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
-    Phase.SCRAPING: raw_videos.key,
+    Phase.SCRAPING: dg.AssetKey(RAW_VIDEOS.name),
     Phase.ANALYSIS: video_analyses.key,
     Phase.FEATURES: video_features.key,
+}
+# What a run of the phase materializes: scraping stores the rejected rows beside the raw ones.
+PHASE_SELECTION: Mapping[Phase, tuple[dg.AssetKey, ...]] = {
+    **{phase: (key,) for phase, key in PHASE_ASSETS.items()},
+    Phase.SCRAPING: (dg.AssetKey(RAW_VIDEOS.name), dg.AssetKey(REJECTED_VIDEOS.name)),
 }
 PHASES = tuple(Phase)
 
@@ -212,7 +219,7 @@ def run_partition(
         instance=instance,
         resources=resources,
         partition_key=planned.partition.key,
-        selection=[PHASE_ASSETS[phase] for phase in planned.phases],
+        selection=[key for phase in planned.phases for key in PHASE_SELECTION[phase]],
         raise_on_error=False,
         tags=_cli_run_tags(),
         # The CLI prints a line per partition; the full event log stays in the instance for the UI.
@@ -223,7 +230,7 @@ def run_partition(
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         row_count = materialization.metadata.get("dagster/row_count")
-        if row_count is not None:
+        if row_count is not None and materialization.asset_key in phase_by_key:
             rows[phase_by_key[materialization.asset_key]] = int(row_count.value)
     return RunOutcome(
         partition=planned.partition,

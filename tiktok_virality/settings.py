@@ -13,15 +13,19 @@ DATA_DIR_VARIABLE = "TIKTOK_VIRALITY_DATA_DIR"
 DATABASE_VARIABLE = "TIKTOK_VIRALITY_DATABASE"
 DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
 APIFY_TOKEN_VARIABLE = "APIFY_API_TOKEN"
-GEMINI_KEY_VARIABLE = "GOOGLE_API_KEY"
+APIFY_URL_VARIABLE = "APIFY_API_URL"
+DEFAULT_APIFY_API_URL = "https://api.apify.com"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
     database: Path
     dagster_home: Path
+    apify_api_url: str
+    # Whether the token is set, never the token: resources read it through dg.EnvVar, so it stays
+    # out of run configs and logs.
+    apify_token_set: bool
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -32,11 +36,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database = Path(env.get(DATABASE_VARIABLE) or data_dir / DATABASE_FILE_NAME).expanduser()
     dagster_home = Path(env.get(DAGSTER_HOME_VARIABLE) or data_dir / "dagster_home").expanduser()
     return Settings(
-        data_dir=data_dir, database=database.resolve(), dagster_home=dagster_home.resolve()
+        database=database.resolve(),
+        dagster_home=dagster_home.resolve(),
+        apify_api_url=env.get(APIFY_URL_VARIABLE) or DEFAULT_APIFY_API_URL,
+        apify_token_set=bool(env.get(APIFY_TOKEN_VARIABLE)),
     )
-
-
-def missing_credentials(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The credential variables an online run needs that are not set."""
-    env = os.environ if environ is None else environ
-    return [name for name in (APIFY_TOKEN_VARIABLE, GEMINI_KEY_VARIABLE) if not env.get(name)]

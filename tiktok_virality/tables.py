@@ -104,6 +104,22 @@ RAW_VIDEOS = TableContract(
     ),
 )
 
+REJECTED_VIDEOS = TableContract(
+    name="rejected_videos",
+    description=(
+        "Scraped videos that failed quality control, with the rules they failed; kept out of the "
+        "analyses and features."
+    ),
+    columns=(
+        *RAW_VIDEOS.columns,
+        Column(
+            "rejection_reasons",
+            "VARCHAR[]",
+            "Rules failed: required_fields, valid_ranges, not_in_future, min_views, max_age.",
+        ),
+    ),
+)
+
 VIDEO_ANALYSES = TableContract(
     name="video_analyses",
     description="One row per analysed video: the analysis schema flattened into columns.",
@@ -200,4 +216,4 @@ VIDEO_FEATURES = TableContract(
     ),
 )
 
-ASSET_TABLES = (RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
+ASSET_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)

@@ -82,7 +82,7 @@ def test_an_invalid_dataset_name_writes_nothing(catalog: DatasetCatalog) -> None
     with pytest.raises(InvalidNameError):
         catalog.add_accounts("Bad|Name", ["a"])
 
-    assert catalog.list() == []
+    assert catalog.list_datasets() == []
 
 
 def test_a_failing_addition_rolls_back_the_whole_transaction(catalog: DatasetCatalog) -> None:
@@ -120,3 +120,11 @@ def test_stored_video_count_excludes_the_batch_being_rewritten(catalog: DatasetC
 
     assert catalog.stored_video_count("v1") == 3
     assert catalog.stored_video_count("v1", excluding_batch="b001") == 1
+
+
+def test_adding_only_planned_accounts_changes_nothing(catalog: DatasetCatalog) -> None:
+    catalog.add_accounts("v1", ["a", "b"], batch_size=2)
+
+    assert catalog.add_accounts("v1", ["b", "a"], batch_size=1) == []
+
+    assert catalog.plan("v1") == {"a": "b001", "b": "b001"}

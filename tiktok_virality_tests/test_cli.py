@@ -40,7 +40,12 @@ def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
     first = capsys.readouterr().out
     assert "created dataset 'demo' from the bundled sample: 9 accounts in 2 batches" in first
     assert "2 partitions materialized, 0 failed" in first
-    assert query(data_dir, "SELECT count(*) FROM video_features") == [(120,)]
+    # Every scraped video is either accepted (and has features) or rejected with its reasons.
+    assert query(
+        data_dir,
+        "SELECT (SELECT count(*) FROM raw_videos) + (SELECT count(*) FROM rejected_videos), "
+        "(SELECT count(*) FROM video_features) = (SELECT count(*) FROM raw_videos)",
+    ) == [(120, True)]
     assert run_count(data_dir) == 2
 
     assert main(["run", "--dataset", "demo", "--offline"]) == 0
@@ -49,13 +54,16 @@ def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
     assert run_count(data_dir) == 2
 
 
-def test_without_credentials_a_live_run_stops_before_any_work(
-    data_dir: Path, capsys: pytest.CaptureFixture[str]
+def test_without_a_token_a_scrape_stops_before_any_work(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--dataset", "v1"]) == EXIT_USAGE
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("@alpha\n", encoding="utf-8")
+
+    assert main(["run", "--dataset", "v1", "--accounts", str(accounts)]) == EXIT_USAGE
 
     message = capsys.readouterr().err
-    assert "APIFY_API_TOKEN and GOOGLE_API_KEY not set" in message
+    assert "APIFY_API_TOKEN is not set" in message
     assert "--offline" in message
     assert not data_dir.exists()
 
@@ -131,7 +139,12 @@ def test_an_imported_export_runs_offline(
     )
     assert main(["run", "--dataset", "meeni", "--offline"]) == 0
 
-    assert query(data_dir, "SELECT count(*), min(age_days) > 0 FROM video_features") == [(10, True)]
+    assert query(data_dir, "SELECT count(*), min(age_days) > 0 FROM video_features") == [(7, True)]
+    # The three videos of the real export with fewer than 1,000 views are kept aside, with why.
+    assert query(data_dir, "SELECT DISTINCT rejection_reasons FROM rejected_videos") == [
+        (["min_views"],)
+    ]
+    assert query(data_dir, "SELECT count(*) FROM rejected_videos") == [(3,)]
     assert "1 partition materialized" in capsys.readouterr().out
 
 
@@ -225,8 +238,13 @@ def test_a_run_killed_mid_partition_is_finished_by_retry_failed(
     assert main(["run", "--dataset", "demo", "--offline", "--retry-failed"]) == 0
 
     assert "[1/1] demo/b001 done" in capsys.readouterr().out
-    assert query(data_dir, "SELECT count(*), count(DISTINCT video_id) FROM video_features") == [
-        (120, 120)
+    assert query(
+        data_dir,
+        "SELECT (SELECT count(*) FROM raw_videos) + (SELECT count(*) FROM rejected_videos), "
+        "(SELECT count(*) FROM video_features) = (SELECT count(*) FROM raw_videos)",
+    ) == [(120, True)]
+    assert query(data_dir, "SELECT count(*) = count(DISTINCT video_id) FROM video_features") == [
+        (True,)
     ]
     assert query(
         data_dir, "SELECT count(*) FROM raw_videos r ANTI JOIN video_analyses a USING (video_id)"

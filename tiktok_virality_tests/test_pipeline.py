@@ -17,6 +17,7 @@ from tiktok_virality.catalog import DatasetCatalog, ScrapeLimits
 from tiktok_virality.datasets import create_export_dataset, create_sample_dataset
 from tiktok_virality.definitions import build_definitions
 from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.resources import build_resources
 from tiktok_virality.resources.analyzers import OfflineAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, SourceItems
@@ -111,7 +112,12 @@ def test_the_sample_runs_end_to_end_offline(
             "SELECT 'raw', count(*) FROM raw_videos UNION ALL SELECT 'analyses', count(*) FROM video_analyses UNION ALL SELECT 'features', count(*) FROM video_features",
         )
     )
-    assert counts == {"raw": 120, "analyses": 120, "features": 120}
+    rejected = query(settings, "SELECT count(*) FROM rejected_videos")[0][0]
+    assert counts["raw"] + rejected == 120
+    assert counts["analyses"] == counts["features"] == counts["raw"]
+    assert query(settings, "SELECT DISTINCT rejection_reasons FROM rejected_videos") == [
+        (["min_views"],)
+    ]
     assert query(settings, "SELECT count(DISTINCT account) FROM raw_videos") == [(8,)]
     assert query(settings, "SELECT DISTINCT analyzer, model FROM video_analyses") == [
         ("offline", None)
@@ -192,8 +198,12 @@ def test_a_phantom_pair_is_empty_instant_and_never_failed(
     assert query(settings, "SELECT count(*) FROM video_features WHERE dataset = 'tiny'") == [(0,)]
     [state] = partition_states(instance, [phantom])
     assert state.done
-    raw_metadata = result.asset_materializations_for_node("raw_videos")[0].metadata
-    assert raw_metadata["phantom"].value is True
+    [raw_materialization] = [
+        event.materialization
+        for event in result.get_asset_materialization_events()
+        if event.materialization.asset_key == dg.AssetKey("raw_videos")
+    ]
+    assert raw_materialization.metadata["phantom"].value is True
 
 
 def test_the_multiprocess_executor_materializes_a_partition(
@@ -214,11 +224,15 @@ def test_the_multiprocess_executor_materializes_a_partition(
             assert result.success
             step_events = result.get_step_success_events()
     assert {event.step_key for event in step_events} == {
-        "raw_videos",
+        "scrape_batch",
         "video_analyses",
         "video_features",
     }
-    assert query(settings, "SELECT count(*) FROM video_features WHERE batch = 'b002'") == [(45,)]
+    assert query(
+        settings,
+        "SELECT (SELECT count(*) FROM video_features WHERE batch = 'b002') + "
+        "(SELECT count(*) FROM rejected_videos WHERE batch = 'b002')",
+    ) == [(45,)]
 
 
 def video_pipeline_job() -> dg.JobDefinition:
@@ -251,17 +265,22 @@ def test_partition_status_is_the_resume_and_retry_record(
     assert retried.success
     assert fetch_count() == 2  # the scrape was not repeated
     assert all(state.done for state in partition_states(instance, partitions))
-    assert query(settings, "SELECT count(*) FROM video_features") == [(120,)]
+    assert query(settings, "SELECT count(*) FROM video_features") == query(
+        settings, "SELECT count(*) FROM raw_videos"
+    )
 
 
 def test_a_batch_beyond_the_max_total_videos_fails_instead_of_storing_nothing(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
     create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
-    catalog_of(resources).update_limits(
-        "demo", ScrapeLimits(videos_per_account=15, max_total_videos=75)
-    )
     assert materialize(instance, resources, VideoPartition("demo", "b001")).success
+    stored = catalog_of(resources).stored_video_count("demo")
+    catalog_of(resources).update_settings(
+        "demo",
+        limits=ScrapeLimits(videos_per_account=15, max_total_videos=stored),
+        thresholds=QualityThresholds(),
+    )
 
     result = dg.materialize(
         list(VIDEO_ASSETS),
@@ -273,7 +292,7 @@ def test_a_batch_beyond_the_max_total_videos_fails_instead_of_storing_nothing(
 
     assert not result.success
     [failure] = result.get_step_failure_events()
-    assert "already holds its max total videos (75)" in str(failure.step_failure_data.error)
+    assert f"already holds its max total videos ({stored})" in str(failure.step_failure_data.error)
     assert [
         state.failed_phase for state in partition_states(instance, [VideoPartition("demo", "b002")])
     ] == [Phase.SCRAPING]

@@ -4,13 +4,17 @@ from pathlib import Path
 
 import pytest
 
-from tiktok_virality.tables import ASSET_TABLES
+from tiktok_virality.tables import ASSET_TABLES, RAW_VIDEOS, TableContract
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+RAW_COLUMNS_REFERENCE = "| *all the columns of `raw_videos`* | | |"
 
 
 @pytest.mark.parametrize("contract", ASSET_TABLES, ids=lambda contract: contract.name)
-def test_every_column_is_documented_with_its_type_and_meaning(contract) -> None:
+def test_every_column_is_documented_with_its_type_and_meaning(contract: TableContract) -> None:
     section = README.split(f"#### `{contract.name}`")[1].split("####")[0]
-    for column in contract.columns:
+    columns = contract.columns
+    if RAW_COLUMNS_REFERENCE in section:
+        columns = tuple(column for column in columns if column not in RAW_VIDEOS.columns)
+    for column in columns:
         assert f"| `{column.name}` | {column.sql_type} | {column.description} |" in section

@@ -3,30 +3,32 @@ implementation; `build_resources` is the one place that chooses between them."""
 
 from typing import Any
 
+import dagster as dg
+
 from tiktok_virality.catalog import DatasetCatalog
 from tiktok_virality.io_manager import DuckDBPartitionIOManager
 from tiktok_virality.resources.analyzers import OfflineAnalyzer
-from tiktok_virality.resources.sources import ExportVideoSource, OfflineScraper
-from tiktok_virality.settings import Settings
+from tiktok_virality.resources.apify import ApifyVideoSource
+from tiktok_virality.resources.sources import ExportVideoSource, OfflineScraper, VideoSource
+from tiktok_virality.settings import APIFY_TOKEN_VARIABLE, Settings
 
 WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
 
 
-class OnlineModeUnavailableError(RuntimeError):
-    """Online scraping and analysis are not part of this version yet."""
-
-
 def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
-    if not offline:
-        raise OnlineModeUnavailableError(
-            "online mode (Apify scraping, Gemini analysis) is not available in this version yet: "
-            "run with --offline"
-        )
+    """Live services where credentials allow, unless `offline`; the offline stand-ins otherwise.
+
+    The analysis stays offline (metadata only) until the Gemini analyzer lands."""
     catalog = DatasetCatalog(database=str(settings.database))
+    scraper: VideoSource = (
+        OfflineScraper()
+        if offline or not settings.apify_token_set
+        else ApifyVideoSource(token=dg.EnvVar(APIFY_TOKEN_VARIABLE), api_url=settings.apify_api_url)
+    )
     return {
         "catalog": catalog,
         "export_source": ExportVideoSource(catalog=catalog),
-        "scraper": OfflineScraper(),
+        "scraper": scraper,
         "analyzer": OfflineAnalyzer(),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=str(settings.database)),
     }

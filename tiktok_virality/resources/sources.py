@@ -22,6 +22,7 @@ class ScrapeRequest:
     accounts: tuple[str, ...]
     videos_per_account: int
     max_videos: int
+    max_age_days: int
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,13 @@ class ExportVideoSource(VideoSource):
 
 
 class OfflineScraper(VideoSource):
-    """Stands in for the Apify scraper in offline mode: it refuses, saying what would work."""
+    """Stands in for the Apify scraper offline or without a token: it refuses, saying what would
+    work."""
 
     def fetch(self, request: ScrapeRequest) -> SourceItems:
         raise OfflineModeError(
-            f"dataset {request.dataset!r} is a list of accounts to scrape with Apify, which offline "
-            "mode cannot do: run without --offline (with APIFY_API_TOKEN set), or work offline on "
-            "an export (`tiktok-virality dataset import`) or the bundled sample"
+            f"dataset {request.dataset!r} is a list of accounts to scrape with Apify, which needs "
+            "APIFY_API_TOKEN (in the environment or .env, also for `dagster dev`) and no "
+            "--offline; offline, work on an export (`tiktok-virality dataset import`) or the "
+            "bundled sample"
         )
