@@ -1,7 +1,11 @@
-"""The CLI as a user runs it: offline run, resume, refusals before any work, dataset commands."""
+"""The CLI as a user runs it: offline run, resume, refusals before any work, dataset commands,
+and a live run against the fake Apify API."""
+# ruff: noqa: F811  (a test takes the imported fake_apify fixture as a parameter)
 
+import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +13,8 @@ import duckdb
 import pytest
 
 from tiktok_virality.cli import EXIT_USAGE, main
+from tiktok_virality.scraping import NO_VIDEOS
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 
 
 @pytest.fixture
@@ -249,3 +255,80 @@ def test_a_run_killed_mid_partition_is_finished_by_retry_failed(
     assert query(
         data_dir, "SELECT count(*) FROM raw_videos r ANTI JOIN video_analyses a USING (video_id)"
     ) == [(0,)]
+
+
+def recent_copies(items: list[dict], now: datetime) -> list[dict]:
+    """The real items, posted in the last days (the fixture's dates are older than the max age)."""
+    copies = []
+    for days, item in enumerate(items, start=1):
+        posted = now - timedelta(days=days)
+        copies.append(
+            {**item, "createTime": int(posted.timestamp()), "createTimeISO": posted.isoformat()}
+        )
+    return copies
+
+
+def test_a_live_run_scrapes_through_apify_and_records_errors_and_checks(
+    data_dir: Path,
+    tmp_path: Path,
+    apify_fixtures: Path,
+    fake_apify: FakeApify,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    canary = "apify-token-canary-7d1e"
+    monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
+    monkeypatch.setenv("APIFY_API_TOKEN", canary)
+    items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
+    fake_apify.items_by_profile = {"meenitech": recent_copies(items, datetime.now(UTC))}
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("@meenitech\nhttps://www.tiktok.com/@vanished_one\n", encoding="utf-8")
+
+    assert main(["run", "--dataset", "live", "--accounts", str(accounts)]) == 0
+
+    assert len(fake_apify.runs) == 1
+    assert fake_apify.runs[0].input["profiles"] == ["meenitech", "vanished_one"]
+    assert query(data_dir, "SELECT count(*) FROM raw_videos") == [(7,)]
+    assert query(data_dir, "SELECT count(*) FROM rejected_videos") == [(3,)]
+    assert query(data_dir, "SELECT account, phase, error, permanent FROM errors") == [
+        ("vanished_one", "scraping", "This profile/hashtag does not exist.", True)
+    ]
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        record = instance.get_latest_asset_check_evaluation_record(
+            dg.AssetCheckKey(dg.AssetKey("raw_videos"), "min_views")
+        )
+    assert record is not None and record.event is not None
+    evaluation = record.event.dagster_event.event_specific_data
+    assert evaluation.passed is False
+    assert evaluation.metadata["rejected_rows"].value == 3
+    # The token reached the API and nothing else: no table, no Dagster record, no output.
+    stored = b"".join(path.read_bytes() for path in data_dir.rglob("*") if path.is_file())
+    assert canary.encode() not in stored
+    assert canary not in "".join(capsys.readouterr())
+
+
+def test_a_failed_actor_run_fails_the_partition_until_retried(
+    data_dir: Path,
+    tmp_path: Path,
+    fake_apify: FakeApify,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
+    monkeypatch.setenv("APIFY_API_TOKEN", "token")
+    outcomes = iter(["FAILED", "SUCCEEDED"])
+    fake_apify.on_run(lambda run_input, params: RunScript(items=[], status=next(outcomes)))
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("alpha\n", encoding="utf-8")
+
+    assert main(["run", "--dataset", "live", "--accounts", str(accounts)]) == 1
+    assert "failed: live/b001" in capsys.readouterr().out
+    [(error, permanent)] = query(data_dir, "SELECT error, permanent FROM errors")
+    assert "ended FAILED" in error and permanent is False
+
+    assert main(["run", "--dataset", "live", "--retry-failed"]) == 0
+
+    assert len(fake_apify.runs) == 2
+    assert query(data_dir, "SELECT account, error, permanent FROM errors") == [
+        ("alpha", NO_VIDEOS, True)
+    ]

@@ -1,0 +1,136 @@
+"""The Apify video source on the real apify-client, against the local fake Apify API."""
+# ruff: noqa: F811  (tests take the imported fixture as a parameter)
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apify_client.errors import ApifyApiError
+
+from tiktok_virality.resources.apify import ApifyVideoSource, ScrapeRunError, actor_input
+from tiktok_virality.resources.sources import ScrapeRequest
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
+
+TOKEN = "apify-canary-token-3f9c"
+RUNS = r"^/v2/actors/clockworks~tiktok-scraper/runs$"
+REQUEST = ScrapeRequest(
+    dataset="v1",
+    batch="b001",
+    accounts=("meenitech", "vanished"),
+    videos_per_account=15,
+    max_videos=500,
+    max_age_days=180,
+)
+
+
+def source(fake: FakeApify) -> ApifyVideoSource:
+    return ApifyVideoSource(
+        token=TOKEN, api_url=fake.url, max_retries=3, min_retry_delay_seconds=0.001
+    )
+
+
+@pytest.fixture
+def meenitech_items(apify_fixtures: Path) -> list[dict]:
+    return json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
+
+
+def test_one_run_per_batch_with_every_account_and_our_options(
+    fake_apify: FakeApify, meenitech_items: list[dict]
+) -> None:
+    fake_apify.items_by_profile = {"meenitech": meenitech_items}
+
+    fetched = source(fake_apify).fetch(REQUEST)
+
+    [run] = fake_apify.runs
+    assert run.input == actor_input(REQUEST, download_videos=True)
+    assert run.input["profiles"] == ["meenitech", "vanished"]
+    assert run.input["resultsPerPage"] == 15
+    assert run.input["oldestPostDateUnified"] == "180 days"
+    assert run.params["maxItems"] == "502"  # the cap, plus room for one error item per account
+    assert len(fake_apify.requests_to("POST", RUNS)) == 1
+    assert [item.get("id") for item in fetched.items[:10]] == [i["id"] for i in meenitech_items]
+    assert fetched.items[-1]["error"] == "This profile/hashtag does not exist."
+    # The API gives times to the millisecond.
+    assert abs(fetched.scraped_at - run.finished_at) < timedelta(milliseconds=1)
+    assert all(
+        request.headers["authorization"] == f"Bearer {TOKEN}" for request in fake_apify.requests
+    )
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED-OUT", "ABORTED"])
+def test_a_run_that_does_not_succeed_fails_the_batch(fake_apify: FakeApify, status: str) -> None:
+    fake_apify.on_run(lambda run_input, params: RunScript(items=[], status=status))
+
+    with pytest.raises(ScrapeRunError, match=f"ended {status}"):
+        source(fake_apify).fetch(REQUEST)
+
+
+def test_a_refused_start_is_retried(fake_apify: FakeApify) -> None:
+    fake_apify.fail_next("POST", RUNS, 429, times=2)
+
+    source(fake_apify).fetch(REQUEST)
+
+    assert len(fake_apify.requests_to("POST", RUNS)) == 3
+    assert len(fake_apify.runs) == 1
+
+
+def test_a_start_lost_after_the_run_began_never_starts_a_second_paid_run(
+    fake_apify: FakeApify,
+) -> None:
+    fake_apify.fail_next("POST", RUNS, 500, after_handling=True)
+
+    fetched = source(fake_apify).fetch(REQUEST)
+
+    assert len(fake_apify.requests_to("POST", RUNS)) == 1
+    assert len(fake_apify.runs) == 1
+    assert fetched.items  # the adopted run's items
+
+
+def test_a_start_that_failed_before_any_run_is_retried_once_checked(fake_apify: FakeApify) -> None:
+    fake_apify.fail_next("POST", RUNS, 503)
+
+    source(fake_apify).fetch(REQUEST)
+
+    assert len(fake_apify.requests_to("POST", RUNS)) == 2
+    assert len(fake_apify.runs) == 1
+
+
+def test_a_start_failing_every_time_fails_the_batch_without_extra_runs(
+    fake_apify: FakeApify,
+) -> None:
+    fake_apify.fail_next("POST", RUNS, 500, times=10)
+
+    with pytest.raises(ScrapeRunError, match="after 4 attempts"):
+        source(fake_apify).fetch(REQUEST)
+
+    assert fake_apify.runs == []
+
+
+def test_a_rejected_token_is_not_retried_and_never_shown(fake_apify: FakeApify) -> None:
+    fake_apify.required_token = "the-real-token"
+
+    with pytest.raises(ApifyApiError) as raised:
+        source(fake_apify).fetch(REQUEST)
+
+    assert raised.value.status_code == 401
+    assert len(fake_apify.requests_to("POST", RUNS)) == 1
+    assert TOKEN not in str(raised.value)
+
+
+def test_large_datasets_are_paged(fake_apify: FakeApify) -> None:
+    items = [{"id": str(7_000_000_000_000_000_000 + n), "input": "meenitech"} for n in range(2500)]
+    fake_apify.on_run(lambda run_input, params: RunScript(items=items))
+
+    fetched = source(fake_apify).fetch(REQUEST)
+
+    assert [item["id"] for item in fetched.items] == [item["id"] for item in items]
+    assert len(fake_apify.requests_to("GET", r"/items$")) >= 3
+
+
+def test_the_scrape_time_is_the_runs_finish(fake_apify: FakeApify) -> None:
+    before = datetime.now(UTC) - timedelta(milliseconds=1)
+
+    fetched = source(fake_apify).fetch(REQUEST)
+
+    assert before <= fetched.scraped_at <= datetime.now(UTC)
