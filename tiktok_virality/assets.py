@@ -10,11 +10,13 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.catalog import DatasetCatalog, DatasetSource, RecordedError
+from tiktok_virality.errors import describe_error
 from tiktok_virality.features import build_features
 from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY
 from tiktok_virality.limits import batch_video_budget
 from tiktok_virality.partitions import parse_partition_key, video_partitions
-from tiktok_virality.quality import QualityRule
+from tiktok_virality.phases import Phase
+from tiktok_virality.quality import RULE_DESCRIPTIONS, QualityRule
 from tiktok_virality.resources import WAREHOUSE_IO_MANAGER
 from tiktok_virality.resources.analyzers import VideoAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, VideoSource
@@ -47,16 +49,6 @@ def _partitioned_table_asset(
         group_name=GROUP,
         kinds={"duckdb"},
     )
-
-
-SCRAPING_PHASE = "scraping"
-QUALITY_CHECK_DESCRIPTIONS = {
-    QualityRule.REQUIRED_FIELDS: "Every video has an id, account, posting and scrape time, views.",
-    QualityRule.VALID_RANGES: "No negative counts or sizes; every value of its column's type.",
-    QualityRule.NOT_IN_FUTURE: "No video posted after it was scraped (1 h of clock skew allowed).",
-    QualityRule.MIN_VIEWS: "Every video has the dataset's minimum views (default 1,000).",
-    QualityRule.MAX_AGE: "No video older than the dataset's max age (default 180 days).",
-}
 
 
 def _table_out(contract: TableContract) -> dg.AssetOut:
@@ -92,8 +84,14 @@ def _quality_check_results(
     },
     partitions_def=video_partitions,
     check_specs=[
-        dg.AssetCheckSpec(rule.value, asset=RAW_VIDEOS.name, description=description)
-        for rule, description in QUALITY_CHECK_DESCRIPTIONS.items()
+        dg.AssetCheckSpec(
+            rule.value,
+            asset=RAW_VIDEOS.name,
+            description=RULE_DESCRIPTIONS[rule],
+            # One result per partition, so that one batch's result never hides another's.
+            partitions_def=video_partitions,
+        )
+        for rule in QualityRule
     ],
 )
 def scrape_batch(
@@ -117,41 +115,40 @@ def scrape_batch(
         yield from _quality_check_results({}, checked_rows=0)
         return
 
-    budget = batch_video_budget(
-        dataset.limits.max_total_videos,
-        catalog.stored_video_count(partition.dataset, excluding_batch=partition.batch),
-    )
-    if budget == 0:
-        # Failing (rather than storing an empty batch as done) lets the batch be scraped once the
-        # limit is raised.
-        raise DatasetFullError(
-            f"dataset {partition.dataset!r} already holds its max total videos "
-            f"({dataset.limits.max_total_videos}); raise it with `tiktok-virality run --dataset "
-            f"{partition.dataset} --max-total-videos N` to scrape {partition.batch}"
-        )
-    request = ScrapeRequest(
-        dataset=partition.dataset,
-        batch=partition.batch,
-        accounts=tuple(accounts),
-        videos_per_account=dataset.limits.videos_per_account,
-        max_videos=budget,
-        max_age_days=dataset.thresholds.max_age_days,
-    )
     source = export_source if dataset.source is DatasetSource.EXPORT else scraper
     try:
-        fetched = source.fetch(request)
+        budget = batch_video_budget(
+            dataset.limits.max_total_videos,
+            catalog.stored_video_count(partition.dataset, excluding_batch=partition.batch),
+        )
+        if budget == 0:
+            # Failing (rather than storing an empty batch as done) lets the batch be scraped once
+            # the limit is raised.
+            raise DatasetFullError(
+                f"dataset {partition.dataset!r} already holds its max total videos "
+                f"({dataset.limits.max_total_videos}); raise it with `tiktok-virality run "
+                f"--dataset {partition.dataset} --max-total-videos N` to scrape {partition.batch}"
+            )
+        request = ScrapeRequest(
+            dataset=partition.dataset,
+            batch=partition.batch,
+            accounts=tuple(accounts),
+            videos_per_account=dataset.limits.videos_per_account,
+            max_videos=budget,
+            max_age_days=dataset.thresholds.max_age_days,
+        )
+        fetched = source.fetch(request, context.log)
+        batch = process_batch(
+            fetched.items,
+            request=request,
+            scraped_at=fetched.scraped_at,
+            thresholds=dataset.thresholds,
+        )
     except Exception as error:
         catalog.record_errors(
-            partition, SCRAPING_PHASE, [RecordedError(None, str(error), permanent=False)]
+            partition, Phase.SCRAPING, [RecordedError(None, describe_error(error), permanent=False)]
         )
         raise
-    batch = process_batch(
-        fetched.items,
-        request=request,
-        scraped_at=fetched.scraped_at,
-        thresholds=dataset.thresholds,
-    )
-    catalog.record_errors(partition, SCRAPING_PHASE, batch.errors)
     for error in batch.errors:
         context.log.warning(f"{error.account or 'an item'}: {error.error}")
 
@@ -172,9 +169,9 @@ def scrape_batch(
         },
     )
     yield dg.Output(batch.rejected, REJECTED_VIDEOS.name)
-    yield from _quality_check_results(
-        batch.failures_by_rule, checked_rows=len(batch.accepted) + len(batch.rejected)
-    )
+    yield from _quality_check_results(batch.failures_by_rule, checked_rows=batch.checked_rows)
+    # Dagster has stored the outputs by now: this attempt's account outcomes replace the last's.
+    catalog.record_errors(partition, Phase.SCRAPING, batch.errors)
 
 
 @_partitioned_table_asset(VIDEO_ANALYSES)

@@ -136,8 +136,16 @@ CREATE TABLE IF NOT EXISTS datasets (
     updated_at TIMESTAMPTZ NOT NULL,
     export_scraped_at TIMESTAMPTZ
 );
-ALTER TABLE datasets ADD COLUMN IF NOT EXISTS min_views INTEGER DEFAULT 1000;
+ALTER TABLE datasets ADD COLUMN IF NOT EXISTS min_views BIGINT DEFAULT 1000;
 ALTER TABLE datasets ADD COLUMN IF NOT EXISTS max_age_days INTEGER DEFAULT 180;
+CREATE TABLE IF NOT EXISTS scrape_runs (
+    dataset VARCHAR NOT NULL,
+    batch VARCHAR NOT NULL,
+    input_fingerprint VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dataset, batch, input_fingerprint)
+);
 CREATE TABLE IF NOT EXISTS errors (
     dataset VARCHAR NOT NULL,
     batch VARCHAR NOT NULL,
@@ -413,14 +421,26 @@ class DatasetCatalog(dg.ConfigurableResource):
                 connection.execute("ROLLBACK")
                 raise
 
-    def errors(self, name: str) -> list[tuple[str, str | None, str, str, bool]]:
-        """(batch, account, phase, error, permanent) of the dataset, by batch."""
-        return self._read(
-            "SELECT batch, account, phase, error, permanent FROM errors WHERE dataset = ? "
-            "ORDER BY batch, phase, account",
-            [name],
-            table="errors",
+    def remember_scrape_run(
+        self, partition: VideoPartition, input_fingerprint: str, run_id: str
+    ) -> None:
+        """The paid run scraping this batch with this input, so that a retry resumes it."""
+        with self._writer() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO scrape_runs VALUES (?, ?, ?, ?, ?)",
+                [partition.dataset, partition.batch, input_fingerprint, run_id, datetime.now(UTC)],
+            )
+
+    def remembered_scrape_run(
+        self, partition: VideoPartition, input_fingerprint: str
+    ) -> str | None:
+        rows = self._read(
+            "SELECT run_id FROM scrape_runs WHERE dataset = ? AND batch = ? "
+            "AND input_fingerprint = ?",
+            [partition.dataset, partition.batch, input_fingerprint],
+            table="scrape_runs",
         )
+        return rows[0][0] if rows else None
 
     def export_items(self, name: str, accounts: Sequence[str]) -> list[dict[str, Any]]:
         rows = self._read(

@@ -57,6 +57,14 @@ class QualityRule(StrEnum):
     MAX_AGE = "max_age"
 
 
+RULE_DESCRIPTIONS: dict[QualityRule, str] = {
+    QualityRule.REQUIRED_FIELDS: "Every video has an id, account, posting and scrape time, views.",
+    QualityRule.VALID_RANGES: "No negative counts or sizes; every value of its column's type.",
+    QualityRule.NOT_IN_FUTURE: "No video posted after it was scraped (1 h of clock skew allowed).",
+    QualityRule.MIN_VIEWS: "Every video has the dataset's minimum views (default 1,000).",
+    QualityRule.MAX_AGE: "No video older than the dataset's max age (default 180 days).",
+}
+
 REJECTION_REASONS_COLUMN = "rejection_reasons"
 # Without any of these a video cannot be identified, measured or placed in time.
 REQUIRED_COLUMNS = ("video_id", "account", "created_at", "play_count", "scraped_at")

@@ -11,21 +11,14 @@ import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import dagster as dg
 
 from tiktok_virality.assets import VIDEO_ASSETS, video_analyses, video_features
 from tiktok_virality.partitions import VideoPartition, video_partitions
+from tiktok_virality.phases import PHASES, Phase
 from tiktok_virality.tables import RAW_VIDEOS, REJECTED_VIDEOS
-
-
-class Phase(StrEnum):
-    SCRAPING = "scraping"
-    ANALYSIS = "analysis"
-    FEATURES = "features"
-
 
 # The asset whose partition status is the phase's status.
 PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
@@ -38,7 +31,6 @@ PHASE_SELECTION: Mapping[Phase, tuple[dg.AssetKey, ...]] = {
     **{phase: (key,) for phase, key in PHASE_ASSETS.items()},
     Phase.SCRAPING: (dg.AssetKey(RAW_VIDEOS.name), dg.AssetKey(REJECTED_VIDEOS.name)),
 }
-PHASES = tuple(Phase)
 
 Status = dg.AssetPartitionStatus | None
 
@@ -129,16 +121,33 @@ def partition_states(
     instance: dg.DagsterInstance, partitions: Sequence[VideoPartition]
 ) -> list[PartitionState]:
     keys = [partition.key for partition in partitions]
-    by_phase: dict[Phase, Mapping[str, Status]] = {}
+    by_asset: dict[dg.AssetKey, Mapping[str, Status]] = {}
     with dg.partition_loading_context(dynamic_partitions_store=instance):
-        for phase, asset_key in PHASE_ASSETS.items():
-            by_phase[phase] = (
+        for asset_key in {key for selection in PHASE_SELECTION.values() for key in selection}:
+            by_asset[asset_key] = (
                 instance.get_status_by_partition(asset_key, keys, video_partitions) or {}
             )
     return [
-        PartitionState(partition, {phase: by_phase[phase].get(partition.key) for phase in PHASES})
+        PartitionState(
+            partition,
+            {
+                phase: phase_status([by_asset[key].get(partition.key) for key in selection])
+                for phase, selection in PHASE_SELECTION.items()
+            },
+        )
         for partition in partitions
     ]
+
+
+def phase_status(statuses: Sequence[Status]) -> Status:
+    """A phase is as far as the least advanced of the assets it materializes: a phase whose
+    rejected rows were not stored is failed, though its accepted rows were."""
+    for worst in (dg.AssetPartitionStatus.FAILED, dg.AssetPartitionStatus.IN_PROGRESS):
+        if worst in statuses:
+            return worst
+    if all(status is dg.AssetPartitionStatus.MATERIALIZED for status in statuses):
+        return dg.AssetPartitionStatus.MATERIALIZED
+    return None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class ScrapedBatch:
     rejected: pd.DataFrame
     failures_by_rule: dict[QualityRule, int]
     errors: list[RecordedError]
+    checked_rows: int
     left_out_by_limits: int
 
 
@@ -66,5 +67,6 @@ def process_batch(
         rejected=checked.rejected,
         failures_by_rule=checked.failures_by_rule,
         errors=account_errors(request.accounts, normalized.errors, normalized.videos),
+        checked_rows=len(normalized.videos),
         left_out_by_limits=len(checked.accepted) - len(accepted),
     )

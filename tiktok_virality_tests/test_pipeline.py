@@ -54,9 +54,9 @@ def fetch_count() -> int:
 class CountingExportSource(ExportVideoSource):
     requests: ClassVar[list[ScrapeRequest]] = []
 
-    def fetch(self, request: ScrapeRequest) -> SourceItems:
+    def fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
         CountingExportSource.requests.append(request)
-        return super().fetch(request)
+        return super().fetch(request, log)
 
 
 class FailingOnceAnalyzer(OfflineAnalyzer):

@@ -560,3 +560,9 @@ def test_invalid_thresholds_are_refused(arguments: dict[str, Any], message: str)
 def test_thresholds_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULTS.min_views = 5  # type: ignore[misc]
+
+
+def test_every_rule_has_a_description_for_the_ui() -> None:
+    from tiktok_virality.quality import RULE_DESCRIPTIONS
+
+    assert set(RULE_DESCRIPTIONS) == set(QualityRule)

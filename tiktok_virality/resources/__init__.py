@@ -23,7 +23,9 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
     scraper: VideoSource = (
         OfflineScraper()
         if offline or not settings.apify_token_set
-        else ApifyVideoSource(token=dg.EnvVar(APIFY_TOKEN_VARIABLE), api_url=settings.apify_api_url)
+        else ApifyVideoSource(
+            token=dg.EnvVar(APIFY_TOKEN_VARIABLE), catalog=catalog, api_url=settings.apify_api_url
+        )
     )
     return {
         "catalog": catalog,

@@ -5,6 +5,7 @@ with the one normalizer, whatever the source."""
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +38,7 @@ class OfflineModeError(RuntimeError):
 
 class VideoSource(dg.ConfigurableResource, ABC):
     @abstractmethod
-    def fetch(self, request: ScrapeRequest) -> SourceItems:
+    def fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
         """Apify items for the request's accounts, and when they were scraped."""
 
 
@@ -46,7 +47,7 @@ class ExportVideoSource(VideoSource):
 
     catalog: DatasetCatalog
 
-    def fetch(self, request: ScrapeRequest) -> SourceItems:
+    def fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
         dataset = self.catalog.require(request.dataset)
         if dataset.export_scraped_at is None:
             raise ValueError(f"dataset {request.dataset!r} was not made from an export")
@@ -58,7 +59,7 @@ class OfflineScraper(VideoSource):
     """Stands in for the Apify scraper offline or without a token: it refuses, saying what would
     work."""
 
-    def fetch(self, request: ScrapeRequest) -> SourceItems:
+    def fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
         raise OfflineModeError(
             f"dataset {request.dataset!r} is a list of accounts to scrape with Apify, which needs "
             "APIFY_API_TOKEN (in the environment or .env, also for `dagster dev`) and no "

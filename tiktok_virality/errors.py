@@ -1,0 +1,16 @@
+"""Error messages fit for tables, logs and terminals."""
+
+from collections.abc import Iterable
+
+_MESSAGE_LIMIT = 300
+
+
+def describe_error(error: BaseException, *, secrets: Iterable[str] = ()) -> str:
+    """An error's type and first line, at most a few hundred characters, with any secret masked:
+    an API error can carry a whole response body, and a proxy may echo request headers."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0] if lines else ''}"
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
