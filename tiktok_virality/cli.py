@@ -290,10 +290,13 @@ def _apply_setting_flags(
 
 def _thresholds(args: argparse.Namespace, dataset: Dataset | None) -> QualityThresholds:
     current = dataset.thresholds if dataset else QualityThresholds()
-    return QualityThresholds(
-        min_views=current.min_views if args.min_views is None else args.min_views,
-        max_age_days=args.max_age_days or current.max_age_days,
-    )
+    try:
+        return QualityThresholds(
+            min_views=current.min_views if args.min_views is None else args.min_views,
+            max_age_days=args.max_age_days or current.max_age_days,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _limits(args: argparse.Namespace, dataset: Dataset | None) -> ScrapeLimits:
@@ -316,6 +319,7 @@ def _format_outcome(outcome: RunOutcome, position: int, total: int) -> str:
 
 def _command_run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    _thresholds(args, None)  # out-of-range settings are refused before anything is written
     _refuse_what_cannot_run(settings, args)
     with _open_session(settings, offline=args.offline) as session:
         dataset = _ensure_dataset(session, args)

@@ -332,3 +332,12 @@ def test_a_failed_actor_run_fails_the_partition_until_retried(
     assert query(data_dir, "SELECT account, error, permanent FROM errors") == [
         ("alpha", NO_VIDEOS, True)
     ]
+
+
+def test_out_of_range_thresholds_are_refused_before_anything_is_written(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--dataset", "demo", "--offline", "--max-age-days", "99999"]) == EXIT_USAGE
+
+    assert "max_age_days must be a whole number from 1 to 36,500" in capsys.readouterr().err
+    assert not data_dir.exists()

@@ -16,6 +16,7 @@ from tiktok_virality.assets import VIDEO_ASSETS
 from tiktok_virality.catalog import DatasetCatalog, ScrapeLimits
 from tiktok_virality.datasets import create_export_dataset, create_sample_dataset
 from tiktok_virality.definitions import build_definitions
+from tiktok_virality.io_manager import DuckDBPartitionIOManager
 from tiktok_virality.partitions import VideoPartition
 from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.resources import build_resources
@@ -296,3 +297,40 @@ def test_a_batch_beyond_the_max_total_videos_fails_instead_of_storing_nothing(
     assert [
         state.failed_phase for state in partition_states(instance, [VideoPartition("demo", "b002")])
     ] == [Phase.SCRAPING]
+
+
+class RejectedRowsWriteFails(DuckDBPartitionIOManager):
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if context.asset_key == dg.AssetKey("rejected_videos"):
+            raise OSError("disk full")
+        super().handle_output(context, obj)
+
+
+def test_rejected_rows_that_were_not_stored_make_the_scrape_retried(
+    settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    partition = VideoPartition("demo", "b001")
+    failing = {
+        **resources,
+        "warehouse_io_manager": RejectedRowsWriteFails(database=str(settings.database)),
+    }
+
+    assert not materialize_or_fail(instance, failing, partition).success
+
+    [state] = partition_states(instance, [partition])
+    assert state.failed_phase is Phase.SCRAPING
+    retry = plan_runs([state], retry_failed=True, retry_phase=None)
+    assert retry.runs[0].phases == (Phase.SCRAPING, Phase.ANALYSIS, Phase.FEATURES)
+
+
+def materialize_or_fail(
+    instance: dg.DagsterInstance, resources: dict[str, Any], partition: VideoPartition
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        list(VIDEO_ASSETS),
+        instance=instance,
+        resources=resources,
+        partition_key=partition.key,
+        raise_on_error=False,
+    )

@@ -16,6 +16,7 @@ from tiktok_virality.quality import (
     NON_NEGATIVE_COLUMNS,
     REJECTION_REASONS_COLUMN,
     REQUIRED_COLUMNS,
+    RULE_DESCRIPTIONS,
     QualityResult,
     QualityRule,
     QualityThresholds,
@@ -563,6 +564,4 @@ def test_thresholds_are_frozen() -> None:
 
 
 def test_every_rule_has_a_description_for_the_ui() -> None:
-    from tiktok_virality.quality import RULE_DESCRIPTIONS
-
     assert set(RULE_DESCRIPTIONS) == set(QualityRule)

@@ -1,7 +1,9 @@
 import dagster as dg
+import pytest
 
 from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.runner import PartitionState, Phase, PlannedRun, plan_runs
+from tiktok_virality.phases import Phase
+from tiktok_virality.runner import PartitionState, PlannedRun, phase_status, plan_runs
 
 DONE = dg.AssetPartitionStatus.MATERIALIZED
 FAILED = dg.AssetPartitionStatus.FAILED
@@ -58,3 +60,17 @@ def test_retry_phase_reruns_that_phase_on_where_its_inputs_exist() -> None:
     ]
     # b004's scrape failed: its analysis cannot be retried on its own.
     assert [p.batch for p in plan.failed_not_retried] == ["b004"]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([DONE, DONE], DONE),
+        ([DONE, FAILED], FAILED),  # the rejected rows were not stored: the phase is not done
+        ([RUNNING, None], RUNNING),
+        ([DONE, None], None),
+        ([None, None], None),
+    ],
+)
+def test_a_phase_is_as_far_as_its_least_advanced_asset(statuses: list, expected: object) -> None:
+    assert phase_status(statuses) is expected

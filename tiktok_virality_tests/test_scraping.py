@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from tiktok_virality.apify.normalize import ItemError
 from tiktok_virality.catalog import RecordedError
+from tiktok_virality.errors import describe_error
 from tiktok_virality.quality import QualityRule, QualityThresholds
 from tiktok_virality.resources.sources import ScrapeRequest
 from tiktok_virality.scraping import NO_VIDEOS, account_errors, process_batch
@@ -76,3 +77,14 @@ def test_an_account_whose_only_video_was_rejected_is_not_reported_missing() -> N
     )
 
     assert errors == [RecordedError(None, "item without id", permanent=True)]
+
+
+def test_error_descriptions_are_short_single_line_and_mask_secrets() -> None:
+    body = "Unexpected error: <html>\n" + "x" * 5000 + "\nAuthorization: Bearer s3cret</html>"
+    error = RuntimeError("upstream said s3cret " + body)
+
+    described = describe_error(error, secrets=["s3cret"])
+
+    assert described.startswith("RuntimeError: upstream said *** Unexpected error: <html>")
+    assert "s3cret" not in described and "\n" not in described
+    assert len(described) <= 300
