@@ -30,6 +30,8 @@ from tiktok_virality.tables import (
 )
 
 GROUP = "tiktok_virality"
+# Concurrent runs share the user's Gemini quota: `dagster instance concurrency set gemini N`.
+GEMINI_POOL = "gemini"
 
 
 class DatasetFullError(RuntimeError):
@@ -37,10 +39,11 @@ class DatasetFullError(RuntimeError):
 
 
 def _partitioned_table_asset(
-    contract: TableContract,
+    contract: TableContract, *, pool: str | None = None
 ) -> Callable[[Callable[..., pd.DataFrame]], dg.AssetsDefinition]:
     """An asset stored as the DuckDB table of `contract`, one dataset × batch partition at a time."""
     return dg.asset(
+        pool=pool,
         name=contract.name,
         partitions_def=video_partitions,
         io_manager_key=WAREHOUSE_IO_MANAGER,
@@ -174,13 +177,33 @@ def scrape_batch(
     catalog.record_errors(partition, Phase.SCRAPING, batch.errors)
 
 
-@_partitioned_table_asset(VIDEO_ANALYSES)
+class AnalysisIncompleteError(RuntimeError):
+    """Some videos could not be analysed this time; the others are stored and paid for once."""
+
+
+@_partitioned_table_asset(VIDEO_ANALYSES, pool=GEMINI_POOL)
 def video_analyses(
-    context: dg.AssetExecutionContext, raw_videos: pd.DataFrame, analyzer: VideoAnalyzer
+    context: dg.AssetExecutionContext,
+    raw_videos: pd.DataFrame,
+    analyzer: VideoAnalyzer,
+    catalog: DatasetCatalog,
 ) -> pd.DataFrame:
     if raw_videos.empty:
         return VIDEO_ANALYSES.empty_frame()
-    return analyzer.analyze(raw_videos, context.log)
+    partition = parse_partition_key(context.partition_key)
+    result = analyzer.analyze(raw_videos, context.log)
+    catalog.record_errors(partition, Phase.ANALYSIS, result.errors)
+    for error in result.errors:
+        context.log.warning(error.error)
+    if result.retryable_errors:
+        raise AnalysisIncompleteError(
+            f"{len(result.retryable_errors)} of {len(raw_videos)} videos of {partition} could not "
+            f"be analysed this time (e.g. {result.retryable_errors[0].error}); the "
+            f"{len(result.analyses)} analysed are kept and will not be paid for again: retry "
+            "the partition"
+        )
+    context.add_output_metadata({"videos": len(raw_videos), "not_analysable": len(result.errors)})
+    return result.analyses
 
 
 @_partitioned_table_asset(VIDEO_FEATURES)

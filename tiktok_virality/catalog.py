@@ -79,6 +79,15 @@ class ExportContent:
 
 
 @dataclass(frozen=True)
+class CachedAnalysis:
+    """A model's analysis of one video (the nested record), and what it was made from."""
+
+    input_kind: str
+    record: dict[str, Any]
+    analyzed_at: datetime
+
+
+@dataclass(frozen=True)
 class RecordedError:
     """A problem met by one phase of a partition: `permanent` ones (an account that does not exist)
     are data and do not fail the partition; transient ones (a failed run) do, and are retried."""
@@ -145,6 +154,15 @@ CREATE TABLE IF NOT EXISTS scrape_runs (
     run_id VARCHAR NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (dataset, batch, input_fingerprint)
+);
+CREATE TABLE IF NOT EXISTS analysis_cache (
+    video_id VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    schema_version VARCHAR NOT NULL,
+    input_kind VARCHAR NOT NULL,
+    analysis_json JSON NOT NULL,
+    analyzed_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (video_id, model, schema_version)
 );
 CREATE TABLE IF NOT EXISTS errors (
     dataset VARCHAR NOT NULL,
@@ -420,6 +438,38 @@ class DatasetCatalog(dg.ConfigurableResource):
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
+
+    def cached_analyses(
+        self, video_ids: Sequence[str], *, model: str, schema_version: str
+    ) -> dict[str, CachedAnalysis]:
+        """The paid-for analyses already made of these videos with this model and schema."""
+        rows = self._read(
+            "SELECT video_id, input_kind, analysis_json, analyzed_at FROM analysis_cache "
+            "WHERE model = ? AND schema_version = ? AND list_contains(?, video_id)",
+            [model, schema_version, list(video_ids)],
+            table="analysis_cache",
+        )
+        return {
+            video_id: CachedAnalysis(input_kind, json.loads(document), analyzed_at)
+            for video_id, input_kind, document, analyzed_at in rows
+        }
+
+    def store_analysis(
+        self, video_id: str, *, model: str, schema_version: str, analysis: CachedAnalysis
+    ) -> None:
+        """Keep a paid-for analysis as soon as it arrives, whatever happens to the rest."""
+        with self._writer() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO analysis_cache VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    video_id,
+                    model,
+                    schema_version,
+                    analysis.input_kind,
+                    json.dumps(analysis.record, ensure_ascii=False),
+                    analysis.analyzed_at,
+                ],
+            )
 
     def remember_scrape_run(
         self, partition: VideoPartition, input_fingerprint: str, run_id: str

@@ -48,6 +48,7 @@ from tiktok_virality.runner import (
 )
 from tiktok_virality.settings import (
     APIFY_TOKEN_VARIABLE,
+    GEMINI_KEY_VARIABLE,
     Settings,
     load_settings,
 )
@@ -321,6 +322,11 @@ def _command_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     _thresholds(args, None)  # out-of-range settings are refused before anything is written
     _refuse_what_cannot_run(settings, args)
+    if not args.offline and not settings.gemini_key_set:
+        print(
+            f"note: {GEMINI_KEY_VARIABLE} is not set: videos are analysed from their metadata only "
+            "(the offline analyzer); set it to have Gemini watch them"
+        )
     with _open_session(settings, offline=args.offline) as session:
         dataset = _ensure_dataset(session, args)
         return _run_dataset(session, dataset, args)

@@ -15,6 +15,9 @@ DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
 APIFY_TOKEN_VARIABLE = "APIFY_API_TOKEN"
 APIFY_URL_VARIABLE = "APIFY_API_URL"
 DEFAULT_APIFY_API_URL = "https://api.apify.com"
+GEMINI_KEY_VARIABLE = "GOOGLE_API_KEY"
+# The SDK itself also honours GOOGLE_GEMINI_BASE_URL.
+GEMINI_URL_VARIABLE = "GEMINI_API_URL"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
@@ -26,6 +29,8 @@ class Settings:
     # Whether the token is set, never the token: resources read it through dg.EnvVar, so it stays
     # out of run configs and logs.
     apify_token_set: bool
+    gemini_api_url: str | None
+    gemini_key_set: bool
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,4 +45,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_home=dagster_home.resolve(),
         apify_api_url=env.get(APIFY_URL_VARIABLE) or DEFAULT_APIFY_API_URL,
         apify_token_set=bool(env.get(APIFY_TOKEN_VARIABLE)),
+        gemini_api_url=env.get(GEMINI_URL_VARIABLE) or None,
+        gemini_key_set=bool(env.get(GEMINI_KEY_VARIABLE)),
     )

@@ -7,10 +7,11 @@ import dagster as dg
 
 from tiktok_virality.catalog import DatasetCatalog
 from tiktok_virality.io_manager import DuckDBPartitionIOManager
-from tiktok_virality.resources.analyzers import OfflineAnalyzer
+from tiktok_virality.resources.analyzers import OfflineAnalyzer, VideoAnalyzer
 from tiktok_virality.resources.apify import ApifyVideoSource
+from tiktok_virality.resources.gemini import GeminiAnalyzer
 from tiktok_virality.resources.sources import ExportVideoSource, OfflineScraper, VideoSource
-from tiktok_virality.settings import APIFY_TOKEN_VARIABLE, Settings
+from tiktok_virality.settings import APIFY_TOKEN_VARIABLE, GEMINI_KEY_VARIABLE, Settings
 
 WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
 
@@ -18,19 +19,29 @@ WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
 def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
     """Live services where credentials allow, unless `offline`; the offline stand-ins otherwise.
 
-    The analysis stays offline (metadata only) until the Gemini analyzer lands."""
+    Secrets go in as `dg.EnvVar`s, resolved when a run starts: they never enter run config."""
     catalog = DatasetCatalog(database=str(settings.database))
+    apify_token = dg.EnvVar(APIFY_TOKEN_VARIABLE) if settings.apify_token_set else None
     scraper: VideoSource = (
-        OfflineScraper()
-        if offline or not settings.apify_token_set
-        else ApifyVideoSource(
-            token=dg.EnvVar(APIFY_TOKEN_VARIABLE), catalog=catalog, api_url=settings.apify_api_url
+        ApifyVideoSource(token=apify_token, catalog=catalog, api_url=settings.apify_api_url)
+        if apify_token and not offline
+        else OfflineScraper()
+    )
+    analyzer: VideoAnalyzer = (
+        GeminiAnalyzer(
+            api_key=dg.EnvVar(GEMINI_KEY_VARIABLE),
+            catalog=catalog,
+            base_url=settings.gemini_api_url,
+            apify_token=apify_token,
+            apify_api_url=settings.apify_api_url,
         )
+        if settings.gemini_key_set and not offline
+        else OfflineAnalyzer()
     )
     return {
         "catalog": catalog,
         "export_source": ExportVideoSource(catalog=catalog),
         "scraper": scraper,
-        "analyzer": OfflineAnalyzer(),
+        "analyzer": analyzer,
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=str(settings.database)),
     }
