@@ -77,7 +77,8 @@ _SHARES = (0.004, 0.6)
 _SAVES = (0.008, 0.5)
 
 _MEDIA_HOST = "https://media.sample.invalid"
-_KEY_VALUE_STORE = "https://api.apify.com/v2/key-value-stores/offline-sample/records"
+# Not Apify's real host: nothing, and no token, is ever sent to Apify for the sample's "files".
+_KEY_VALUE_STORE = "https://api.apify.invalid/v2/key-value-stores/offline-sample/records"
 _SECONDS_PER_DAY = 86_400
 _GENERIC_HASHTAGS = ("fyp", "foryou", "viral")
 

@@ -62,6 +62,11 @@ class _Outcome:
     error: RecordedError | None = None
 
 
+def _refuses_every_request(error: genai_errors.ClientError) -> bool:
+    """A bad key (Gemini answers 400 API_KEY_INVALID), or no access to the API or model."""
+    return error.code in (401, 403) or "API_KEY_INVALID" in str(error.details)
+
+
 class _PermanentFailure(Exception):
     """This video cannot be analysed, however often we try."""
 
@@ -169,7 +174,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         except _PermanentFailure as failure:
             return _Outcome(video_id, error=RecordedError(account, f"{video_id}: {failure}", True))
         except genai_errors.ClientError as error:
-            if error.code in (401, 403):
+            if _refuses_every_request(error):
                 raise AnalyzerConfigurationError(
                     describe_error(error, secrets=self._secrets())
                 ) from None
@@ -199,8 +204,8 @@ class GeminiAnalyzer(VideoAnalyzer):
         uploaded: types.File | None = None
         try:
             if video_bytes is None:
-                input_kind = "metadata_and_cover"
                 media = await self._cover_parts(http, video)
+                input_kind = "metadata_and_cover" if media else "metadata"
             elif len(video_bytes) <= self.inline_max_bytes:
                 input_kind = "video"
                 media = [types.Part.from_bytes(data=video_bytes, mime_type=VIDEO_MIME_TYPE)]
@@ -247,15 +252,25 @@ class GeminiAnalyzer(VideoAnalyzer):
     async def _download_video(
         self, http: httpx2.AsyncClient, video: dict[str, Any]
     ) -> bytes | None:
-        """The scraped video file; None when the scrape has none or it is gone."""
+        """The scraped video file; None when the scrape has none or it is gone.
+
+        A file in Apify's key-value store is fetched with the token, and only a 403/404/410 means
+        gone (anything else may pass). Other links (CDN addresses from exports) expire: any failure
+        means the file is not to be had."""
         url = video.get("video_url")
         if not url:
             return None
+        from_apify = url.startswith(self.apify_api_url)
         headers = {}
-        if self.apify_token and url.startswith(self.apify_api_url):
+        if from_apify and self.apify_token:
             headers["Authorization"] = f"Bearer {self.apify_token}"
-        response = await http.get(url, headers=headers)
-        if response.status_code in _GONE:
+        try:
+            response = await http.get(url, headers=headers)
+        except httpx2.HTTPError:
+            if from_apify:
+                raise
+            return None
+        if response.status_code in _GONE or (not response.is_success and not from_apify):
             return None
         response.raise_for_status()
         return response.content

@@ -1,0 +1,236 @@
+"""The Gemini analyzer on the real google-genai SDK, against the local fake Gemini and Apify APIs."""
+# ruff: noqa: F811  (tests take the imported fixtures as parameters)
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from apify_client import ApifyClient
+
+from tiktok_virality.analysis.schema import SCHEMA_VERSION
+from tiktok_virality.catalog import DatasetCatalog
+from tiktok_virality.resources.gemini import AnalyzerConfigurationError, GeminiAnalyzer
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
+from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
+    FakeGemini,
+    GeminiApiError,
+    GenerateScript,
+    fake_gemini,
+    request_text,
+)
+
+GEMINI_KEY = "gemini-canary-key-51aa"
+APIFY_TOKEN = "apify-canary-token-77c2"
+LOG = logging.getLogger("test")
+SMALL = b"\x00\x00\x00\x18ftypmp42" + b"v" * 2_000
+LARGE = b"\x00\x00\x00\x18ftypmp42" + b"V" * 300_000
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> DatasetCatalog:
+    return DatasetCatalog(database=str(tmp_path / "catalog.duckdb"))
+
+
+@pytest.fixture
+def analyzer(
+    fake_gemini: FakeGemini, fake_apify: FakeApify, catalog: DatasetCatalog
+) -> GeminiAnalyzer:
+    return GeminiAnalyzer(
+        api_key=GEMINI_KEY,
+        catalog=catalog,
+        base_url=fake_gemini.url,
+        concurrency=4,
+        requests_per_minute=60_000,
+        retry_attempts=2,
+        initial_retry_delay_seconds=0.01,
+        inline_max_bytes=100_000,
+        file_poll_seconds=0.01,
+        apify_token=APIFY_TOKEN,
+        apify_api_url=fake_apify.url,
+    )
+
+
+def video_urls(
+    fake_apify: FakeApify, files: dict[str, bytes | tuple[bytes, str]]
+) -> dict[str, str]:
+    """The files as records of a scrape run's key-value store, as Apify keeps downloaded videos."""
+    records = {k: v if isinstance(v, tuple) else (v, "video/mp4") for k, v in files.items()}
+    fake_apify.on_run(lambda run_input, params: RunScript(records=records))
+    ApifyClient(APIFY_TOKEN, api_url=fake_apify.url).actor("clockworks/tiktok-scraper").start()
+    store = fake_apify.runs[-1].default_key_value_store_id
+    return {key: f"{fake_apify.url}/v2/key-value-stores/{store}/records/{key}" for key in files}
+
+
+def videos(*rows: dict[str, Any]) -> pd.DataFrame:
+    defaults = {
+        "dataset": "v1",
+        "batch": "b001",
+        "account": "meenitech",
+        "video_url": None,
+        "cover_url": None,
+        "is_slideshow": False,
+        "hashtags": ["tech"],
+        "music_name": "original sound",
+        "music_original": True,
+        "duration_seconds": 20,
+        "language": "en",
+    }
+    return pd.DataFrame(
+        [{**defaults, **row, "caption": f"video {row['video_id']}"} for row in rows]
+    )
+
+
+def test_small_videos_go_inline_one_call_each_and_are_never_paid_for_twice(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, fake_apify: FakeApify
+) -> None:
+    urls = video_urls(fake_apify, {"a": SMALL, "b": SMALL})
+    batch = videos(
+        {"video_id": "1", "video_url": urls["a"]}, {"video_id": "2", "video_url": urls["b"]}
+    )
+
+    first = analyzer.analyze(batch, LOG)
+    again = analyzer.analyze(batch, LOG)
+
+    assert fake_gemini.generate_calls == 2
+    assert first.errors == [] and again.errors == []
+    assert first.analyses["video_id"].tolist() == ["1", "2"]
+    assert set(first.analyses["input_kind"]) == {"video"}
+    assert set(first.analyses["analyzer"]) == {"gemini"}
+    assert set(first.analyses["schema_version"]) == {SCHEMA_VERSION}
+    assert first.analyses["hook_score"].notna().all()
+    pd.testing.assert_frame_equal(first.analyses, again.analyses)
+    inline = [
+        part
+        for request in fake_gemini.generate_requests
+        for part in request.json["contents"][0]["parts"]
+        if "inlineData" in part
+    ]
+    assert len(inline) == 2
+    downloads = fake_apify.requests_to("GET", r"/records/[ab]$")
+    assert [r.headers["authorization"] for r in downloads] == [f"Bearer {APIFY_TOKEN}"] * 2
+
+
+def test_a_large_video_is_uploaded_polled_and_deleted(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, fake_apify: FakeApify
+) -> None:
+    fake_gemini.processing_polls = 2
+    urls = video_urls(fake_apify, {"big": LARGE})
+
+    result = analyzer.analyze(videos({"video_id": "9", "video_url": urls["big"]}), LOG)
+
+    assert result.analyses["input_kind"].tolist() == ["video"]
+    assert fake_gemini.generate_calls == 1
+    [request] = fake_gemini.generate_requests
+    assert any("fileData" in part for part in request.json["contents"][0]["parts"])
+    assert fake_gemini.files == []  # deleted once analysed
+    assert len(fake_gemini.deleted_files) == 1
+
+
+def test_a_slideshow_is_analysed_from_metadata_and_its_cover_when_there_is_one(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, fake_apify: FakeApify
+) -> None:
+    urls = video_urls(fake_apify, {"cover": (b"\xff\xd8\xff jpeg", "image/jpeg")})
+
+    result = analyzer.analyze(
+        videos(
+            {"video_id": "5", "is_slideshow": True, "cover_url": urls["cover"]},
+            {"video_id": "6", "is_slideshow": True, "cover_url": f"{urls['cover']}-gone"},
+        ),
+        LOG,
+    )
+
+    assert result.analyses["input_kind"].tolist() == ["metadata_and_cover", "metadata"]
+    prompts = [request_text(request.json) for request in fake_gemini.generate_requests]
+    assert all("video file is not available" in prompt for prompt in prompts)
+    assert fake_apify.requests_to("GET", r"/records/video") == []  # no video file was fetched
+
+
+def test_an_expired_export_link_falls_back_to_metadata(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    expired = "http://127.0.0.1:9/video/tos/expired.mp4"  # nothing listens on port 9
+
+    result = analyzer.analyze(videos({"video_id": "4", "video_url": expired}), LOG)
+
+    assert result.errors == []
+    assert result.analyses["input_kind"].tolist() == ["metadata"]
+
+
+def test_transient_failures_are_retried_by_a_later_run_with_exactly_the_missing_calls(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    def unavailable_for_video_3(request_json: dict) -> Any:
+        if "video 3" in request_text(request_json):
+            raise GeminiApiError(503, "overloaded")
+        return GenerateScript(json_value=fake_gemini.default_json(request_json))
+
+    fake_gemini.on_generate(unavailable_for_video_3)
+    batch = videos(*({"video_id": str(n), "is_slideshow": True} for n in range(1, 6)))
+
+    first = analyzer.analyze(batch, LOG)
+
+    assert [e.error.split(":")[0] for e in first.retryable_errors] == ["3"]
+    assert len(first.analyses) == 4
+    calls_before_retry = fake_gemini.generate_calls
+    fake_gemini.on_generate(None)
+
+    retried = analyzer.analyze(batch, LOG)
+
+    assert fake_gemini.generate_calls - calls_before_retry == 1
+    assert retried.errors == [] and len(retried.analyses) == 5
+
+
+def test_a_safety_block_is_permanent_and_leaves_the_video_unanalysed(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    fake_gemini.on_generate(lambda request_json: GenerateScript(block_reason="SAFETY"))
+
+    result = analyzer.analyze(videos({"video_id": "7", "is_slideshow": True}), LOG)
+
+    assert result.analyses.empty
+    [error] = result.errors
+    assert error.permanent and "blocked" in error.error and error.account == "meenitech"
+
+
+def test_invalid_output_is_asked_for_once_more_then_given_up(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    def out_of_range(request_json: dict) -> GenerateScript:
+        value = fake_gemini.default_json(request_json)
+        value["content_structure"]["hook_score"] = 42
+        return GenerateScript(json_value=value)
+
+    fake_gemini.on_generate(out_of_range)
+
+    result = analyzer.analyze(videos({"video_id": "8", "is_slideshow": True}), LOG)
+
+    assert fake_gemini.generate_calls == 2
+    [error] = result.errors
+    assert error.permanent and "not valid JSON for the analysis schema" in error.error
+
+
+def test_videos_are_analysed_concurrently_up_to_the_limit(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    fake_gemini.latency_seconds = 0.05
+
+    result = analyzer.analyze(
+        videos(*({"video_id": str(n), "is_slideshow": True} for n in range(12))), LOG
+    )
+
+    assert len(result.analyses) == 12
+    assert fake_gemini.max_concurrent_generates == 4
+
+
+def test_a_refused_key_stops_the_analysis_without_showing_the_key(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    fake_gemini.required_api_key = "another-key"
+
+    with pytest.raises(AnalyzerConfigurationError) as raised:
+        analyzer.analyze(videos({"video_id": "1", "is_slideshow": True}), LOG)
+
+    assert GEMINI_KEY not in str(raised.value)
+    assert fake_gemini.generate_requests[0].headers["x-goog-api-key"] == GEMINI_KEY
