@@ -308,10 +308,18 @@ def test_latency_is_added_to_every_response(fake_apify: FakeApify) -> None:
     dataset.list_items()
     assert time.perf_counter() - began >= 0.05
 
-    fake_apify.latency_seconds = lambda method, path: 0.5 if path.endswith("/items") else 0.0
+    asked: list[str] = []
+
+    def items_only(method: str, path: str) -> float:
+        asked.append(path)
+        return 0.05 if path.endswith("/items") else 0.0
+
+    fake_apify.latency_seconds = items_only
     began = time.perf_counter()
-    dataset.get()  # not an items request: no latency
-    assert time.perf_counter() - began < 0.5
+    dataset.list_items()
+    assert time.perf_counter() - began >= 0.05
+    dataset.get()
+    assert asked == [f"/v2/datasets/{dataset_id}/items", f"/v2/datasets/{dataset_id}"]
 
 
 def test_a_failing_scenario_answers_500_and_is_reported() -> None:
