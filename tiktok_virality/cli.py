@@ -49,6 +49,7 @@ from tiktok_virality.runner import (
 from tiktok_virality.settings import (
     APIFY_TOKEN_VARIABLE,
     GEMINI_KEY_VARIABLE,
+    InvalidEnvironmentError,
     Settings,
     load_settings,
 )
@@ -64,6 +65,7 @@ USER_ERRORS = (
     UnknownDatasetError,
     DatabaseLockedError,
     InvalidSettingError,
+    InvalidEnvironmentError,
 )
 
 

@@ -18,6 +18,10 @@ DEFAULT_APIFY_API_URL = "https://api.apify.com"
 GEMINI_KEY_VARIABLE = "GOOGLE_API_KEY"
 # The SDK itself also honours GOOGLE_GEMINI_BASE_URL.
 GEMINI_URL_VARIABLE = "GEMINI_API_URL"
+GEMINI_MODEL_VARIABLE = "GEMINI_MODEL"
+GEMINI_RPM_VARIABLE = "GEMINI_REQUESTS_PER_MINUTE"
+GEMINI_CONCURRENCY_VARIABLE = "GEMINI_CONCURRENCY"
+DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
@@ -31,6 +35,9 @@ class Settings:
     apify_token_set: bool
     gemini_api_url: str | None
     gemini_key_set: bool
+    gemini_model: str
+    gemini_requests_per_minute: float
+    gemini_concurrency: int
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,4 +54,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         apify_token_set=bool(env.get(APIFY_TOKEN_VARIABLE)),
         gemini_api_url=env.get(GEMINI_URL_VARIABLE) or None,
         gemini_key_set=bool(env.get(GEMINI_KEY_VARIABLE)),
+        gemini_model=env.get(GEMINI_MODEL_VARIABLE) or DEFAULT_GEMINI_MODEL,
+        gemini_requests_per_minute=_positive_number(env, GEMINI_RPM_VARIABLE, 60.0),
+        gemini_concurrency=int(_positive_number(env, GEMINI_CONCURRENCY_VARIABLE, 8)),
     )
+
+
+class InvalidEnvironmentError(ValueError):
+    """A setting in the environment that cannot be used; the message names it."""
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InvalidEnvironmentError(f"{name} must be a positive number, not {text!r}")
+    return value

@@ -32,6 +32,9 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
             api_key=dg.EnvVar(GEMINI_KEY_VARIABLE),
             catalog=catalog,
             base_url=settings.gemini_api_url,
+            model=settings.gemini_model,
+            requests_per_minute=settings.gemini_requests_per_minute,
+            concurrency=settings.gemini_concurrency,
             apify_token=apify_token,
             apify_api_url=settings.apify_api_url,
         )

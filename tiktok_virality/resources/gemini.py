@@ -41,9 +41,9 @@ from tiktok_virality.analysis.schema import (
 from tiktok_virality.catalog import CachedAnalysis, DatasetCatalog, RecordedError
 from tiktok_virality.errors import describe_error
 from tiktok_virality.resources.analyzers import AnalysisResult, VideoAnalyzer
+from tiktok_virality.settings import DEFAULT_GEMINI_MODEL
 from tiktok_virality.tables import VIDEO_ANALYSES
 
-DEFAULT_MODEL = "gemini-2.5-flash"
 VIDEO_MIME_TYPE = "video/mp4"
 # Gemini takes inline data up to 20 MB per request; leave room for the prompt.
 DEFAULT_INLINE_MAX_BYTES = 18 * 1024 * 1024
@@ -76,7 +76,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     api_key: str
     catalog: DatasetCatalog
-    model: str = DEFAULT_MODEL
+    model: str = DEFAULT_GEMINI_MODEL
     # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
     base_url: str | None = None
     api_version: str = "v1beta"

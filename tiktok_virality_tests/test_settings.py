@@ -1,0 +1,19 @@
+import pytest
+
+from tiktok_virality.settings import InvalidEnvironmentError, load_settings
+
+
+def test_gemini_quota_and_concurrency_come_from_the_environment() -> None:
+    settings = load_settings(
+        {"GEMINI_REQUESTS_PER_MINUTE": "1000", "GEMINI_CONCURRENCY": "16", "GOOGLE_API_KEY": "k"}
+    )
+
+    assert settings.gemini_requests_per_minute == 1000
+    assert settings.gemini_concurrency == 16
+    assert settings.gemini_key_set and not settings.apify_token_set
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_an_unusable_quota_is_refused_with_its_name(value: str) -> None:
+    with pytest.raises(InvalidEnvironmentError, match="GEMINI_REQUESTS_PER_MINUTE"):
+        load_settings({"GEMINI_REQUESTS_PER_MINUTE": value})
