@@ -3,6 +3,7 @@
 Thin by design: each one asks its resources for data and hands it to pure functions (scraping,
 analyzer, features); the IO manager stores each frame as the partition's rows."""
 
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 
@@ -27,6 +28,12 @@ from tiktok_virality.tables import (
     VIDEO_ANALYSES,
     VIDEO_FEATURES,
     TableContract,
+)
+
+# Partitioned asset checks are a preview feature in Dagster 1.13; we use them knowingly (one check
+# result per batch), so users are not shown the warning on every command.
+warnings.filterwarnings(
+    "ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=dg.PreviewWarning
 )
 
 GROUP = "tiktok_virality"
