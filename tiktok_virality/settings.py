@@ -4,6 +4,7 @@ Everything else receives these values as arguments or resource config."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         gemini_key_set=bool(env.get(GEMINI_KEY_VARIABLE)),
         gemini_model=env.get(GEMINI_MODEL_VARIABLE) or DEFAULT_GEMINI_MODEL,
         gemini_requests_per_minute=_positive_number(env, GEMINI_RPM_VARIABLE, 60.0),
-        gemini_concurrency=int(_positive_number(env, GEMINI_CONCURRENCY_VARIABLE, 8)),
+        gemini_concurrency=_positive_whole_number(env, GEMINI_CONCURRENCY_VARIABLE, 8),
     )
 
 
@@ -71,7 +72,16 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
     try:
         value = float(text)
     except ValueError:
-        value = 0
-    if value <= 0:
+        value = 0.0
+    if not (math.isfinite(value) and value > 0):
         raise InvalidEnvironmentError(f"{name} must be a positive number, not {text!r}")
     return value
+
+
+def _positive_whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InvalidEnvironmentError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)

@@ -234,3 +234,63 @@ def test_a_refused_key_stops_the_analysis_without_showing_the_key(
 
     assert GEMINI_KEY not in str(raised.value)
     assert fake_gemini.generate_requests[0].headers["x-goog-api-key"] == GEMINI_KEY
+
+
+def test_the_apify_token_goes_to_apifys_own_origin_only(
+    analyzer: GeminiAnalyzer, fake_apify: FakeApify
+) -> None:
+    with FakeApify() as elsewhere:  # another origin: a CDN link in an export
+        cdn_url = video_urls(elsewhere, {"cdn": SMALL})["cdn"]
+        result = analyzer.analyze(videos({"video_id": "1", "video_url": cdn_url}), LOG)
+        [download] = elsewhere.requests_to("GET", r"/records/cdn$")
+
+    assert result.analyses["input_kind"].tolist() == ["video"]
+    assert "authorization" not in download.headers
+
+
+def test_answers_already_paid_for_are_kept_when_gemini_starts_refusing_the_key(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, catalog: DatasetCatalog
+) -> None:
+    answered: list[int] = []
+
+    def refuse_after_three(request_json: dict) -> GenerateScript:
+        if len(answered) >= 3:
+            raise GeminiApiError(403, "permission denied")
+        answered.append(1)
+        return GenerateScript(json_value=fake_gemini.default_json(request_json))
+
+    fake_gemini.on_generate(refuse_after_three)
+    batch = videos(*({"video_id": str(n), "is_slideshow": True} for n in range(10)))
+
+    with pytest.raises(AnalyzerConfigurationError):
+        analyzer.analyze(batch, LOG)
+
+    stored = catalog.cached_analyses(
+        [str(n) for n in range(10)], model=analyzer.model, schema_version=SCHEMA_VERSION
+    )
+    assert len(stored) == 3
+
+
+def test_a_model_that_does_not_exist_stops_the_analysis(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    def no_such_model(request_json: dict) -> GenerateScript:
+        raise GeminiApiError(404, "models/gemini-9 is not found")
+
+    fake_gemini.on_generate(no_such_model)
+
+    with pytest.raises(AnalyzerConfigurationError, match="404"):
+        analyzer.analyze(videos({"video_id": "1", "is_slideshow": True}), LOG)
+
+
+def test_an_upload_gemini_cannot_process_is_deleted_and_recorded(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, fake_apify: FakeApify
+) -> None:
+    fake_gemini.final_file_state = "FAILED"
+    urls = video_urls(fake_apify, {"big": LARGE})
+
+    result = analyzer.analyze(videos({"video_id": "9", "video_url": urls["big"]}), LOG)
+
+    [error] = result.errors
+    assert error.permanent and "could not process" in error.error
+    assert fake_gemini.files == [] and fake_gemini.generate_calls == 0

@@ -13,7 +13,13 @@ def test_gemini_quota_and_concurrency_come_from_the_environment() -> None:
     assert settings.gemini_key_set and not settings.apify_token_set
 
 
-@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "nan", "inf"])
 def test_an_unusable_quota_is_refused_with_its_name(value: str) -> None:
     with pytest.raises(InvalidEnvironmentError, match="GEMINI_REQUESTS_PER_MINUTE"):
         load_settings({"GEMINI_REQUESTS_PER_MINUTE": value})
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "2.0", "-1", "many"])
+def test_concurrency_must_be_a_whole_number_of_at_least_one(value: str) -> None:
+    with pytest.raises(InvalidEnvironmentError, match="GEMINI_CONCURRENCY"):
+        load_settings({"GEMINI_CONCURRENCY": value})

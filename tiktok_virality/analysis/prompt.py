@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from tiktok_virality.analysis.schema import SCHEMA_VERSION
 
 _TASK = (
@@ -20,6 +22,10 @@ def _list_text(values: Any) -> str:
     return ", ".join(str(value) for value in values) if values is not None else ""
 
 
+def _seconds(value: Any) -> str:
+    return "unknown" if value is None or pd.isna(value) else f"{value} s"
+
+
 def build_prompt(video: Mapping[str, Any], *, has_video: bool) -> str:
     """The prompt for one `raw_videos` row; `has_video` says whether the file goes with it."""
     music = video.get("music_name") or "unknown"
@@ -33,7 +39,7 @@ def build_prompt(video: Mapping[str, Any], *, has_video: bool) -> str:
         f"- caption: {video.get('caption') or '(none)'}",
         f"- hashtags: {_list_text(video.get('hashtags')) or '(none)'}",
         f"- sound: {music}",
-        f"- duration: {video.get('duration_seconds') or 'unknown'} s",
+        f"- duration: {_seconds(video.get('duration_seconds'))}",
         f"- format: {'photo slideshow' if video.get('is_slideshow') else 'video'}",
         f"- caption language: {video.get('language') or 'unknown'}",
     ]

@@ -17,12 +17,14 @@
 
 import asyncio
 import contextlib
+import io
+import json
 import logging
-import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import pandas as pd
@@ -45,10 +47,36 @@ from tiktok_virality.settings import DEFAULT_GEMINI_MODEL
 from tiktok_virality.tables import VIDEO_ANALYSES
 
 VIDEO_MIME_TYPE = "video/mp4"
-# Gemini takes inline data up to 20 MB per request; leave room for the prompt.
-DEFAULT_INLINE_MAX_BYTES = 18 * 1024 * 1024
+# Gemini takes requests up to 20 MB, and inline data is base64 (4/3 of its size): 14 MB of video
+# leaves room for the prompt.
+DEFAULT_INLINE_MAX_BYTES = 14 * 1024 * 1024
 _GONE = {403, 404, 410}
+_REFUSALS = {
+    types.FinishReason.SAFETY,
+    types.FinishReason.PROHIBITED_CONTENT,
+    types.FinishReason.BLOCKLIST,
+    types.FinishReason.SPII,
+    types.FinishReason.RECITATION,
+    types.FinishReason.IMAGE_SAFETY,
+}
+# What the SDK and the download raise for trouble that may pass; anything else is a bug, not data.
+_TRANSIENT_ERRORS = (
+    genai_errors.ServerError,
+    httpx2.HTTPError,
+    TimeoutError,
+    OSError,
+    json.JSONDecodeError,
+)
 _INVALID_OUTPUT_ATTEMPTS = 2
+
+
+def _same_origin(url: str, base: str) -> bool:
+    first, second = urlsplit(url), urlsplit(base)
+    return (first.scheme, first.hostname, first.port) == (
+        second.scheme,
+        second.hostname,
+        second.port,
+    )
 
 
 class AnalyzerConfigurationError(RuntimeError):
@@ -63,8 +91,9 @@ class _Outcome:
 
 
 def _refuses_every_request(error: genai_errors.ClientError) -> bool:
-    """A bad key (Gemini answers 400 API_KEY_INVALID), or no access to the API or model."""
-    return error.code in (401, 403) or "API_KEY_INVALID" in str(error.details)
+    """A bad key (Gemini answers 400 API_KEY_INVALID), no access, or a model that does not exist:
+    every video would fail the same way."""
+    return error.code in (401, 403, 404) or "API_KEY_INVALID" in str(error.details)
 
 
 class _PermanentFailure(Exception):
@@ -109,33 +138,22 @@ class GeminiAnalyzer(VideoAnalyzer):
         )
 
     def _rows(self, videos: pd.DataFrame, analyses: dict[str, CachedAnalysis]) -> pd.DataFrame:
-        frames = []
         analysed = videos[videos["video_id"].isin(list(analyses))]
-        for (input_kind, analyzed_at), group in analysed.groupby(
-            [
-                analysed["video_id"].map(lambda v: analyses[v].input_kind),
-                analysed["video_id"].map(lambda v: analyses[v].analyzed_at),
-            ],
-            sort=False,
-        ):
-            flattened = flatten_analyses([analyses[v].record for v in group["video_id"]])
-            frames.append(
-                analysis_frame(
-                    group,
-                    flattened,
-                    analyzer="gemini",
-                    model=self.model,
-                    input_kind=input_kind,
-                    analyzed_at=analyzed_at,
-                )
-            )
-        if not frames:
+        if analysed.empty:
             return VIDEO_ANALYSES.empty_frame()
-        order = {video_id: i for i, video_id in enumerate(videos["video_id"])}
-        combined = pd.concat(frames, ignore_index=True)
-        return combined.sort_values("video_id", key=lambda ids: ids.map(order)).reset_index(
-            drop=True
+        made = [analyses[video_id] for video_id in analysed["video_id"]]
+        rows = analysis_frame(
+            analysed,
+            flatten_analyses([analysis.record for analysis in made]),
+            analyzer="gemini",
+            model=self.model,
+            input_kind="video",
+            analyzed_at=datetime.now(UTC),
         )
+        # Each analysis keeps what it was made from and when (a cached one: its first run).
+        rows["input_kind"] = [analysis.input_kind for analysis in made]
+        rows["analyzed_at"] = pd.to_datetime([analysis.analyzed_at for analysis in made], utc=True)
+        return rows
 
     def _client(self) -> genai.Client:
         retry = types.HttpRetryOptions(
@@ -149,16 +167,42 @@ class GeminiAnalyzer(VideoAnalyzer):
     async def _analyze_all(
         self, videos: list[dict[str, Any]], log: logging.Logger
     ) -> list[_Outcome]:
+        """Every video's outcome. A key or model Gemini refuses stops the videos not yet started;
+        those in flight finish, and their paid-for answers are stored before the error is raised."""
         client = self._client()
         limiter = RequestRateLimiter(self.requests_per_minute)
         slots = asyncio.Semaphore(self.concurrency)
-        async with httpx2.AsyncClient(follow_redirects=True, timeout=120) as http:
+        refused: list[AnalyzerConfigurationError] = []
+        store_lock = threading.Lock()
 
-            async def one(video: dict[str, Any]) -> _Outcome:
-                async with slots:
-                    return await self._analyze_one(client, http, limiter, video, log)
+        def store(video_id: str, analysis: CachedAnalysis) -> None:
+            with store_lock:  # one writer at a time, off the event loop
+                self.catalog.store_analysis(
+                    video_id, model=self.model, schema_version=SCHEMA_VERSION, analysis=analysis
+                )
 
-            return await asyncio.gather(*(one(video) for video in videos))
+        async def one(http: httpx2.AsyncClient, video: dict[str, Any]) -> _Outcome | None:
+            async with slots:
+                if refused:
+                    return None
+                try:
+                    outcome = await self._analyze_one(client, http, limiter, video)
+                except AnalyzerConfigurationError as error:
+                    refused.append(error)
+                    return None
+                if outcome.analysis is not None:
+                    await asyncio.to_thread(store, outcome.video_id, outcome.analysis)
+                    log.debug(f"analysed {outcome.video_id} ({outcome.analysis.input_kind})")
+                return outcome
+
+        try:
+            async with httpx2.AsyncClient(follow_redirects=True, timeout=120) as http:
+                outcomes = await asyncio.gather(*(one(http, video) for video in videos))
+        finally:
+            await client.aio.aclose()
+        if refused:
+            raise refused[0]
+        return [outcome for outcome in outcomes if outcome is not None]
 
     async def _analyze_one(
         self,
@@ -166,7 +210,6 @@ class GeminiAnalyzer(VideoAnalyzer):
         http: httpx2.AsyncClient,
         limiter: RequestRateLimiter,
         video: dict[str, Any],
-        log: logging.Logger,
     ) -> _Outcome:
         video_id, account = video["video_id"], video.get("account")
         try:
@@ -174,20 +217,16 @@ class GeminiAnalyzer(VideoAnalyzer):
         except _PermanentFailure as failure:
             return _Outcome(video_id, error=RecordedError(account, f"{video_id}: {failure}", True))
         except genai_errors.ClientError as error:
+            message = describe_error(error, secrets=self._secrets())
             if _refuses_every_request(error):
-                raise AnalyzerConfigurationError(
-                    describe_error(error, secrets=self._secrets())
-                ) from None
+                raise AnalyzerConfigurationError(message) from None
             permanent = error.code not in (408, 429)
-            message = f"{video_id}: {describe_error(error, secrets=self._secrets())}"
-            return _Outcome(video_id, error=RecordedError(account, message, permanent))
-        except Exception as error:  # server errors, network: a later retry may succeed
+            return _Outcome(
+                video_id, error=RecordedError(account, f"{video_id}: {message}", permanent)
+            )
+        except _TRANSIENT_ERRORS as error:  # a later retry may succeed
             message = f"{video_id}: {describe_error(error, secrets=self._secrets())}"
             return _Outcome(video_id, error=RecordedError(account, message, permanent=False))
-        self.catalog.store_analysis(
-            video_id, model=self.model, schema_version=SCHEMA_VERSION, analysis=analysis
-        )
-        log.debug(f"analysed {video_id} ({analysis.input_kind})")
         return _Outcome(video_id, analysis=analysis)
 
     def _secrets(self) -> list[str]:
@@ -236,11 +275,14 @@ class GeminiAnalyzer(VideoAnalyzer):
             blocked = response.prompt_feedback and response.prompt_feedback.block_reason
             if blocked:
                 raise _PermanentFailure(f"blocked by Gemini ({blocked})")
-            finish = response.candidates[0].finish_reason if response.candidates else None
-            if finish is not None and finish not in (types.FinishReason.STOP, "STOP"):
-                problem = f"no complete answer (finish reason {finish})"
-                if "SAFETY" in str(finish) or "PROHIBITED" in str(finish):
-                    raise _PermanentFailure(f"blocked by Gemini ({finish})")
+            if not response.candidates:
+                problem = "no answer"
+                continue
+            finish = response.candidates[0].finish_reason
+            if finish in _REFUSALS:
+                raise _PermanentFailure(f"refused by Gemini (finish reason {finish})")
+            if finish not in (None, types.FinishReason.STOP):
+                problem = f"an incomplete answer (finish reason {finish})"
                 continue
             # The SDK gives None, without an exception, for output that is not valid JSON or does
             # not fit the schema: asked once more, then given up on.
@@ -254,25 +296,30 @@ class GeminiAnalyzer(VideoAnalyzer):
     ) -> bytes | None:
         """The scraped video file; None when the scrape has none or it is gone.
 
-        A file in Apify's key-value store is fetched with the token, and only a 403/404/410 means
-        gone (anything else may pass). Other links (CDN addresses from exports) expire: any failure
-        means the file is not to be had."""
+        The token goes to Apify's own origin only. 404 and 410 mean gone (and 403, which is how
+        CDNs answer an expired link); a CDN host that no longer answers too. Anything else may
+        pass, and fails the video for a retry."""
         url = video.get("video_url")
         if not url:
             return None
-        from_apify = url.startswith(self.apify_api_url)
+        from_apify = _same_origin(url, self.apify_api_url)
         headers = {}
         if from_apify and self.apify_token:
             headers["Authorization"] = f"Bearer {self.apify_token}"
         try:
             response = await http.get(url, headers=headers)
-        except httpx2.HTTPError:
+        except httpx2.ConnectError:
             if from_apify:
                 raise
+            return None  # an export's CDN host that no longer answers
+        if from_apify and response.status_code in (401, 403):
+            raise AnalyzerConfigurationError(
+                f"Apify refused the scraped video files (HTTP {response.status_code}): check "
+                "APIFY_API_TOKEN"
+            )
+        if response.status_code in _GONE:
             return None
-        if response.status_code in _GONE or (not response.is_success and not from_apify):
-            return None
-        response.raise_for_status()
+        response.raise_for_status()  # anything else (5xx, 429) may pass: retried
         return response.content
 
     async def _cover_parts(self, http: httpx2.AsyncClient, video: dict[str, Any]) -> list[Any]:
@@ -289,17 +336,19 @@ class GeminiAnalyzer(VideoAnalyzer):
         return []
 
     async def _upload(self, client: genai.Client, video_bytes: bytes) -> types.File:
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "video.mp4"
-            path.write_bytes(video_bytes)
-            uploaded = await client.aio.files.upload(
-                file=str(path), config=types.UploadFileConfig(mime_type=VIDEO_MIME_TYPE)
-            )
-        for _ in range(self.file_poll_attempts):
-            if uploaded.state == types.FileState.ACTIVE:
-                return uploaded
-            if uploaded.state == types.FileState.FAILED:
-                raise _PermanentFailure("Gemini could not process the uploaded video")
-            await asyncio.sleep(self.file_poll_seconds)
-            uploaded = await client.aio.files.get(name=uploaded.name or "")
-        raise TimeoutError(f"the uploaded video stayed {uploaded.state} too long")
+        uploaded = await client.aio.files.upload(
+            file=io.BytesIO(video_bytes), config=types.UploadFileConfig(mime_type=VIDEO_MIME_TYPE)
+        )
+        try:
+            for _ in range(self.file_poll_attempts):
+                if uploaded.state == types.FileState.ACTIVE:
+                    return uploaded
+                if uploaded.state == types.FileState.FAILED:
+                    raise _PermanentFailure("Gemini could not process the uploaded video")
+                await asyncio.sleep(self.file_poll_seconds)
+                uploaded = await client.aio.files.get(name=uploaded.name or "")
+            raise TimeoutError(f"the uploaded video stayed {uploaded.state} too long")
+        except BaseException:
+            with contextlib.suppress(Exception):  # it would expire in 48 h anyway
+                await client.aio.files.delete(name=uploaded.name or "")
+            raise
