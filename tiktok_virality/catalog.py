@@ -88,6 +88,15 @@ class CachedAnalysis:
 
 
 @dataclass(frozen=True)
+class AnalysisFailure:
+    """A video's failed analyses so far: the last error, and whether it is given up on."""
+
+    error: str
+    permanent: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
 class RecordedError:
     """A problem met by one phase of a partition: `permanent` ones (an account that does not exist)
     are data and do not fail the partition; transient ones (a failed run) do, and are retried."""
@@ -162,6 +171,16 @@ CREATE TABLE IF NOT EXISTS analysis_cache (
     input_kind VARCHAR NOT NULL,
     analysis_json JSON NOT NULL,
     analyzed_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (video_id, model, schema_version)
+);
+CREATE TABLE IF NOT EXISTS analysis_failures (
+    video_id VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    schema_version VARCHAR NOT NULL,
+    error VARCHAR NOT NULL,
+    permanent BOOLEAN NOT NULL,
+    attempts INTEGER NOT NULL,
+    failed_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (video_id, model, schema_version)
 );
 CREATE TABLE IF NOT EXISTS errors (
@@ -459,6 +478,7 @@ class DatasetCatalog(dg.ConfigurableResource):
     ) -> None:
         """Keep a paid-for analysis as soon as it arrives, whatever happens to the rest."""
         with self._writer() as connection:
+            connection.execute("BEGIN TRANSACTION")
             connection.execute(
                 "INSERT OR REPLACE INTO analysis_cache VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -470,6 +490,57 @@ class DatasetCatalog(dg.ConfigurableResource):
                     analysis.analyzed_at,
                 ],
             )
+            connection.execute(
+                "DELETE FROM analysis_failures WHERE video_id = ? AND model = ? "
+                "AND schema_version = ?",
+                [video_id, model, schema_version],
+            )
+            connection.execute("COMMIT")
+
+    def analysis_failures(
+        self, video_ids: Sequence[str], *, model: str, schema_version: str
+    ) -> dict[str, AnalysisFailure]:
+        rows = self._read(
+            "SELECT video_id, error, permanent, attempts FROM analysis_failures "
+            "WHERE model = ? AND schema_version = ? AND list_contains(?, video_id)",
+            [model, schema_version, list(video_ids)],
+            table="analysis_failures",
+        )
+        return {video_id: AnalysisFailure(*rest) for video_id, *rest in rows}
+
+    def record_analysis_failure(
+        self,
+        video_id: str,
+        *,
+        model: str,
+        schema_version: str,
+        error: str,
+        permanent: bool,
+        give_up_after: int,
+    ) -> AnalysisFailure:
+        """Count a failed attempt; a video failing `give_up_after` times is given up on for good,
+        so that it neither blocks its partition nor is paid for on every retry."""
+        with self._writer() as connection:
+            previous = connection.execute(
+                "SELECT attempts FROM analysis_failures WHERE video_id = ? AND model = ? "
+                "AND schema_version = ?",
+                [video_id, model, schema_version],
+            ).fetchall()
+            attempts = (previous[0][0] if previous else 0) + 1
+            failure = AnalysisFailure(error, permanent or attempts >= give_up_after, attempts)
+            connection.execute(
+                "INSERT OR REPLACE INTO analysis_failures VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    video_id,
+                    model,
+                    schema_version,
+                    error,
+                    failure.permanent,
+                    attempts,
+                    datetime.now(UTC),
+                ],
+            )
+        return failure
 
     def remember_scrape_run(
         self, partition: VideoPartition, input_fingerprint: str, run_id: str

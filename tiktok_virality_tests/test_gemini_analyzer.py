@@ -294,3 +294,36 @@ def test_an_upload_gemini_cannot_process_is_deleted_and_recorded(
     [error] = result.errors
     assert error.permanent and "could not process" in error.error
     assert fake_gemini.files == [] and fake_gemini.generate_calls == 0
+
+
+def test_a_video_given_up_on_is_not_paid_for_again(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    fake_gemini.on_generate(lambda request_json: GenerateScript(block_reason="SAFETY"))
+    batch = videos({"video_id": "7", "is_slideshow": True})
+    analyzer.analyze(batch, LOG)
+    calls = fake_gemini.generate_calls
+
+    again = analyzer.analyze(batch, LOG)
+
+    assert fake_gemini.generate_calls == calls
+    [error] = again.errors
+    assert error.permanent and "blocked" in error.error
+
+
+def test_a_video_failing_three_runs_in_a_row_stops_blocking_its_partition(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    def always_overloaded(request_json: dict) -> GenerateScript:
+        raise GeminiApiError(503, "overloaded")
+
+    fake_gemini.on_generate(always_overloaded)
+    batch = videos({"video_id": "3", "is_slideshow": True})
+
+    runs = [analyzer.analyze(batch, LOG) for _ in range(3)]
+    calls_after_three = fake_gemini.generate_calls
+    fourth = analyzer.analyze(batch, LOG)
+
+    assert [len(run.retryable_errors) for run in runs] == [1, 1, 0]
+    assert runs[2].errors[0].permanent and fourth.errors[0].permanent
+    assert fake_gemini.generate_calls == calls_after_three  # the fourth run made no call

@@ -21,7 +21,7 @@ import io
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,25 +116,40 @@ class GeminiAnalyzer(VideoAnalyzer):
     inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES
     file_poll_seconds: float = 2.0
     file_poll_attempts: int = 150
+    # A video failing this many runs in a row is given up on (recorded, not retried).
+    give_up_after_attempts: int = 3
     apify_token: str | None = None
     apify_api_url: str = "https://api.apify.com"
 
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
         rows = videos.to_dict("records")
+        video_ids = [row["video_id"] for row in rows]
         cached = self.catalog.cached_analyses(
-            [row["video_id"] for row in rows], model=self.model, schema_version=SCHEMA_VERSION
+            video_ids, model=self.model, schema_version=SCHEMA_VERSION
         )
-        todo = [row for row in rows if row["video_id"] not in cached]
+        given_up = {
+            video_id: failure
+            for video_id, failure in self.catalog.analysis_failures(
+                video_ids, model=self.model, schema_version=SCHEMA_VERSION
+            ).items()
+            if failure.permanent
+        }
+        todo = [row for row in rows if row["video_id"] not in cached | given_up.keys()]
         log.info(
             f"{len(rows)} videos: {len(cached)} already analysed by {self.model}, "
-            f"{len(todo)} to analyse"
+            f"{len(given_up)} given up on, {len(todo)} to analyse"
         )
         outcomes = asyncio.run(self._analyze_all(todo, log)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
+        accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))
         return AnalysisResult(
             analyses=self._rows(videos, analyses),
-            errors=[o.error for o in outcomes if o.error is not None],
+            errors=[o.error for o in outcomes if o.error is not None]
+            + [
+                RecordedError(accounts[video_id], failure.error, permanent=True)
+                for video_id, failure in given_up.items()
+            ],
         )
 
     def _rows(self, videos: pd.DataFrame, analyses: dict[str, CachedAnalysis]) -> pd.DataFrame:
@@ -175,11 +190,26 @@ class GeminiAnalyzer(VideoAnalyzer):
         refused: list[AnalyzerConfigurationError] = []
         store_lock = threading.Lock()
 
-        def store(video_id: str, analysis: CachedAnalysis) -> None:
+        def store(outcome: _Outcome) -> _Outcome:
             with store_lock:  # one writer at a time, off the event loop
-                self.catalog.store_analysis(
-                    video_id, model=self.model, schema_version=SCHEMA_VERSION, analysis=analysis
+                if outcome.analysis is not None:
+                    self.catalog.store_analysis(
+                        outcome.video_id,
+                        model=self.model,
+                        schema_version=SCHEMA_VERSION,
+                        analysis=outcome.analysis,
+                    )
+                    return outcome
+                assert outcome.error is not None
+                failure = self.catalog.record_analysis_failure(
+                    outcome.video_id,
+                    model=self.model,
+                    schema_version=SCHEMA_VERSION,
+                    error=outcome.error.error,
+                    permanent=outcome.error.permanent,
+                    give_up_after=self.give_up_after_attempts,
                 )
+                return replace(outcome, error=replace(outcome.error, permanent=failure.permanent))
 
         async def one(http: httpx2.AsyncClient, video: dict[str, Any]) -> _Outcome | None:
             async with slots:
@@ -190,10 +220,7 @@ class GeminiAnalyzer(VideoAnalyzer):
                 except AnalyzerConfigurationError as error:
                     refused.append(error)
                     return None
-                if outcome.analysis is not None:
-                    await asyncio.to_thread(store, outcome.video_id, outcome.analysis)
-                    log.debug(f"analysed {outcome.video_id} ({outcome.analysis.input_kind})")
-                return outcome
+                return await asyncio.to_thread(store, outcome)
 
         try:
             async with httpx2.AsyncClient(follow_redirects=True, timeout=120) as http:
