@@ -194,21 +194,41 @@ def test_a_safety_block_is_permanent_and_leaves_the_video_unanalysed(
     assert error.permanent and "blocked" in error.error and error.account == "meenitech"
 
 
-def test_invalid_output_is_asked_for_once_more_then_given_up(
-    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
-) -> None:
-    def out_of_range(request_json: dict) -> GenerateScript:
-        value = fake_gemini.default_json(request_json)
-        value["content_structure"]["hook_score"] = 42
-        return GenerateScript(json_value=value)
+def out_of_range(fake_gemini: FakeGemini, request_json: dict) -> GenerateScript:
+    value = fake_gemini.default_json(request_json)
+    value["content_structure"]["hook_score"] = 42
+    return GenerateScript(json_value=value)
 
-    fake_gemini.on_generate(out_of_range)
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda fake, request_json: GenerateScript(text='{"visual": {"visual_style": '),
+        out_of_range,
+    ],
+    ids=["malformed JSON", "schema violation"],
+)
+def test_invalid_output_is_asked_for_once_more_then_given_up(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, answer: Any
+) -> None:
+    fake_gemini.on_generate(lambda request_json: answer(fake_gemini, request_json))
 
     result = analyzer.analyze(videos({"video_id": "8", "is_slideshow": True}), LOG)
 
     assert fake_gemini.generate_calls == 2
     [error] = result.errors
     assert error.permanent and "not valid JSON for the analysis schema" in error.error
+
+
+def test_a_429_burst_is_retried_by_the_sdk(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    fake_gemini.fail_next("POST", r":generateContent$", 429)
+
+    result = analyzer.analyze(videos({"video_id": "2", "is_slideshow": True}), LOG)
+
+    assert result.errors == [] and len(result.analyses) == 1
+    assert fake_gemini.generate_calls == 2
 
 
 def test_videos_are_analysed_concurrently_up_to_the_limit(
