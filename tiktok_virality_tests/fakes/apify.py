@@ -54,21 +54,15 @@ request masks it.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import re
-import socket
-import struct
-import threading
-import time
 import traceback
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import _http
 
 __all__ = [
     "FAKE_USER_ID",
@@ -98,7 +92,6 @@ _ERROR_TYPES = {
     415: "unsupported-content-encoding",
     429: "rate-limit-exceeded",
 }
-_REDACTED = "<redacted>"
 
 
 @dataclass
@@ -142,16 +135,10 @@ of the ``POST`` (``timeout``, ``memory``, ``maxItems``, ``build``, ... as string
 """
 
 
-class _Headers(dict[str, str]):
+class _Headers(_http.MaskedHeaders):
     """Request headers with lower-cased names; its ``repr`` masks credentials."""
 
-    def __repr__(self) -> str:
-        return repr(
-            {
-                k: (_REDACTED if k in ("authorization", "x-apify-token") else v)
-                for k, v in self.items()
-            }
-        )
+    secret_names = frozenset({"authorization", "x-apify-token"})
 
 
 class RecordedRequest(NamedTuple):
@@ -169,7 +156,7 @@ class RecordedRequest(NamedTuple):
     headers: dict[str, str]
 
     def __repr__(self) -> str:
-        query = {k: (_REDACTED if k == "token" else v) for k, v in self.query.items()}
+        query = {k: (_http.REDACTED if k == "token" else v) for k, v in self.query.items()}
         return (
             f"RecordedRequest(method={self.method!r}, path={self.path!r}, query={query!r}, "
             f"json={self.json!r}, headers={_Headers(self.headers)!r})"
@@ -323,30 +310,11 @@ class FakeRun:
         return self._common()
 
 
-@dataclass
-class _Fault:
-    kind: str  # "status" | "reset" | "truncate"
-    method: str | None
-    pattern: re.Pattern[str]
-    remaining: int
-    status: int = 500
-    after_handling: bool = False
-    declare_full_length: bool = True
-
-    def matches(self, method: str, path: str) -> bool:
-        return (
-            self.remaining > 0
-            and (self.method is None or self.method == method)
-            and self.pattern.search(path) is not None
-        )
+_Response = _http.Response
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes = b""
-    content_type: str | None = "application/json; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
+class _Handler(_http.Handler):
+    server_version = "FakeApify/1.0"
 
 
 class _ApiError(Exception):
@@ -357,7 +325,7 @@ class _ApiError(Exception):
         self.error_type = error_type
 
 
-class FakeApify:
+class FakeApify(_http.FakeServer[RecordedRequest]):
     """A fake Apify API server. Use it as a context manager, or :meth:`start` / :meth:`stop`.
 
     Attributes:
@@ -372,75 +340,31 @@ class FakeApify:
             serving (the client got a 500); the pytest fixture fails the test if any.
     """
 
+    _handler_class = _Handler
+    _brotli = True  # the client's optional brotli compressor
+    _unsupported_encoding_status = 415
+
     def __init__(
         self,
         *,
         latency_seconds: float | Callable[[str, str], float] = 0.0,
         required_token: str | None = None,
     ) -> None:
+        super().__init__(latency_seconds=latency_seconds)
         self.items_by_profile: dict[str, list[dict[str, Any]]] = {}
-        self.latency_seconds = latency_seconds
         self.required_token = required_token
-        self.handler_errors: list[BaseException] = []
-        self._lock = threading.RLock()
         self._handler: RunHandler | None = None
-        self._requests: list[RecordedRequest] = []
-        self._faults: list[_Fault] = []
         self._runs: dict[str, FakeRun] = {}
         self._datasets: dict[str, _Dataset] = {}
         self._stores: dict[str, _KeyValueStore] = {}
         self._actor_ids: dict[str, str] = {}
-        self._counters: dict[str, int] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._open_sockets: set[socket.socket] = set()
 
     # ----------------------------------------------------------------------------- lifecycle
-
-    def start(self) -> FakeApify:
-        """Start serving on 127.0.0.1 with an ephemeral port (idempotent)."""
-        if self._server is None:
-            self._server = _Server(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="FakeApify",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the connections still open (idempotent)."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        with self._lock:
-            sockets = list(self._open_sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeApify:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The base URL to pass as ``ApifyClient(token, api_url=fake.url)`` (the client adds ``/v2``)."""
-        if self._server is None:
-            raise RuntimeError(
-                "FakeApify is not running: use it as a context manager or call start()"
-            )
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return super().url
 
     # ----------------------------------------------------------------------------- scenario
 
@@ -508,12 +432,8 @@ class FakeApify:
         ``POST .../runs`` starts a second, paid run. Faults are matched in the order they were
         added; a request consumes at most one.
         """
-        if not 400 <= status <= 599:
-            raise ValueError(f"status must be an HTTP error status, got {status}")
-        self._add_fault(
-            _Fault(
-                "status", _method(method), re.compile(path_pattern), times, status, after_handling
-            )
+        self._inject(
+            "status", method, path_pattern, times, status=status, after_handling=after_handling
         )
 
     def reset_connection_next(
@@ -528,15 +448,7 @@ class FakeApify:
 
         With ``after_handling=True`` the request is processed first (e.g. the run is created).
         """
-        self._add_fault(
-            _Fault(
-                "reset",
-                _method(method),
-                re.compile(path_pattern),
-                times,
-                after_handling=after_handling,
-            )
-        )
+        self._inject("reset", method, path_pattern, times, after_handling=after_handling)
 
     def truncate_next(
         self,
@@ -553,47 +465,11 @@ class FakeApify:
         error, which the client retries. With ``False`` the response is complete but its body is
         cut JSON: the client raises ``InvalidResponseBodyError`` and does not retry.
         """
-        self._add_fault(
-            _Fault(
-                "truncate",
-                _method(method),
-                re.compile(path_pattern),
-                times,
-                declare_full_length=declare_full_length,
-            )
+        self._inject(
+            "truncate", method, path_pattern, times, declare_full_length=declare_full_length
         )
 
-    @property
-    def pending_faults(self) -> int:
-        """How many injected faults have not been consumed yet."""
-        with self._lock:
-            return sum(fault.remaining for fault in self._faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     # ----------------------------------------------------------------------------- inspection
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, in arrival order."""
-        with self._lock:
-            return list(self._requests)
-
-    def requests_to(self, method: str | None, path_pattern: str) -> list[RecordedRequest]:
-        """The recorded requests with this method (``None``: any) whose path matches the regex."""
-        pattern = re.compile(path_pattern)
-        wanted = _method(method)
-        return [
-            r
-            for r in self.requests
-            if (wanted is None or r.method == wanted) and pattern.search(r.path)
-        ]
-
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
 
     @property
     def runs(self) -> list[FakeRun]:
@@ -607,24 +483,8 @@ class FakeApify:
 
     # ----------------------------------------------------------------------------- internals
 
-    def _add_fault(self, fault: _Fault) -> None:
-        if fault.remaining < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.append(fault)
-
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    return fault
-        return None
-
     def _new_id(self, prefix: str) -> str:
-        with self._lock:
-            n = self._counters.get(prefix, 0) + 1
-            self._counters[prefix] = n
+        n = self._next(prefix)
         return f"{prefix}{n:0{17 - len(prefix)}d}"
 
     def _actor_id(self, actor: str) -> str:
@@ -637,54 +497,26 @@ class FakeApify:
                 self._actor_ids[actor] = self._new_id("FakeActor")
             return self._actor_ids[actor]
 
-    def _latency(self, method: str, path: str) -> float:
-        latency = self.latency_seconds
-        return float(latency(method, path) if callable(latency) else latency)
-
-    def _serve(self, handler: _Handler) -> None:
-        """Serve one request (called in a server thread)."""
-        split = urlsplit(handler.path)
-        path = unquote(split.path)
-        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        headers = _Headers({k.lower(): v for k, v in handler.headers.items()})
-        method = handler.command
-        try:
-            body = _read_body(handler)
-        except _ApiError as exc:
-            body, body_error = b"", exc
-        else:
-            body_error = None
+    def _make_request(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> RecordedRequest:
         parsed = _parse_json_body(body, headers.get("content-type"))
-        with self._lock:
-            self._requests.append(RecordedRequest(method, path, query, parsed, headers))
+        return RecordedRequest(method, path, query, parsed, headers)
 
-        fault = self._take_fault(method, path)
-        response: _Response | None = None
-        if fault is not None and not fault.after_handling and fault.kind == "status":
-            response = _error_response(fault.status, f"Injected fault: HTTP {fault.status}")
-        elif fault is not None and not fault.after_handling and fault.kind == "reset":
-            time.sleep(self._latency(method, path))
-            handler.reset_connection()
-            return
-        elif body_error is not None:
-            response = _error_response(body_error.status, body_error.message, body_error.error_type)
-        elif (
+    def _error_response(self, status: int, message: str) -> _Response:
+        return _error_response(status, message)
+
+    def _fault_response(self, fault: Any, request: RecordedRequest) -> _Response:
+        return _error_response(fault.status, f"Injected fault: HTTP {fault.status}")
+
+    def _handle(self, request: RecordedRequest, body: bytes) -> _Response:
+        headers = request.headers
+        if (
             self.required_token is not None
             and headers.get("authorization") != f"Bearer {self.required_token}"
         ):
-            response = _error_response(401, "Authentication token is not valid.", "token-not-valid")
-        else:
-            response = self._route(method, path, query, body, headers)
-            if fault is not None and fault.kind == "status":
-                response = _error_response(fault.status, f"Injected fault: HTTP {fault.status}")
-
-        time.sleep(self._latency(method, path))
-        if fault is not None and fault.kind == "reset":
-            handler.reset_connection()
-        elif fault is not None and fault.kind == "truncate":
-            handler.send(response, truncate=True, declare_full_length=fault.declare_full_length)
-        else:
-            handler.send(response)
+            return _error_response(401, "Authentication token is not valid.", "token-not-valid")
+        return self._route(request.method, request.path, request.query, body, headers)
 
     def _route(
         self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
@@ -883,120 +715,13 @@ class FakeApify:
         raise _not_found("/".join(rest))
 
 
-# --------------------------------------------------------------------------------- HTTP plumbing
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeApify) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
-    server_version = "FakeApify/1.0"
-    timeout = 60  # an idle keep-alive connection ends after this
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every response.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.server.fake._lock:
-            self.server.fake._open_sockets.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.fake._lock:
-            self.server.fake._open_sockets.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Print nothing: a request line or header may carry the API token."""
-
-    def _handle(self) -> None:
-        self.server.fake._serve(self)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
-
-    def send(
-        self, response: _Response, *, truncate: bool = False, declare_full_length: bool = True
-    ) -> None:
-        body = response.body
-        sent = body[: len(body) // 2] if truncate else body
-        self.send_response(response.status)
-        if response.content_type:
-            self.send_header("Content-Type", response.content_type)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body) if declare_full_length else len(sent)))
-        if truncate and declare_full_length:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(sent)
-        self.wfile.flush()
-
-    def reset_connection(self) -> None:
-        """Close the socket with a TCP reset, without sending anything."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with self.server.fake._lock:
-            self.server.fake._open_sockets.discard(self.connection)
-        with contextlib.suppress(OSError):
-            self.connection.close()
-
-
-def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
-        chunks = []
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                break
-            chunks.append(handler.rfile.read(size))
-            handler.rfile.readline()
-        body = b"".join(chunks)
-    else:
-        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-    encoding = (handler.headers.get("Content-Encoding") or "identity").strip().lower()
-    if encoding == "identity":
-        return body
-    decompress: Callable[[bytes], bytes] | None = None
-    if encoding in ("gzip", "x-gzip"):
-        decompress = gzip.decompress
-    elif encoding == "deflate":
-        decompress = zlib.decompress
-    elif encoding == "br":  # the client's optional brotli compressor
-        with contextlib.suppress(ImportError):
-            import brotli  # type: ignore[import-not-found]
-
-            decompress = brotli.decompress
-    if decompress is None:
-        raise _ApiError(415, f"Content-Encoding {encoding!r} is not supported by FakeApify.")
-    try:
-        return decompress(body)
-    except Exception as exc:
-        raise _ApiError(
-            400, f"The request body is not valid {encoding}: {exc}", "invalid-input"
-        ) from None
+# --------------------------------------------------------------------------------- helpers
 
 
 def _parse_json_body(body: bytes, content_type: str | None) -> Any:
     if not body or "json" not in (content_type or "application/json").lower():
         return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
+    return _http.loads_or_none(body)
 
 
 def _dataset_items(all_items: list[dict[str, Any]], query: dict[str, str]) -> _Response:
@@ -1050,8 +775,7 @@ def _dataset_items(all_items: list[dict[str, Any]], query: dict[str, str]) -> _R
     return _Response(200, body, content_type, headers)
 
 
-def _json_response(status: int, payload: Any) -> _Response:
-    return _Response(status, json.dumps(payload, ensure_ascii=False).encode())
+_json_response = _Response.from_json
 
 
 def _error_response(status: int, message: str, error_type: str | None = None) -> _Response:
@@ -1086,10 +810,6 @@ def _bool_param(query: dict[str, str], name: str) -> bool:
     return query.get(name, "").lower() in ("1", "true")
 
 
-def _method(method: str | None) -> str | None:
-    return None if method in (None, "*") else method.upper()
-
-
 def _profile_key(profile: str) -> str:
     key = profile.strip()
     key = re.sub(r"^https?://(www\.)?tiktok\.com/", "", key, flags=re.IGNORECASE)
@@ -1119,16 +839,5 @@ def _to_record(value: Any) -> _Record:
 
 # --------------------------------------------------------------------------------- pytest fixture
 
-try:
-    import pytest
-except ImportError:  # benchmarks may run without pytest
-    pass
-else:
-
-    @pytest.fixture
-    def fake_apify() -> Iterator[FakeApify]:
-        """A running :class:`FakeApify`; fails the test if a scenario handler raised."""
-        with FakeApify() as fake:
-            yield fake
-        if fake.handler_errors:
-            raise AssertionError(f"FakeApify handler errors: {fake.handler_errors!r}")
+with contextlib.suppress(ImportError):  # benchmarks may run without pytest
+    fake_apify = _http.pytest_fixture(FakeApify, "fake_apify")

@@ -65,23 +65,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import gzip
 import hashlib
 import json
 import math
 import re
-import socket
-import struct
-import threading
-import time
 import traceback
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import _http
 
 __all__ = [
     "API_VERSIONS",
@@ -142,7 +136,6 @@ _MAX_PAGE_SIZE = 100
 _FILE_ID = re.compile(r"^[a-z0-9-]{1,40}$")
 _FILE_TTL = timedelta(hours=48)
 _CHUNK_GRANULARITY = 8 * 1024 * 1024
-_REDACTED = "<redacted>"
 _SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization"})
 
 
@@ -252,11 +245,10 @@ UploadHandler = Callable[["FakeFile"], "FileScript | None"]
 finalized; ``file.data`` holds the bytes."""
 
 
-class _Headers(dict[str, str]):
+class _Headers(_http.MaskedHeaders):
     """Request headers with lower-cased names; its ``repr`` masks credentials."""
 
-    def __repr__(self) -> str:
-        return repr({k: (_REDACTED if k in _SECRET_HEADERS else v) for k, v in self.items()})
+    secret_names = _SECRET_HEADERS
 
 
 class RecordedRequest(NamedTuple):
@@ -276,7 +268,7 @@ class RecordedRequest(NamedTuple):
     body_size: int
 
     def __repr__(self) -> str:
-        query = {k: (_REDACTED if k == "key" else v) for k, v in self.query.items()}
+        query = {k: (_http.REDACTED if k == "key" else v) for k, v in self.query.items()}
         return (
             f"RecordedRequest(method={self.method!r}, path={self.path!r}, query={query!r}, "
             f"json={_short(self.json)}, headers={_Headers(self.headers)!r}, "
@@ -372,14 +364,7 @@ class _UploadSession:
 
 
 @dataclass
-class _Fault:
-    kind: str  # "status" | "reset" | "truncate"
-    method: str | None
-    pattern: re.Pattern[str]
-    remaining: int
-    status: int = 500
-    after_handling: bool = False
-    declare_full_length: bool = True
+class _Fault(_http.Fault):
     message: str | None = None
     status_text: str | None = None
     details: list[dict[str, Any]] | None = None
@@ -387,13 +372,8 @@ class _Fault:
     upload_status: str | None = "final"
     when: Callable[[RecordedRequest], bool] | None = None
 
-    def matches(self, request: RecordedRequest) -> bool:
-        return (
-            self.remaining > 0
-            and (self.method is None or self.method == request.method)
-            and self.pattern.search(request.path) is not None
-            and (self.when is None or bool(self.when(request)))
-        )
+    def _accepts(self, request: Any) -> bool:
+        return self.when is None or bool(self.when(request))
 
     def response(self, path: str) -> _Response:
         response = _error_response(
@@ -409,14 +389,15 @@ class _Fault:
 
 
 @dataclass
-class _Response:
-    status: int
-    body: bytes = b""
+class _Response(_http.Response):
     content_type: str | None = "application/json; charset=UTF-8"
-    headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeGemini:
+class _Handler(_http.Handler):
+    server_version = "FakeGemini/1.0"
+
+
+class FakeGemini(_http.FakeServer[RecordedRequest]):
     """A fake Gemini API server. Use it as a context manager, or :meth:`start` / :meth:`stop`.
 
     Attributes:
@@ -437,6 +418,12 @@ class FakeGemini:
             pytest fixture fails the test if any.
     """
 
+    _handler_class = _Handler
+    _fault_class = _Fault
+    _headers_class = _Headers
+    _poll_interval = 0.01
+    _request_queue_size = 64  # many concurrent connections in benchmarks
+
     def __init__(
         self,
         *,
@@ -447,75 +434,27 @@ class FakeGemini:
         max_request_bytes: int | None = 20 * 1024 * 1024,
         check_file_refs: bool = True,
     ) -> None:
-        self.latency_seconds = latency_seconds
+        super().__init__(latency_seconds=latency_seconds)
         self.required_api_key = required_api_key
         self.processing_polls = processing_polls
         self.final_file_state = final_file_state
         self.max_request_bytes = max_request_bytes
         self.check_file_refs = check_file_refs
-        self.handler_errors: list[BaseException] = []
-        self._lock = threading.RLock()
         self._generate_handler: GenerateHandler | None = None
         self._upload_handler: UploadHandler | None = None
-        self._requests: list[RecordedRequest] = []
-        self._faults: list[_Fault] = []
         self._files: dict[str, FakeFile] = {}
         self._deleted_files: list[FakeFile] = []
         self._uploads: dict[str, _UploadSession] = {}
-        self._counters: dict[str, int] = {}
         self._generate_calls = 0
         self._generates_in_flight = 0
         self._max_concurrent_generates = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._open_sockets: set[socket.socket] = set()
 
     # ----------------------------------------------------------------------------- lifecycle
-
-    def start(self) -> FakeGemini:
-        """Start serving on 127.0.0.1 with an ephemeral port (idempotent)."""
-        if self._server is None:
-            self._server = _Server(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.01},
-                name="FakeGemini",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the connections still open (idempotent)."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        with self._lock:
-            sockets = list(self._open_sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The base URL: ``types.HttpOptions(base_url=fake.url)`` (the SDK adds the version)."""
-        if self._server is None:
-            raise RuntimeError(
-                "FakeGemini is not running: use it as a context manager or call start()"
-            )
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return super().url
 
     # ----------------------------------------------------------------------------- scenario
 
@@ -605,23 +544,19 @@ class FakeGemini:
         sleeping 1 s, 2 s and 4 s after each (then raises the last error). Faults are matched in
         the order they were added; a request consumes at most one.
         """
-        if not 400 <= status <= 599:
-            raise ValueError(f"status must be an HTTP error status, got {status}")
-        self._add_fault(
-            _Fault(
-                "status",
-                _method(method),
-                re.compile(path_pattern),
-                times,
-                status,
-                after_handling,
-                message=message,
-                status_text=status_text,
-                details=details,
-                headers=dict(headers or {}),
-                upload_status=upload_status,
-                when=when,
-            )
+        self._inject(
+            "status",
+            method,
+            path_pattern,
+            times,
+            status=status,
+            after_handling=after_handling,
+            message=message,
+            status_text=status_text,
+            details=details,
+            headers=dict(headers or {}),
+            upload_status=upload_status,
+            when=when,
         )
 
     def reset_connection_next(
@@ -639,16 +574,7 @@ class FakeGemini:
         The SDK raises ``httpx2.ReadError`` and does not retry it, not even with
         ``HttpRetryOptions``.
         """
-        self._add_fault(
-            _Fault(
-                "reset",
-                _method(method),
-                re.compile(path_pattern),
-                times,
-                after_handling=after_handling,
-                when=when,
-            )
-        )
+        self._inject("reset", method, path_pattern, times, after_handling=after_handling, when=when)
 
     def truncate_next(
         self,
@@ -667,44 +593,16 @@ class FakeGemini:
         cut JSON: the SDK raises ``json.JSONDecodeError``. The SDK retries neither, not even with
         ``HttpRetryOptions`` (it retries only error statuses, timeouts and connect errors).
         """
-        self._add_fault(
-            _Fault(
-                "truncate",
-                _method(method),
-                re.compile(path_pattern),
-                times,
-                declare_full_length=declare_full_length,
-                when=when,
-            )
+        self._inject(
+            "truncate",
+            method,
+            path_pattern,
+            times,
+            declare_full_length=declare_full_length,
+            when=when,
         )
 
-    @property
-    def pending_faults(self) -> int:
-        """How many injected faults have not been consumed yet."""
-        with self._lock:
-            return sum(fault.remaining for fault in self._faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     # ----------------------------------------------------------------------------- inspection
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, in arrival order."""
-        with self._lock:
-            return list(self._requests)
-
-    def requests_to(self, method: str | None, path_pattern: str) -> list[RecordedRequest]:
-        """The recorded requests with this method (``None``: any) whose path matches the regex."""
-        pattern = re.compile(path_pattern)
-        wanted = _method(method)
-        return [
-            r
-            for r in self.requests
-            if (wanted is None or r.method == wanted) and pattern.search(r.path)
-        ]
 
     @property
     def generate_requests(self) -> list[RecordedRequest]:
@@ -713,8 +611,7 @@ class FakeGemini:
 
     def clear_requests(self) -> None:
         """Forget the recorded requests (the counters stay: see :meth:`reset_stats`)."""
-        with self._lock:
-            self._requests.clear()
+        super().clear_requests()
 
     @property
     def generate_calls(self) -> int:
@@ -761,101 +658,40 @@ class FakeGemini:
 
     # ----------------------------------------------------------------------------- internals
 
-    def _add_fault(self, fault: _Fault) -> None:
-        if fault.remaining < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.append(fault)
+    @staticmethod
+    def _is_generate(request: RecordedRequest) -> bool:
+        return request.method == "POST" and re.search(GENERATE_PATH, request.path) is not None
 
-    def _take_fault(self, request: RecordedRequest) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                try:
-                    matches = fault.matches(request)
-                except Exception as exc:  # a broken `when`: tell the test, do not match
-                    self.handler_errors.append(exc)
-                    continue
-                if matches:
-                    fault.remaining -= 1
-                    return fault
-        return None
+    def _make_request(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> RecordedRequest:
+        parsed = _parse_json_body(body, headers, query)
+        return RecordedRequest(method, path, query, parsed, headers, len(body))
 
-    def _next(self, prefix: str) -> int:
-        with self._lock:
-            n = self._counters.get(prefix, 0) + 1
-            self._counters[prefix] = n
-            return n
+    def _request_started(self, request: RecordedRequest) -> None:
+        if self._is_generate(request):
+            self._generate_calls += 1
+            self._generates_in_flight += 1
+            self._max_concurrent_generates = max(
+                self._max_concurrent_generates, self._generates_in_flight
+            )
 
-    def _latency(self, method: str, path: str) -> float:
-        latency = self.latency_seconds
-        return float(latency(method, path) if callable(latency) else latency)
+    def _request_finished(self, request: RecordedRequest) -> None:
+        if self._is_generate(request):
+            with self._lock:
+                self._generates_in_flight -= 1
 
-    def _serve(self, handler: _Handler) -> None:
-        """Serve one request (called in a server thread)."""
-        split = urlsplit(handler.path)
-        path = unquote(split.path)
-        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        headers = _Headers({k.lower(): v for k, v in handler.headers.items()})
-        method = handler.command
-        try:
-            body = _read_body(handler)
-        except GeminiApiError as exc:
-            body, body_error = b"", exc
-        else:
-            body_error = None
-        request = RecordedRequest(
-            method, path, query, _parse_json_body(body, headers, query), headers, len(body)
-        )
-        is_generate = method == "POST" and re.search(GENERATE_PATH, path) is not None
-        with self._lock:
-            self._requests.append(request)
-            if is_generate:
-                self._generate_calls += 1
-                self._generates_in_flight += 1
-                self._max_concurrent_generates = max(
-                    self._max_concurrent_generates, self._generates_in_flight
-                )
-        try:
-            self._respond(handler, request, body, body_error)
-        finally:
-            if is_generate:
-                with self._lock:
-                    self._generates_in_flight -= 1
+    def _error_response(self, status: int, message: str) -> _Response:
+        return _error_response(status, message)
 
-    def _respond(
-        self,
-        handler: _Handler,
-        request: RecordedRequest,
-        body: bytes,
-        body_error: GeminiApiError | None,
-    ) -> None:
-        method, path = request.method, request.path
-        fault = self._take_fault(request)
-        response: _Response
-        if fault is not None and not fault.after_handling and fault.kind == "status":
-            response = fault.response(path)
-        elif fault is not None and not fault.after_handling and fault.kind == "reset":
-            time.sleep(self._latency(method, path))
-            handler.reset_connection()
-            return
-        elif body_error is not None:
-            response = _api_error_response(body_error)
-        else:
-            auth_error = self._auth_error(request)
-            if auth_error is not None:
-                response = _api_error_response(auth_error)
-            else:
-                response = self._route(request, body)
-            if fault is not None and fault.kind == "status":
-                response = fault.response(path)
+    def _fault_response(self, fault: Any, request: RecordedRequest) -> _Response:
+        return fault.response(request.path)
 
-        time.sleep(self._latency(method, path))
-        if fault is not None and fault.kind == "reset":
-            handler.reset_connection()
-        elif fault is not None and fault.kind == "truncate":
-            handler.send(response, truncate=True, declare_full_length=fault.declare_full_length)
-        else:
-            handler.send(response)
+    def _handle(self, request: RecordedRequest, body: bytes) -> _Response:
+        auth_error = self._auth_error(request)
+        if auth_error is not None:
+            return _api_error_response(auth_error)
+        return self._route(request, body)
 
     def _auth_error(self, request: RecordedRequest) -> GeminiApiError | None:
         if self.required_api_key is None or "upload_id" in request.query:
@@ -1364,104 +1200,6 @@ def _key(mapping: Any, camel: str) -> Any:
 # --------------------------------------------------------------------------------- HTTP plumbing
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64  # many concurrent connections in benchmarks
-
-    def __init__(self, fake: FakeGemini) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
-    server_version = "FakeGemini/1.0"
-    timeout = 60  # an idle keep-alive connection ends after this
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every response.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.server.fake._lock:
-            self.server.fake._open_sockets.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.fake._lock:
-            self.server.fake._open_sockets.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Print nothing: a request line or header may carry the API key."""
-
-    def _handle(self) -> None:
-        self.server.fake._serve(self)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
-
-    def send(
-        self, response: _Response, *, truncate: bool = False, declare_full_length: bool = True
-    ) -> None:
-        body = response.body
-        sent = body[: len(body) // 2] if truncate else body
-        self.send_response(response.status)
-        if response.content_type:
-            self.send_header("Content-Type", response.content_type)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body) if declare_full_length else len(sent)))
-        if truncate and declare_full_length:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(sent)
-        self.wfile.flush()
-
-    def reset_connection(self) -> None:
-        """Close the socket with a TCP reset, without sending anything."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with self.server.fake._lock:
-            self.server.fake._open_sockets.discard(self.connection)
-        with contextlib.suppress(OSError):
-            self.connection.close()
-
-
-def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
-        chunks = []
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                break
-            chunks.append(handler.rfile.read(size))
-            handler.rfile.readline()
-        body = b"".join(chunks)
-    else:
-        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-    encoding = (handler.headers.get("Content-Encoding") or "identity").strip().lower()
-    if encoding == "identity":
-        return body
-    decompress: Callable[[bytes], bytes] | None = None
-    if encoding in ("gzip", "x-gzip"):
-        decompress = gzip.decompress
-    elif encoding == "deflate":
-        decompress = zlib.decompress
-    if decompress is None:
-        raise GeminiApiError(400, f"Content-Encoding {encoding!r} is not supported by FakeGemini.")
-    try:
-        return decompress(body)
-    except Exception as exc:
-        raise GeminiApiError(400, f"The request body is not valid {encoding}: {exc}") from None
-
-
 def _parse_json_body(body: bytes, headers: dict[str, str], query: dict[str, str]) -> Any:
     if not body or "upload_id" in query:
         return None
@@ -1471,10 +1209,7 @@ def _parse_json_body(body: bytes, headers: dict[str, str], query: dict[str, str]
             return None
     elif "json" not in content_type.lower():
         return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
+    return _http.loads_or_none(body)
 
 
 def _commands(headers: dict[str, str]) -> set[str]:
@@ -1483,8 +1218,7 @@ def _commands(headers: dict[str, str]) -> set[str]:
     }
 
 
-def _json_response(status: int, payload: Any) -> _Response:
-    return _Response(status, json.dumps(payload, ensure_ascii=False).encode())
+_json_response = _Response.from_json
 
 
 def _error_response(
@@ -1523,10 +1257,6 @@ def _file_name(name: str) -> str:
     return name if name.startswith("files/") else f"files/{name}"
 
 
-def _method(method: str | None) -> str | None:
-    return None if method in (None, "*") else method.upper()
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -1538,16 +1268,5 @@ def _short(value: Any, limit: int = 300) -> str:
 
 # --------------------------------------------------------------------------------- pytest fixture
 
-try:
-    import pytest
-except ImportError:  # benchmarks may run without pytest
-    pass
-else:
-
-    @pytest.fixture
-    def fake_gemini() -> Iterator[FakeGemini]:
-        """A running :class:`FakeGemini`; fails the test if a scenario handler raised."""
-        with FakeGemini() as fake:
-            yield fake
-        if fake.handler_errors:
-            raise AssertionError(f"FakeGemini handler errors: {fake.handler_errors!r}")
+with contextlib.suppress(ImportError):  # benchmarks may run without pytest
+    fake_gemini = _http.pytest_fixture(FakeGemini, "fake_gemini")
