@@ -23,7 +23,7 @@ import duckdb
 from tiktok_virality.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.partitions import VideoPartition
 from tiktok_virality.quality import QualityThresholds
-from tiktok_virality.storage import connect, table_exists
+from tiktok_virality.storage import connect, quote_identifier, table_exists
 
 MIN_BATCH_SIZE = 1
 MAX_BATCH_SIZE = 10
@@ -102,6 +102,15 @@ class RecordedError:
     are data and do not fail the partition; transient ones (a failed run) do, and are retried."""
 
     account: str | None
+    error: str
+    permanent: bool
+
+
+@dataclass(frozen=True)
+class DatasetError:
+    batch: str
+    account: str | None
+    phase: str
     error: str
     permanent: bool
 
@@ -541,6 +550,28 @@ class DatasetCatalog(dg.ConfigurableResource):
                 ],
             )
         return failure
+
+    def errors(self, name: str) -> list[DatasetError]:
+        """What the latest attempt of each of the dataset's partitions and phases ran into."""
+        rows = self._read(
+            "SELECT batch, account, phase, error, permanent FROM errors WHERE dataset = ? "
+            "ORDER BY batch, phase, account NULLS FIRST",
+            [name],
+            table="errors",
+        )
+        return [DatasetError(*row) for row in rows]
+
+    def row_counts(self, name: str, tables: Sequence[str]) -> dict[str, int]:
+        """Rows the dataset has in each asset table (0 for a table not created yet)."""
+        counts = {}
+        for table in tables:
+            rows = self._read(
+                f"SELECT count(*) FROM {quote_identifier(table)} WHERE dataset = ?",
+                [name],
+                table=table,
+            )
+            counts[table] = int(rows[0][0]) if rows else 0
+        return counts
 
     def remember_scrape_run(
         self, partition: VideoPartition, input_fingerprint: str, run_id: str

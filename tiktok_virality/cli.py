@@ -10,6 +10,7 @@ tiktok-virality dataset list | show --dataset NAME
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ from tiktok_virality.settings import (
     Settings,
     load_settings,
 )
+from tiktok_virality.status import dataset_status, render
 from tiktok_virality.storage import DatabaseLockedError
 
 EXIT_FAILED_PARTITIONS = 1
@@ -164,6 +166,12 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no external calls: the bundled sample or an imported export, offline analyzer",
     )
+
+    status = commands.add_parser(
+        "status", help="a dataset's partitions, processed accounts, errors and counts"
+    )
+    status.add_argument("--dataset", required=True, type=_dataset_name)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
 
     dataset = commands.add_parser("dataset", help="create, import, list and show datasets")
     dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
@@ -410,6 +418,13 @@ def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -
     return EXIT_FAILED_PARTITIONS if failed else 0
 
 
+def _command_status(args: argparse.Namespace) -> int:
+    with _open_session(load_settings(), offline=True) as session:
+        status = dataset_status(session.catalog, session.instance, args.dataset)
+    print(json.dumps(status.to_json(), indent=2) if args.json else render(status))
+    return 0
+
+
 def _command_dataset(args: argparse.Namespace) -> int:
     with _open_session(load_settings(), offline=True) as session:
         return _dataset_command(session, args)
@@ -479,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _command_run(args)
+        if args.command == "status":
+            return _command_status(args)
         return _command_dataset(args)
     except (UsageError, *USER_ERRORS) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -341,3 +341,67 @@ def test_out_of_range_thresholds_are_refused_before_anything_is_written(
 
     assert "max_age_days must be a whole number from 1 to 36,500" in capsys.readouterr().err
     assert not data_dir.exists()
+
+
+def test_status_shows_partitions_processed_accounts_errors_and_counts(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["run", "--dataset", "demo", "--offline"])
+    capsys.readouterr()
+
+    assert main(["status", "--dataset", "demo", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+
+    assert status["partitions_by_phase"]["scraping"] == {
+        "materialized": 2,
+        "failed": 0,
+        "in_progress": 0,
+        "missing": 0,
+    }
+    assert len(status["processed_accounts"]) == 9 and status["pending_accounts"] == []
+    assert status["errors"] == [
+        {
+            "batch": "b002",
+            "account": "vanished_vera.demo",
+            "phase": "scraping",
+            "error": "This profile/hashtag does not exist.",
+            "permanent": True,
+        }
+    ]
+    rows = status["rows"]
+    assert rows["raw_videos"] + rows["rejected_videos"] == 120
+    assert rows["video_features"] == rows["raw_videos"]
+
+    assert main(["status", "--dataset", "demo"]) == 0
+    text = capsys.readouterr().out
+    assert "scraping        2       0        0        0" in text
+    assert "b002 vanished_vera.demo scraping: This profile/hashtag does not exist." in text
+
+
+def test_status_of_a_failed_partition_lists_it_until_retried(
+    data_dir: Path,
+    tmp_path: Path,
+    fake_apify: FakeApify,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
+    monkeypatch.setenv("APIFY_API_TOKEN", "token")
+    outcomes = iter(["FAILED", "SUCCEEDED"])
+    fake_apify.on_run(lambda run_input, params: RunScript(items=[], status=next(outcomes)))
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("alpha\n", encoding="utf-8")
+    main(["run", "--dataset", "live", "--accounts", str(accounts)])
+    capsys.readouterr()
+
+    main(["status", "--dataset", "live", "--json"])
+    failed = json.loads(capsys.readouterr().out)
+    main(["run", "--dataset", "live", "--retry-failed"])
+    capsys.readouterr()
+    main(["status", "--dataset", "live", "--json"])
+    repaired = json.loads(capsys.readouterr().out)
+
+    assert failed["failed_partitions"] == ["live/b001"]
+    assert failed["processed_accounts"] == [] and failed["pending_accounts"] == ["alpha"]
+    assert [e["permanent"] for e in failed["errors"]] == [False]
+    assert repaired["failed_partitions"] == [] and repaired["processed_accounts"] == ["alpha"]

@@ -1,0 +1,126 @@
+"""Where a dataset stands: the original pipeline's `source.txt` (processed accounts) and
+`errors.txt` (errors by account and phase), read from Dagster's partition status and DuckDB."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.catalog import Dataset, DatasetCatalog, DatasetError
+from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.phases import PHASES
+from tiktok_virality.runner import PartitionState, partition_states
+from tiktok_virality.tables import ASSET_TABLES
+
+STATUS_NAMES = {
+    dg.AssetPartitionStatus.MATERIALIZED: "materialized",
+    dg.AssetPartitionStatus.FAILED: "failed",
+    dg.AssetPartitionStatus.IN_PROGRESS: "in_progress",
+    None: "missing",
+}
+
+
+@dataclass(frozen=True)
+class DatasetStatus:
+    dataset: str
+    settings: dict[str, Any]
+    partitions_by_phase: dict[str, dict[str, int]]
+    processed_accounts: list[str]
+    pending_accounts: list[str]
+    failed_partitions: list[str]
+    errors: list[DatasetError]
+    rows: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(
+    dataset: Dataset,
+    plan: dict[str, str],
+    states: Sequence[PartitionState],
+    errors: list[DatasetError],
+    rows: dict[str, int],
+) -> DatasetStatus:
+    """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
+    dataset's own batches count: the grid's phantom pairs are not part of it."""
+    done_batches = {state.partition.batch for state in states if state.done}
+    by_phase = {
+        phase.value: {
+            name: Counter(STATUS_NAMES[state.statuses[phase]] for state in states)[name]
+            for name in STATUS_NAMES.values()
+        }
+        for phase in PHASES
+    }
+    return DatasetStatus(
+        dataset=dataset.name,
+        settings={
+            "source": dataset.source.value,
+            "origin": dataset.origin,
+            "batch_size": dataset.batch_size,
+            "videos_per_account": dataset.limits.videos_per_account,
+            "max_total_videos": dataset.limits.max_total_videos,
+            "min_views": dataset.thresholds.min_views,
+            "max_age_days": dataset.thresholds.max_age_days,
+            "created_at": dataset.created_at.isoformat(),
+            "updated_at": dataset.updated_at.isoformat(),
+        },
+        partitions_by_phase=by_phase,
+        processed_accounts=[account for account, batch in plan.items() if batch in done_batches],
+        pending_accounts=[account for account, batch in plan.items() if batch not in done_batches],
+        failed_partitions=[str(state.partition) for state in states if state.failed_phase],
+        errors=errors,
+        rows=rows,
+    )
+
+
+def dataset_status(
+    catalog: DatasetCatalog, instance: dg.DagsterInstance, name: str
+) -> DatasetStatus:
+    dataset = catalog.require(name)
+    partitions = [VideoPartition(name, batch) for batch in catalog.batches(name)]
+    return summarize(
+        dataset,
+        catalog.plan(name),
+        partition_states(instance, partitions),
+        catalog.errors(name),
+        catalog.row_counts(name, [table.name for table in ASSET_TABLES]),
+    )
+
+
+def render(status: DatasetStatus) -> str:
+    settings = status.settings
+    lines = [
+        f"dataset {status.dataset} ({settings['source']}: {settings['origin']})",
+        f"  batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "
+        f"account, at most {settings['max_total_videos']}; quality: at least "
+        f"{settings['min_views']} views, at most {settings['max_age_days']} days old",
+        "",
+        f"  {'phase':<10} {'done':>6} {'failed':>7} {'running':>8} {'missing':>8}",
+    ]
+    for phase, counts in status.partitions_by_phase.items():
+        lines.append(
+            f"  {phase:<10} {counts['materialized']:>6} {counts['failed']:>7} "
+            f"{counts['in_progress']:>8} {counts['missing']:>8}"
+        )
+    rows = status.rows
+    lines += [
+        "",
+        f"  videos: {rows['raw_videos'] + rows['rejected_videos']} scraped, "
+        f"{rows['rejected_videos']} rejected by quality control, {rows['video_analyses']} "
+        f"analysed, {rows['video_features']} with features",
+        f"  accounts: {len(status.processed_accounts)} processed, "
+        f"{len(status.pending_accounts)} not yet",
+    ]
+    if status.failed_partitions:
+        lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
+    if status.errors:
+        lines += ["", "  errors (batch, account, phase: error):"]
+        lines += [
+            f"  {e.batch} {e.account or '-'} {e.phase}: {e.error}"
+            + ("" if e.permanent else "  [retry with --retry-failed]")
+            for e in status.errors
+        ]
+    return "\n".join(lines)
