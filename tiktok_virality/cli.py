@@ -54,7 +54,7 @@ from tiktok_virality.settings import (
     Settings,
     load_settings,
 )
-from tiktok_virality.status import dataset_status, render
+from tiktok_virality.status import dataset_status, render, write_tracking_files
 from tiktok_virality.storage import DatabaseLockedError
 
 EXIT_FAILED_PARTITIONS = 1
@@ -172,6 +172,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--dataset", required=True, type=_dataset_name)
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="also write source.txt (processed accounts) and errors.txt there",
+    )
 
     dataset = commands.add_parser("dataset", help="create, import, list and show datasets")
     dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
@@ -422,6 +428,9 @@ def _command_status(args: argparse.Namespace) -> int:
     with _open_session(load_settings(), offline=True) as session:
         status = dataset_status(session.catalog, session.instance, args.dataset)
     print(json.dumps(status.to_json(), indent=2) if args.json else render(status))
+    if args.export:
+        written = write_tracking_files(status, args.export)
+        print(f"wrote {', '.join(map(str, written))}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

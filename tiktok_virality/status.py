@@ -4,6 +4,7 @@
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -88,6 +89,23 @@ def dataset_status(
         catalog.errors(name),
         catalog.row_counts(name, [table.name for table in ASSET_TABLES]),
     )
+
+
+def write_tracking_files(status: DatasetStatus, directory: Path) -> list[Path]:
+    """The original pipeline's files, for people who still read them: `source.txt`, the processed
+    accounts one per line, and `errors.txt`, one error per line (batch, account, phase, error)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "source.txt"
+    errors = directory / "errors.txt"
+    source.write_text("".join(f"{account}\n" for account in status.processed_accounts), "utf-8")
+    errors.write_text(
+        "".join(
+            f"{e.batch}\t{e.account or '-'}\t{e.phase}\t{' '.join(e.error.split())}\n"
+            for e in status.errors
+        ),
+        "utf-8",
+    )
+    return [source, errors]
 
 
 def render(status: DatasetStatus) -> str:

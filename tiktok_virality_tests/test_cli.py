@@ -372,10 +372,15 @@ def test_status_shows_partitions_processed_accounts_errors_and_counts(
     assert rows["raw_videos"] + rows["rejected_videos"] == 120
     assert rows["video_features"] == rows["raw_videos"]
 
-    assert main(["status", "--dataset", "demo"]) == 0
+    assert main(["status", "--dataset", "demo", "--export", str(data_dir / "tracking")]) == 0
     text = capsys.readouterr().out
     assert "scraping        2       0        0        0" in text
     assert "b002 vanished_vera.demo scraping: This profile/hashtag does not exist." in text
+    source = (data_dir / "tracking" / "source.txt").read_text(encoding="utf-8").splitlines()
+    assert source == status["processed_accounts"]
+    assert (data_dir / "tracking" / "errors.txt").read_text(encoding="utf-8") == (
+        "b002\tvanished_vera.demo\tscraping\tThis profile/hashtag does not exist.\n"
+    )
 
 
 def test_status_of_a_failed_partition_lists_it_until_retried(
