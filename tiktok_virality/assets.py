@@ -13,7 +13,7 @@ import pandas as pd
 from tiktok_virality.catalog import DatasetCatalog, DatasetSource, RecordedError
 from tiktok_virality.errors import describe_error
 from tiktok_virality.features import build_features
-from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY
+from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY, PREVIEW_COLUMNS_KEY
 from tiktok_virality.limits import batch_video_budget
 from tiktok_virality.partitions import parse_partition_key, video_partitions
 from tiktok_virality.phases import Phase
@@ -45,6 +45,13 @@ class DatasetFullError(RuntimeError):
     """The dataset holds its max total videos: another batch would exceed it."""
 
 
+def _table_metadata(contract: TableContract) -> dict[str, object]:
+    return {
+        COLUMN_SCHEMA_KEY: contract.dagster_schema(),
+        PREVIEW_COLUMNS_KEY: list(contract.preview_columns),
+    }
+
+
 def _partitioned_table_asset(
     contract: TableContract, *, pool: str | None = None
 ) -> Callable[[Callable[..., pd.DataFrame]], dg.AssetsDefinition]:
@@ -54,7 +61,7 @@ def _partitioned_table_asset(
         name=contract.name,
         partitions_def=video_partitions,
         io_manager_key=WAREHOUSE_IO_MANAGER,
-        metadata={COLUMN_SCHEMA_KEY: contract.dagster_schema()},
+        metadata=_table_metadata(contract),
         description=contract.description,
         group_name=GROUP,
         kinds={"duckdb"},
@@ -64,7 +71,7 @@ def _partitioned_table_asset(
 def _table_out(contract: TableContract) -> dg.AssetOut:
     return dg.AssetOut(
         io_manager_key=WAREHOUSE_IO_MANAGER,
-        metadata={COLUMN_SCHEMA_KEY: contract.dagster_schema()},
+        metadata=_table_metadata(contract),
         description=contract.description,
         group_name=GROUP,
         kinds={"duckdb"},

@@ -22,11 +22,13 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from tiktok_virality.markdown import markdown_table
 from tiktok_virality.partitions import VideoPartition, parse_partition_key
 from tiktok_virality.storage import connect, quote_identifier, table_exists
 from tiktok_virality.tables import PARTITION_COLUMNS
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
+PREVIEW_COLUMNS_KEY = "tiktok_virality/preview_columns"
 
 ColumnTypes = Mapping[str, str]
 
@@ -166,6 +168,11 @@ class DuckDBPartitionIOManager(dg.ConfigurableIOManager):
         column_types = column_types_from_metadata(context.definition_metadata, table)
         partition = parse_partition_key(context.asset_partition_key)
         row_count = write_partition(self.database, table, column_types, partition, obj)
+        preview_columns = context.definition_metadata.get(PREVIEW_COLUMNS_KEY)
+        if preview_columns:
+            context.add_output_metadata(
+                {"preview": dg.MetadataValue.md(markdown_table(obj, list(preview_columns)))}
+            )
         context.add_output_metadata(
             {
                 "dagster/row_count": row_count,

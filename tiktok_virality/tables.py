@@ -24,6 +24,8 @@ class TableContract:
     name: str
     description: str
     columns: tuple[Column, ...]
+    # What the Dagster UI shows of a stored partition.
+    preview_columns: tuple[str, ...] = ("account", "video_id")
 
     @property
     def column_names(self) -> list[str]:
@@ -102,6 +104,7 @@ RAW_VIDEOS = TableContract(
         ("scraped_at", "TIMESTAMPTZ", "When the item was scraped (UTC)."),
         ("raw_item", "JSON", "The Apify item as received, to re-derive columns without scraping."),
     ),
+    preview_columns=("account", "video_id", "play_count", "created_at", "caption"),
 )
 
 REJECTED_VIDEOS = TableContract(
@@ -118,6 +121,7 @@ REJECTED_VIDEOS = TableContract(
             "Rules failed: required_fields, valid_ranges, not_in_future, min_views, max_age.",
         ),
     ),
+    preview_columns=("account", "video_id", "play_count", "rejection_reasons"),
 )
 
 VIDEO_ANALYSES = TableContract(
@@ -163,6 +167,7 @@ VIDEO_ANALYSES = TableContract(
         ("summary", "VARCHAR", "One-paragraph description of the video."),
         ("analysis_json", "JSON", "The full analysis record as produced."),
     ),
+    preview_columns=("video_id", "analyzer", "input_kind", "hook_score", "content_category"),
 )
 
 VIDEO_FEATURES = TableContract(
@@ -214,6 +219,7 @@ VIDEO_FEATURES = TableContract(
         ("account_median_views", "DOUBLE", "Median views of the account's videos in the dataset."),
         ("views_vs_account_median", "DOUBLE", "views / account_median_views; null when it is 0."),
     ),
+    preview_columns=("account", "video_id", "views", "engagement_rate", "views_vs_account_median"),
 )
 
 ASSET_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)

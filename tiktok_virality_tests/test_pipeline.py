@@ -334,3 +334,21 @@ def materialize_or_fail(
         partition_key=partition.key,
         raise_on_error=False,
     )
+
+
+def test_each_stored_partition_is_previewed_in_the_ui(
+    settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+
+    result = materialize(instance, resources, VideoPartition("demo", "b001"))
+
+    previews = {
+        event.materialization.asset_key.path[-1]: event.materialization.metadata["preview"].value
+        for event in result.get_asset_materialization_events()
+    }
+    assert set(previews) == {"raw_videos", "rejected_videos", "video_analyses", "video_features"}
+    assert previews["raw_videos"].startswith(
+        "| account | video_id | play_count | created_at | caption |"
+    )
+    assert previews["video_features"].endswith("5 of 72 rows")
