@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from tiktok_virality.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.partitions import VideoPartition
 from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.resources import build_resources
+from tiktok_virality.run_log import run_log
 from tiktok_virality.runner import (
     Phase,
     RunOutcome,
@@ -53,6 +55,7 @@ from tiktok_virality.settings import (
     InvalidEnvironmentError,
     Settings,
     load_settings,
+    secret_values,
 )
 from tiktok_virality.status import dataset_status, render, write_tracking_files
 from tiktok_virality.storage import DatabaseLockedError
@@ -367,11 +370,23 @@ def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> Non
 
 
 def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
+    with run_log(session.settings.log_dir, dataset.name, secrets=secret_values()) as log:
+        return _run_logged(session, dataset, args, log)
+
+
+def _run_logged(
+    session: Session, dataset: Dataset, args: argparse.Namespace, log: logging.Logger
+) -> int:
+    def say(message: str, level: int = logging.INFO) -> None:
+        print(message, flush=True)
+        log.log(level, message)
+
     abandoned = fail_abandoned_runs(session.instance)
     if abandoned:
-        print(
+        say(
             f"{_count(len(abandoned), 'earlier run')} stopped without finishing (killed?): "
-            "marked failed; --retry-failed re-runs their partitions"
+            "marked failed; --retry-failed re-runs their partitions",
+            logging.WARNING,
         )
     retry_phase = Phase(args.retry_phase) if args.retry_phase else None
     retry_failed = args.retry_failed or retry_phase is not None
@@ -383,7 +398,7 @@ def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -
         retry_failed=retry_failed,
         retry_phase=retry_phase,
     )
-    print(
+    say(
         f"{dataset.name}: {_count(len(partitions), 'partition')}, {len(plan.already_done)} done, "
         f"{len(plan.runs)} to run"
         + (
@@ -403,21 +418,25 @@ def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -
             continue
         outcome = run_partition(session.instance, session.resources, planned)
         outcomes.append(outcome)
-        print(_format_outcome(outcome, len(outcomes), len(plan.runs)), flush=True)
+        say(
+            _format_outcome(outcome, len(outcomes), len(plan.runs)),
+            logging.INFO if outcome.success else logging.ERROR,
+        )
 
     failed = [outcome.partition for outcome in outcomes if not outcome.success]
-    print(
+    say(
         f"{_count(len(outcomes) - len(failed), 'partition')} materialized, {len(failed)} failed; "
         f"tables in {session.settings.database}"
     )
     if left_unscraped:
-        print(
+        say(
             f"not scraped: {', '.join(map(str, left_unscraped))}: {dataset.name!r} holds its max "
-            f"total videos ({dataset.limits.max_total_videos}); raise --max-total-videos to go on"
+            f"total videos ({dataset.limits.max_total_videos}); raise --max-total-videos to go on",
+            logging.WARNING,
         )
     if failed or plan.failed_not_retried:
-        print(f"failed: {', '.join(map(str, failed + plan.failed_not_retried))}")
-        print(
+        say(f"failed: {', '.join(map(str, failed + plan.failed_not_retried))}", logging.WARNING)
+        say(
             f"retry them with: tiktok-virality run --dataset {dataset.name} "
             f"--retry-failed{' --offline' if args.offline else ''}"
         )

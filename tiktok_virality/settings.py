@@ -23,6 +23,7 @@ GEMINI_MODEL_VARIABLE = "GEMINI_MODEL"
 GEMINI_RPM_VARIABLE = "GEMINI_REQUESTS_PER_MINUTE"
 GEMINI_CONCURRENCY_VARIABLE = "GEMINI_CONCURRENCY"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+LOG_DIR_VARIABLE = "TIKTOK_VIRALITY_LOG_DIR"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
@@ -30,6 +31,7 @@ DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 class Settings:
     database: Path
     dagster_home: Path
+    log_dir: Path
     apify_api_url: str
     # Whether the token is set, never the token: resources read it through dg.EnvVar, so it stays
     # out of run configs and logs.
@@ -51,6 +53,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database=database.resolve(),
         dagster_home=dagster_home.resolve(),
+        log_dir=Path(env.get(LOG_DIR_VARIABLE) or "logs").expanduser().resolve(),
         apify_api_url=env.get(APIFY_URL_VARIABLE) or DEFAULT_APIFY_API_URL,
         apify_token_set=bool(env.get(APIFY_TOKEN_VARIABLE)),
         gemini_api_url=env.get(GEMINI_URL_VARIABLE) or None,
@@ -59,6 +62,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         gemini_requests_per_minute=_positive_number(env, GEMINI_RPM_VARIABLE, 60.0),
         gemini_concurrency=_positive_whole_number(env, GEMINI_CONCURRENCY_VARIABLE, 8),
     )
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The credentials' values, for masking them wherever text leaves the program."""
+    env = os.environ if environ is None else environ
+    return [env[name] for name in (APIFY_TOKEN_VARIABLE, GEMINI_KEY_VARIABLE) if env.get(name)]
 
 
 class InvalidEnvironmentError(ValueError):

@@ -326,6 +326,10 @@ def test_a_failed_actor_run_fails_the_partition_until_retried(
     [(error, permanent)] = query(data_dir, "SELECT error, permanent FROM errors")
     assert "ended FAILED" in error and permanent is False
 
+    pipeline_log = (tmp_path / "logs" / "pipeline_live.log").read_text(encoding="utf-8")
+    assert "ERROR" in pipeline_log and "live/b001 FAILED" in pipeline_log
+    assert "live/b001 FAILED" in (tmp_path / "logs" / "errors.log").read_text(encoding="utf-8")
+
     assert main(["run", "--dataset", "live", "--retry-failed"]) == 0
 
     assert len(fake_apify.runs) == 2
