@@ -68,6 +68,7 @@ class Dataset:
     updated_at: datetime
     export_scraped_at: datetime | None  # when an export dataset's items were scraped
     thresholds: QualityThresholds
+    last_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ CREATE TABLE IF NOT EXISTS datasets (
 );
 ALTER TABLE datasets ADD COLUMN IF NOT EXISTS min_views BIGINT DEFAULT 1000;
 ALTER TABLE datasets ADD COLUMN IF NOT EXISTS max_age_days INTEGER DEFAULT 180;
+ALTER TABLE datasets ADD COLUMN IF NOT EXISTS last_run_at TIMESTAMPTZ;
 CREATE TABLE IF NOT EXISTS scrape_runs (
     dataset VARCHAR NOT NULL,
     batch VARCHAR NOT NULL,
@@ -219,7 +221,7 @@ CREATE TABLE IF NOT EXISTS export_items (
 
 _DATASET_COLUMNS = (
     "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
-    "updated_at, export_scraped_at, min_views, max_age_days"
+    "updated_at, export_scraped_at, min_views, max_age_days, last_run_at"
 )
 
 
@@ -236,6 +238,7 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         export_scraped_at,
         min_views,
         max_age_days,
+        last_run_at,
     ) = row
     return Dataset(
         name=name,
@@ -247,6 +250,7 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         updated_at=updated_at,
         export_scraped_at=export_scraped_at,
         thresholds=QualityThresholds(min_views=min_views, max_age_days=max_age_days),
+        last_run_at=last_run_at,
     )
 
 
@@ -372,7 +376,8 @@ class DatasetCatalog(dg.ConfigurableResource):
         ).fetchone()
         if existing is None:
             connection.execute(
-                f"INSERT INTO datasets ({_DATASET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO datasets ({_DATASET_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 [
                     name,
                     source.value,
@@ -550,6 +555,21 @@ class DatasetCatalog(dg.ConfigurableResource):
                 ],
             )
         return failure
+
+    def mark_run(self, name: str) -> None:
+        with self._writer() as connection:
+            connection.execute(
+                "UPDATE datasets SET last_run_at = ? WHERE dataset = ?", [datetime.now(UTC), name]
+            )
+
+    def analysis_provenance(self, name: str) -> list[tuple[str, str | None, str, int]]:
+        """(analyzer, model, schema version, analyses) of the dataset's stored analyses."""
+        return self._read(
+            "SELECT analyzer, model, schema_version, count(*) FROM video_analyses "
+            "WHERE dataset = ? GROUP BY ALL ORDER BY ALL",
+            [name],
+            table="video_analyses",
+        )
 
     def errors(self, name: str) -> list[DatasetError]:
         """What the latest attempt of each of the dataset's partitions and phases ran into."""

@@ -370,6 +370,7 @@ def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> Non
 
 
 def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
+    session.catalog.mark_run(dataset.name)
     with run_log(session.settings.log_dir, dataset.name, secrets=secret_values()) as log:
         return _run_logged(session, dataset, args, log)
 

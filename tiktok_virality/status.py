@@ -33,6 +33,7 @@ class DatasetStatus:
     failed_partitions: list[str]
     errors: list[DatasetError]
     rows: dict[str, int]
+    analyses_by: list[dict[str, Any]]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +45,7 @@ def summarize(
     states: Sequence[PartitionState],
     errors: list[DatasetError],
     rows: dict[str, int],
+    provenance: Sequence[tuple[str, str | None, str, int]] = (),
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -67,6 +69,7 @@ def summarize(
             "max_age_days": dataset.thresholds.max_age_days,
             "created_at": dataset.created_at.isoformat(),
             "updated_at": dataset.updated_at.isoformat(),
+            "last_run_at": dataset.last_run_at.isoformat() if dataset.last_run_at else None,
         },
         partitions_by_phase=by_phase,
         processed_accounts=[account for account, batch in plan.items() if batch in done_batches],
@@ -74,6 +77,10 @@ def summarize(
         failed_partitions=[str(state.partition) for state in states if state.failed_phase],
         errors=errors,
         rows=rows,
+        analyses_by=[
+            {"analyzer": analyzer, "model": model, "schema_version": version, "videos": count}
+            for analyzer, model, version, count in provenance
+        ],
     )
 
 
@@ -88,6 +95,7 @@ def dataset_status(
         partition_states(instance, partitions),
         catalog.errors(name),
         catalog.row_counts(name, [table.name for table in ASSET_TABLES]),
+        catalog.analysis_provenance(name),
     )
 
 
@@ -115,6 +123,7 @@ def render(status: DatasetStatus) -> str:
         f"  batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "
         f"account, at most {settings['max_total_videos']}; quality: at least "
         f"{settings['min_views']} views, at most {settings['max_age_days']} days old",
+        f"  created {settings['created_at'][:16]}, last run {(settings['last_run_at'] or 'never')[:16]}",
         "",
         f"  {'phase':<10} {'done':>6} {'failed':>7} {'running':>8} {'missing':>8}",
     ]
@@ -131,6 +140,12 @@ def render(status: DatasetStatus) -> str:
         f"analysed, {rows['video_features']} with features",
         f"  accounts: {len(status.processed_accounts)} processed, "
         f"{len(status.pending_accounts)} not yet",
+    ]
+    lines += [
+        f"  analyses: {a['videos']} by {a['analyzer']}"
+        + (f" ({a['model']})" if a["model"] else "")
+        + f", schema version {a['schema_version']}"
+        for a in status.analyses_by
     ]
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")

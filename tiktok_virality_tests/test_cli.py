@@ -374,6 +374,10 @@ def test_status_shows_partitions_processed_accounts_errors_and_counts(
     ]
     rows = status["rows"]
     assert rows["raw_videos"] + rows["rejected_videos"] == 120
+    assert status["analyses_by"] == [
+        {"analyzer": "offline", "model": None, "schema_version": "1", "videos": rows["raw_videos"]}
+    ]
+    assert status["settings"]["last_run_at"] is not None
     assert rows["video_features"] == rows["raw_videos"]
 
     assert main(["status", "--dataset", "demo", "--export", str(data_dir / "tracking")]) == 0
