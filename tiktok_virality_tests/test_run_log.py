@@ -26,4 +26,5 @@ def test_logs_are_appended_run_after_run_and_handlers_are_released(tmp_path: Pat
             log.info(f"run {run}")
 
     assert len((tmp_path / "pipeline_v1.log").read_text(encoding="utf-8").splitlines()) == 2
-    assert logging.getLogger("tiktok_virality.runs.v1").handlers == []
+    handlers = logging.getLogger("tiktok_virality.runs.v1").handlers
+    assert not any(isinstance(handler, logging.FileHandler) for handler in handlers)
