@@ -307,20 +307,28 @@ def test_a_live_run_scrapes_through_apify_and_records_errors_and_checks(
     assert canary not in "".join(capsys.readouterr())
 
 
-def test_a_failed_actor_run_fails_the_partition_until_retried(
-    data_dir: Path,
-    tmp_path: Path,
-    fake_apify: FakeApify,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def accounts_whose_first_scrape_fails(
+    tmp_path: Path, fake_apify: FakeApify, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """An accounts file, and a live Apify (the fake) whose first actor run ends FAILED."""
     monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
     monkeypatch.setenv("APIFY_API_TOKEN", "token")
     outcomes = iter(["FAILED", "SUCCEEDED"])
     fake_apify.on_run(lambda run_input, params: RunScript(items=[], status=next(outcomes)))
     accounts = tmp_path / "accounts.txt"
     accounts.write_text("alpha\n", encoding="utf-8")
+    return accounts
 
+
+def test_a_failed_actor_run_fails_the_partition_until_retried(
+    data_dir: Path,
+    tmp_path: Path,
+    fake_apify: FakeApify,
+    accounts_whose_first_scrape_fails: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    accounts = accounts_whose_first_scrape_fails
     assert main(["run", "--dataset", "live", "--accounts", str(accounts)]) == 1
     assert "failed: live/b001" in capsys.readouterr().out
     [(error, permanent)] = query(data_dir, "SELECT error, permanent FROM errors")
@@ -392,19 +400,9 @@ def test_status_shows_partitions_processed_accounts_errors_and_counts(
 
 
 def test_status_of_a_failed_partition_lists_it_until_retried(
-    data_dir: Path,
-    tmp_path: Path,
-    fake_apify: FakeApify,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    data_dir: Path, accounts_whose_first_scrape_fails: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
-    monkeypatch.setenv("APIFY_API_TOKEN", "token")
-    outcomes = iter(["FAILED", "SUCCEEDED"])
-    fake_apify.on_run(lambda run_input, params: RunScript(items=[], status=next(outcomes)))
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("alpha\n", encoding="utf-8")
-    main(["run", "--dataset", "live", "--accounts", str(accounts)])
+    main(["run", "--dataset", "live", "--accounts", str(accounts_whose_first_scrape_fails)])
     capsys.readouterr()
 
     main(["status", "--dataset", "live", "--json"])
