@@ -6,6 +6,7 @@ analyzer, features); the IO manager stores each frame as the partition's rows.""
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
@@ -15,7 +16,7 @@ from tiktok_virality.errors import describe_error
 from tiktok_virality.features import build_features
 from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY, PREVIEW_COLUMNS_KEY
 from tiktok_virality.limits import batch_video_budget
-from tiktok_virality.partitions import parse_partition_key, video_partitions
+from tiktok_virality.partitions import VideoPartition, parse_partition_key, video_partitions
 from tiktok_virality.phases import Phase
 from tiktok_virality.quality import RULE_DESCRIPTIONS, QualityRule
 from tiktok_virality.resources import WAREHOUSE_IO_MANAGER
@@ -78,6 +79,21 @@ def _table_out(contract: TableContract) -> dg.AssetOut:
     )
 
 
+@contextmanager
+def _failure_recorded(
+    catalog: DatasetCatalog, partition: VideoPartition, phase: Phase
+) -> Iterator[None]:
+    """A step that fails leaves its reason in the errors table (where `status` reads it), then
+    fails as it would have."""
+    try:
+        yield
+    except Exception as error:
+        catalog.record_errors(
+            partition, phase, [RecordedError(None, describe_error(error), permanent=False)]
+        )
+        raise
+
+
 def _quality_check_results(
     failures_by_rule: dict[QualityRule, int], checked_rows: int
 ) -> Iterator[dg.AssetCheckResult]:
@@ -133,7 +149,7 @@ def scrape_batch(
         return
 
     source = export_source if dataset.source is DatasetSource.EXPORT else scraper
-    try:
+    with _failure_recorded(catalog, partition, Phase.SCRAPING):
         budget = batch_video_budget(
             dataset.limits.max_total_videos,
             catalog.stored_video_count(partition.dataset, excluding_batch=partition.batch),
@@ -161,11 +177,6 @@ def scrape_batch(
             scraped_at=fetched.scraped_at,
             thresholds=dataset.thresholds,
         )
-    except Exception as error:
-        catalog.record_errors(
-            partition, Phase.SCRAPING, [RecordedError(None, describe_error(error), permanent=False)]
-        )
-        raise
     for error in batch.errors:
         context.log.warning(f"{error.account or 'an item'}: {error.error}")
 
@@ -205,7 +216,8 @@ def video_analyses(
     if raw_videos.empty:
         return VIDEO_ANALYSES.empty_frame()
     partition = parse_partition_key(context.partition_key)
-    result = analyzer.analyze(raw_videos, context.log)
+    with _failure_recorded(catalog, partition, Phase.ANALYSIS):
+        result = analyzer.analyze(raw_videos, context.log)
     catalog.record_errors(partition, Phase.ANALYSIS, result.errors)
     for error in result.errors:
         context.log.warning(error.error)

@@ -13,7 +13,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,18 +85,14 @@ def _batch_size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+    return parse
 
 
 def _timestamp(text: str) -> datetime:
@@ -116,22 +112,22 @@ def _dataset_name(text: str) -> str:
 def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-views",
-        type=_non_negative_int,
+        type=_whole_number(0),
         help="quality control: fewer views rejects a video (default 1000; stored with the dataset)",
     )
     parser.add_argument(
         "--max-age-days",
-        type=_positive_int,
+        type=_whole_number(1),
         help="quality control and scraping: older videos are left out (default 180; stored)",
     )
     parser.add_argument(
         "--videos-per-account",
-        type=_positive_int,
+        type=_whole_number(1),
         help="latest videos to keep per account (default 15; stored with the dataset)",
     )
     parser.add_argument(
         "--max-total-videos",
-        type=_positive_int,
+        type=_whole_number(1),
         help="videos the dataset may hold in all (default 500; stored with the dataset)",
     )
 

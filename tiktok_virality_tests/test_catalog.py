@@ -85,7 +85,7 @@ def test_an_invalid_dataset_name_writes_nothing(catalog: DatasetCatalog) -> None
     assert catalog.list_datasets() == []
 
 
-def test_a_failing_addition_rolls_back_the_whole_transaction(catalog: DatasetCatalog) -> None:
+def test_an_export_dataset_is_never_extended(catalog: DatasetCatalog) -> None:
     export = ExportContent({"a": [{"id": "1"}]}, scraped_at=datetime(2025, 7, 8, tzinfo=UTC))
     catalog.add_accounts("v1", ["a"], export=export)
 
@@ -93,6 +93,17 @@ def test_a_failing_addition_rolls_back_the_whole_transaction(catalog: DatasetCat
         catalog.add_accounts("v1", ["b"])
 
     assert catalog.plan("v1") == {"a": "b001"}
+
+
+def test_a_failing_addition_rolls_back_the_whole_transaction(catalog: DatasetCatalog) -> None:
+    # The dataset and its plan are written before the items, which cannot be stored as JSON.
+    export = ExportContent({"a": [{"id": {"not", "json"}}]}, scraped_at=datetime.now(UTC))
+
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        catalog.add_accounts("v1", ["a"], export=export)
+
+    assert catalog.get("v1") is None
+    assert catalog.plan("v1") == {}
 
 
 def test_export_items_are_kept_per_account(catalog: DatasetCatalog) -> None:

@@ -252,6 +252,9 @@ def test_partition_status_is_the_resume_and_retry_record(
     outcomes = [run_partition(instance, resources, planned) for planned in first.runs]
     assert [outcome.success for outcome in outcomes] == [True, False]
     assert "injected analysis failure in b002" in (outcomes[1].error or "")
+    assert query(
+        settings, "SELECT batch, phase, permanent, error FROM errors WHERE phase = 'analysis'"
+    ) == [("b002", "analysis", False, "RuntimeError: injected analysis failure in b002")]
     assert fetch_count() == 2
 
     again = plan_runs(partition_states(instance, partitions), retry_failed=False, retry_phase=None)
