@@ -29,6 +29,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+def accounts_file(directory: Path, *accounts: str) -> Path:
+    path = directory / "accounts.txt"
+    path.write_text("".join(f"{account}\n" for account in accounts), encoding="utf-8")
+    return path
+
+
 def query(data_dir: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(data_dir / "tiktok_virality.duckdb"), read_only=True) as connection:
         return connection.execute(sql).fetchall()
@@ -63,8 +69,7 @@ def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
 def test_without_a_token_a_scrape_stops_before_any_work(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("@alpha\n", encoding="utf-8")
+    accounts = accounts_file(tmp_path, "@alpha")
 
     assert main(["run", "--dataset", "v1", "--accounts", str(accounts)]) == EXIT_USAGE
 
@@ -77,8 +82,7 @@ def test_without_a_token_a_scrape_stops_before_any_work(
 def test_an_offline_run_refuses_a_dataset_that_needs_scraping(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("@alpha\nbravo\n", encoding="utf-8")
+    accounts = accounts_file(tmp_path, "@alpha", "bravo")
     assert main(["dataset", "create", "--dataset", "v1", "--accounts", str(accounts)]) == 0
 
     assert main(["run", "--dataset", "v1", "--offline"]) == EXIT_USAGE
@@ -102,8 +106,7 @@ def test_an_invalid_dataset_name_is_refused_by_the_parser(
 def test_an_invalid_accounts_file_names_every_bad_line(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("good\nnot valid\n../etc\n", encoding="utf-8")
+    accounts = accounts_file(tmp_path, "good", "not valid", "../etc")
 
     assert main(["dataset", "create", "--dataset", "v1", "--accounts", str(accounts)]) == EXIT_USAGE
 
@@ -170,8 +173,7 @@ def test_a_broken_export_is_refused_and_nothing_is_written(
 def test_offline_refuses_new_accounts_before_writing_anything(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("alpha\n", encoding="utf-8")
+    accounts = accounts_file(tmp_path, "alpha")
 
     assert main(["run", "--dataset", "v9", "--offline", "--accounts", str(accounts)]) == EXIT_USAGE
 
@@ -281,8 +283,7 @@ def test_a_live_run_scrapes_through_apify_and_records_errors_and_checks(
     monkeypatch.setenv("APIFY_API_TOKEN", canary)
     items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
     fake_apify.items_by_profile = {"meenitech": recent_copies(items, datetime.now(UTC))}
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("@meenitech\nhttps://www.tiktok.com/@vanished_one\n", encoding="utf-8")
+    accounts = accounts_file(tmp_path, "@meenitech", "https://www.tiktok.com/@vanished_one")
 
     assert main(["run", "--dataset", "live", "--accounts", str(accounts)]) == 0
 
@@ -316,8 +317,7 @@ def accounts_whose_first_scrape_fails(
     monkeypatch.setenv("APIFY_API_TOKEN", "token")
     outcomes = iter(["FAILED", "SUCCEEDED"])
     fake_apify.on_run(lambda run_input, params: RunScript(items=[], status=next(outcomes)))
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("alpha\n", encoding="utf-8")
+    accounts = accounts_file(tmp_path, "alpha")
     return accounts
 
 
