@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.catalog import DatasetCatalog, DatasetSource, RecordedError
+from tiktok_virality.dataset_summary import SUMMARY_COLUMNS, dataset_summary
 from tiktok_virality.errors import describe_error
 from tiktok_virality.features import build_features
 from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY, PREVIEW_COLUMNS_KEY
@@ -192,6 +193,7 @@ def scrape_batch(
             "account_errors": dg.MetadataValue.json(
                 [{"account": e.account, "error": e.error} for e in batch.errors]
             ),
+            "errors": len(batch.errors),
             "rejected_rows": len(batch.rejected),
             "left_out_by_limits": batch.left_out_by_limits,
         },
@@ -228,13 +230,28 @@ def video_analyses(
             f"{len(result.analyses)} analysed are kept and will not be paid for again: retry "
             "the partition"
         )
-    context.add_output_metadata({"videos": len(raw_videos), "not_analysable": len(result.errors)})
+    context.add_output_metadata({"videos": len(raw_videos), "errors": len(result.errors)})
     return result.analyses
 
 
 @_partitioned_table_asset(VIDEO_FEATURES)
-def video_features(raw_videos: pd.DataFrame, video_analyses: pd.DataFrame) -> pd.DataFrame:
-    return build_features(raw_videos, video_analyses)
+def video_features(
+    context: dg.AssetExecutionContext,
+    raw_videos: pd.DataFrame,
+    video_analyses: pd.DataFrame,
+    catalog: DatasetCatalog,
+) -> pd.DataFrame:
+    """The partition's features, shown with a summary of its whole dataset so far."""
+    features = build_features(raw_videos, video_analyses)
+    if not features.empty:
+        others = catalog.other_batches_rows(
+            VIDEO_FEATURES, parse_partition_key(context.partition_key), SUMMARY_COLUMNS
+        )
+        rows = features[list(SUMMARY_COLUMNS)]
+        context.add_output_metadata(
+            dataset_summary(pd.concat([others, rows]) if not others.empty else rows)
+        )
+    return features
 
 
 VIDEO_ASSETS = (scrape_batch, video_analyses, video_features)

@@ -19,11 +19,14 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
+from tiktok_virality.io_manager import read_partitions
 from tiktok_virality.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.partitions import VideoPartition
 from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.storage import connect, quote_identifier, table_exists
+from tiktok_virality.tables import TableContract
 
 MIN_BATCH_SIZE = 1
 MAX_BATCH_SIZE = 10
@@ -621,6 +624,19 @@ class DatasetCatalog(dg.ConfigurableResource):
             [name, list(accounts)],
         )
         return [json.loads(row[0]) for row in rows]
+
+    def other_batches_rows(
+        self, table: TableContract, partition: VideoPartition, columns: Sequence[str]
+    ) -> pd.DataFrame:
+        """`columns` of the rows the partition's dataset has stored in `table` for its other
+        batches."""
+        others = [
+            VideoPartition(partition.dataset, batch)
+            for batch in self.batches(partition.dataset)
+            if batch != partition.batch
+        ]
+        types = {column: table.sql_types[column] for column in columns}
+        return read_partitions(self.database, table.name, types, others)
 
     def stored_video_count(self, name: str, *, excluding_batch: str | None = None) -> int:
         """Raw videos already stored for the dataset, to keep it within its max total videos."""

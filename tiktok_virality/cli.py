@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from typing import Any
 
 import dagster as dg
 from dotenv import find_dotenv, load_dotenv
+from rich import box
+from rich.console import Console
 
 from tiktok_virality import datasets
 from tiktok_virality.apify.exports import ExportError
@@ -38,6 +41,7 @@ from tiktok_virality.catalog import (
 )
 from tiktok_virality.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.progress import RunProgress, render_plain, summary_table
 from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.resources import build_resources
 from tiktok_virality.run_log import run_log
@@ -62,6 +66,8 @@ from tiktok_virality.storage import DatabaseLockedError
 
 EXIT_FAILED_PARTITIONS = 1
 EXIT_USAGE = 2
+# What a shell reports for a command stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 USER_ERRORS = (
     InvalidNameError,
@@ -328,7 +334,9 @@ def _format_outcome(outcome: RunOutcome, position: int, total: int) -> str:
     if not outcome.success:
         return f"{label} FAILED after {outcome.seconds:.1f} s: {outcome.error}"
     counts = ", ".join(
-        f"{phase.value} {outcome.rows.get(phase, 0)} rows" for phase in outcome.phases
+        f"{phase.value} {outcome.rows.get(phase, 0)} rows"
+        + (f" ({_count(outcome.errors[phase], 'error')})" if outcome.errors.get(phase) else "")
+        for phase in outcome.phases
     )
     return f"{label} done in {outcome.seconds:.1f} s: {counts}"
 
@@ -382,7 +390,7 @@ def _run_logged(
     if abandoned:
         say(
             f"{_count(len(abandoned), 'earlier run')} stopped without finishing (killed?): "
-            "marked failed; --retry-failed re-runs their partitions",
+            "recorded as interrupted; their partitions are resumed",
             logging.WARNING,
         )
     retry_phase = Phase(args.retry_phase) if args.retry_phase else None
@@ -406,20 +414,46 @@ def _run_logged(
         + (f", {len(plan.in_progress)} in progress elsewhere" if plan.in_progress else "")
     )
 
+    started = time.monotonic()
+    progress = RunProgress(plan.runs, Console())
     outcomes: list[RunOutcome] = []
     left_unscraped: list[VideoPartition] = []
-    for planned in plan.runs:
-        full = session.catalog.stored_video_count(dataset.name) >= dataset.limits.max_total_videos
-        if full and Phase.SCRAPING in planned.phases:
-            left_unscraped.append(planned.partition)
-            continue
-        outcome = run_partition(session.instance, session.resources, planned)
-        outcomes.append(outcome)
-        say(
-            _format_outcome(outcome, len(outcomes), len(plan.runs)),
-            logging.INFO if outcome.success else logging.ERROR,
-        )
+    interrupted = False
+    with progress.shown():
+        try:
+            for planned in plan.runs:
+                stored = session.catalog.stored_video_count(dataset.name)
+                if stored >= dataset.limits.max_total_videos and Phase.SCRAPING in planned.phases:
+                    left_unscraped.append(planned.partition)
+                    continue
+                progress.running(planned.partition)
+                outcome = run_partition(session.instance, session.resources, planned)
+                outcomes.append(outcome)
+                progress.finished(outcome)
+                if outcome.interrupted:
+                    interrupted = True
+                    break
+                say(
+                    _format_outcome(outcome, len(outcomes), len(plan.runs)),
+                    logging.INFO if outcome.success else logging.ERROR,
+                )
+        except KeyboardInterrupt:
+            # Between two partitions: Dagster handles Ctrl-C itself while a partition runs.
+            interrupted = True
 
+    seconds = time.monotonic() - started
+    if progress.tallies:
+        Console().print(summary_table(progress.tallies, seconds))
+        log.info("\n%s", render_plain(summary_table(progress.tallies, seconds, box=box.ASCII)))
+    if interrupted:
+        say(
+            f"interrupted: {_count(sum(not o.interrupted for o in outcomes), 'partition')} finished "
+            "before; run the same "
+            f"command again to resume: tiktok-virality run --dataset {dataset.name}"
+            f"{' --offline' if args.offline else ''}",
+            logging.WARNING,
+        )
+        return EXIT_INTERRUPTED
     failed = [outcome.partition for outcome in outcomes if not outcome.success]
     say(
         f"{_count(len(outcomes) - len(failed), 'partition')} materialized, {len(failed)} failed; "

@@ -1,8 +1,9 @@
 """Running a dataset's partitions from the CLI, with Dagster's partition status as the resume record.
 
-What is materialized is done, what failed is retried on request: `plan_runs` turns the status of each
-(partition, phase) into the runs to make, and `run_partition` makes one through the persistent
-instance, so the runs also show in `dagster dev`."""
+What is materialized is done, what failed is retried on request, and what was interrupted (Ctrl-C, a
+killed process, a run terminated in the UI) is resumed by the next run: `plan_runs` turns the status
+of each (partition, phase) into the runs to make, and `run_partition` makes one through the
+persistent instance, so the runs also show in `dagster dev`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dagster as dg
@@ -39,6 +40,8 @@ Status = dg.AssetPartitionStatus | None
 class PartitionState:
     partition: VideoPartition
     statuses: Mapping[Phase, Status]
+    # The last run stopped from outside rather than failing: it is resumed, not retried.
+    interrupted: bool = False
 
     @property
     def done(self) -> bool:
@@ -91,11 +94,11 @@ def plan_runs(
 ) -> RunPlan:
     """The runs that resume a dataset.
 
-    Without `retry_failed`: partitions never attempted, or stopped part-way, from their first
-    unmaterialized phase on. With it: only the partitions whose last attempt failed, from the failed
-    phase on — or from `retry_phase` on, when given and every phase before it is materialized (an
-    analysis cannot be retried for a batch whose scrape failed). A partition that is in progress
-    (another run, or one that was killed) is left alone.
+    Without `retry_failed`: partitions never attempted, stopped part-way or interrupted, from their
+    first unmaterialized phase on. With it: only the partitions whose last attempt failed (or was
+    interrupted), from the failed phase on — or from `retry_phase` on, when given and every phase
+    before it is materialized (an analysis cannot be retried for a batch whose scrape failed). A
+    partition that is in progress in another run is left alone.
     """
     plan = RunPlan(runs=[])
     for state in states:
@@ -104,7 +107,7 @@ def plan_runs(
             plan.in_progress.append(state.partition)
         elif state.done:
             plan.already_done.append(state.partition)
-        elif failed_phase is not None:
+        elif failed_phase is not None and (retry_failed or not state.interrupted):
             start = retry_phase or failed_phase
             if retry_failed and state.materialized_before(start):
                 plan.runs.append(PlannedRun(state.partition, _phases_from(start)))
@@ -127,7 +130,7 @@ def partition_states(
             by_asset[asset_key] = (
                 instance.get_status_by_partition(asset_key, keys, video_partitions) or {}
             )
-    return [
+    states = [
         PartitionState(
             partition,
             {
@@ -137,6 +140,35 @@ def partition_states(
         )
         for partition in partitions
     ]
+    return [
+        replace(state, interrupted=_last_run_interrupted(instance, state.partition))
+        if state.failed_phase is not None
+        else state
+        for state in states
+    ]
+
+
+# Tags Dagster puts on runs: the partition a run materializes, and why a run failed (which we also
+# set for a run whose process was killed).
+PARTITION_TAG = "dagster/partition"
+FAILURE_REASON_TAG = "dagster/failure_reason"
+UNEXPECTED_TERMINATION = "UNEXPECTED_TERMINATION"
+
+
+def run_was_interrupted(run: dg.DagsterRun) -> bool:
+    """Stopped from outside (Ctrl-C, a killed process, terminated in the UI), not failed by its
+    own work."""
+    return (
+        run.status is dg.DagsterRunStatus.CANCELED
+        or run.tags.get(FAILURE_REASON_TAG) == UNEXPECTED_TERMINATION
+    )
+
+
+def _last_run_interrupted(instance: dg.DagsterInstance, partition: VideoPartition) -> bool:
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: str(partition.key)}), limit=1
+    )
+    return bool(records) and run_was_interrupted(records[0].dagster_run)
 
 
 def phase_status(statuses: Sequence[Status]) -> Status:
@@ -157,8 +189,11 @@ class RunOutcome:
     success: bool
     seconds: float
     rows: Mapping[Phase, int]
+    # Problems recorded without failing the phase: missing accounts, videos Gemini cannot analyse.
+    errors: Mapping[Phase, int]
     error: str | None
     run_id: str
+    interrupted: bool = False
 
 
 def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
@@ -213,6 +248,8 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         if not _process_alive(int(record.dagster_run.tags[PID_TAG]))
     ]
     for run in abandoned:
+        # What Dagster records for a run interrupted while it could still say so (Ctrl-C).
+        instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: UNEXPECTED_TERMINATION})
         instance.report_run_failed(
             run, f"process {run.tags[PID_TAG]} running it ended without finishing the run"
         )
@@ -236,17 +273,24 @@ def run_partition(
     )
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}
+    errors: dict[Phase, int] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
-        row_count = materialization.metadata.get("dagster/row_count")
-        if row_count is not None and materialization.asset_key in phase_by_key:
-            rows[phase_by_key[materialization.asset_key]] = int(row_count.value)
+        phase = phase_by_key.get(materialization.asset_key)
+        if phase is None:
+            continue
+        rows[phase] = int(materialization.metadata["dagster/row_count"].value)
+        if "errors" in materialization.metadata:
+            errors[phase] = int(materialization.metadata["errors"].value)
+    run = instance.get_run_by_id(result.run_id)
     return RunOutcome(
         partition=planned.partition,
         phases=planned.phases,
         success=result.success,
         seconds=time.monotonic() - started,
         rows=rows,
+        errors=errors,
         error=_step_error(result),
         run_id=result.run_id,
+        interrupted=run is not None and run_was_interrupted(run),
     )

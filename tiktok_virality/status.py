@@ -31,6 +31,7 @@ class DatasetStatus:
     processed_accounts: list[str]
     pending_accounts: list[str]
     failed_partitions: list[str]
+    interrupted_partitions: list[str]
     errors: list[DatasetError]
     rows: dict[str, int]
     analyses_by: list[dict[str, Any]]
@@ -74,7 +75,10 @@ def summarize(
         partitions_by_phase=by_phase,
         processed_accounts=[account for account, batch in plan.items() if batch in done_batches],
         pending_accounts=[account for account, batch in plan.items() if batch not in done_batches],
-        failed_partitions=[str(state.partition) for state in states if state.failed_phase],
+        failed_partitions=[
+            str(state.partition) for state in states if state.failed_phase and not state.interrupted
+        ],
+        interrupted_partitions=[str(state.partition) for state in states if state.interrupted],
         errors=errors,
         rows=rows,
         analyses_by=[
@@ -149,6 +153,11 @@ def render(status: DatasetStatus) -> str:
     ]
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
+    if status.interrupted_partitions:
+        lines.append(
+            f"  interrupted partitions (the next run resumes them): "
+            f"{', '.join(status.interrupted_partitions)}"
+        )
     if status.errors:
         lines += ["", "  errors (batch, account, phase: error):"]
         lines += [

@@ -232,20 +232,20 @@ with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
 """
 
 
-def test_a_run_killed_mid_partition_is_finished_by_retry_failed(
+def test_a_run_killed_mid_partition_is_resumed_by_the_next_run(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     killed = subprocess.run([sys.executable, "-c", KILLED_MID_PARTITION], capture_output=True)
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
 
     assert main(["run", "--dataset", "demo", "--offline"]) == 0
+
     resumed = capsys.readouterr().out
     assert "1 earlier run stopped without finishing" in resumed
-    assert "failed: demo/b001" in resumed
-
-    assert main(["run", "--dataset", "demo", "--offline", "--retry-failed"]) == 0
-
-    assert "[1/1] demo/b001 done" in capsys.readouterr().out
+    # The killed partition from its analysis on (its scrape was stored), then the other one.
+    assert "[1/2] demo/b001 done" in resumed
+    assert "analysis 72 rows, features 72 rows" in resumed
+    assert "scraping 72 rows" not in resumed
     assert query(
         data_dir,
         "SELECT (SELECT count(*) FROM raw_videos) + (SELECT count(*) FROM rejected_videos), "

@@ -355,3 +355,26 @@ def test_each_stored_partition_is_previewed_in_the_ui(
         "| account | video_id | play_count | created_at | caption |"
     )
     assert previews["video_features"].endswith("5 of 72 rows")
+
+
+def test_each_feature_partition_shows_a_summary_of_its_whole_dataset(
+    instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    results = [
+        materialize(instance, resources, VideoPartition("demo", batch))
+        for batch in ("b001", "b002")
+    ]
+
+    summaries = [
+        result.asset_materializations_for_node("video_features")[0].metadata for result in results
+    ]
+    first_batch_rows = summaries[0]["dagster/row_count"].value
+    assert summaries[0]["dataset_videos"].value == first_batch_rows
+    assert (
+        summaries[1]["dataset_videos"].value
+        == first_batch_rows + summaries[1]["dagster/row_count"].value
+    )
+    assert [s["dataset_batches"].value for s in summaries] == [1, 2]
+    assert summaries[1]["dataset_accounts"].value == 8  # the ninth does not exist
+    assert summaries[1]["dataset_accounts_summary"].value.count("\n| ") == 8

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import dagster as dg
 import pytest
 
@@ -49,6 +51,18 @@ def test_retry_failed_reruns_only_failed_partitions_from_the_failed_phase() -> N
         PlannedRun(VideoPartition("v1", "b005"), (Phase.ANALYSIS, Phase.FEATURES)),
         PlannedRun(VideoPartition("v1", "b006"), (Phase.FEATURES,)),
     ]
+
+
+def test_an_interrupted_partition_is_resumed_by_a_plain_run_and_by_retry_failed() -> None:
+    interrupted = replace(state("b008", DONE, FAILED, FAILED), interrupted=True)
+    resumed = PlannedRun(VideoPartition("v1", "b008"), (Phase.ANALYSIS, Phase.FEATURES))
+
+    plain = plan_runs([*STATES, interrupted], retry_failed=False, retry_phase=None)
+    retry = plan_runs([*STATES, interrupted], retry_failed=True, retry_phase=None)
+
+    assert plain.runs[-1] == resumed
+    assert interrupted.partition not in plain.failed_not_retried
+    assert retry.runs[-1] == resumed
 
 
 def test_retry_phase_reruns_that_phase_on_where_its_inputs_exist() -> None:
