@@ -3,6 +3,7 @@ location of `workspace.yaml`) and run by the backfill daemon's loop: it re-runs 
 partitions, and the CLI then sees them done."""
 
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +49,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[WorkspaceProcessContext]:
+def workspace(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkspaceProcessContext]:
+    # The runs execute in this process, from the definitions module; imported by an earlier test,
+    # it would still hold that test's settings (its `defs` are built on import).
+    monkeypatch.delitem(sys.modules, "tiktok_virality.definitions", raising=False)
     with (
         dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance,
         define_out_of_process_workspace(str(WORKSPACE), None, instance) as context,
