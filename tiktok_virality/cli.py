@@ -46,11 +46,14 @@ from tiktok_virality.quality import QualityThresholds
 from tiktok_virality.resources import build_resources
 from tiktok_virality.run_log import run_log
 from tiktok_virality.runner import (
+    DatasetRunOutcome,
     Phase,
     RunOutcome,
+    dataset_model_missing,
     fail_abandoned_runs,
     partition_states,
     plan_runs,
+    run_dataset_assets,
     run_partition,
 )
 from tiktok_virality.settings import (
@@ -465,13 +468,34 @@ def _run_logged(
             f"total videos ({dataset.limits.max_total_videos}); raise --max-total-videos to go on",
             logging.WARNING,
         )
+    model_failed = False
+    if any(outcome.success for outcome in outcomes) or (
+        plan.already_done and dataset_model_missing(session.instance, dataset.name)
+    ):
+        model = run_dataset_assets(session.instance, session.resources, dataset.name)
+        model_failed = not model.success
+        say(_describe_model(model), logging.INFO if model.success else logging.ERROR)
     if failed or plan.failed_not_retried:
         say(f"failed: {', '.join(map(str, failed + plan.failed_not_retried))}", logging.WARNING)
         say(
             f"retry them with: tiktok-virality run --dataset {dataset.name} "
             f"--retry-failed{' --offline' if args.offline else ''}"
         )
-    return EXIT_FAILED_PARTITIONS if failed else 0
+    return EXIT_FAILED_PARTITIONS if failed or model_failed else 0
+
+
+def _describe_model(model: DatasetRunOutcome) -> str:
+    if not model.success:
+        return f"model of {model.dataset} FAILED after {model.seconds:.1f} s: {model.error}"
+    found = model.metadata
+    if not found.get("evaluated"):
+        return f"model of {model.dataset} not evaluated: {found.get('reason')}"
+    return (
+        f"model of {model.dataset} in {model.seconds:.1f} s: ROC-AUC "
+        f"{found['model_roc_auc']:.2f} against {found['baseline_followers_roc_auc']:.2f} for "
+        f"followers alone, on {found['labelled_videos']} videos ({found['viral_videos']} viral); "
+        "tables model_runs, video_predictions, feature_importance, trends"
+    )
 
 
 def _command_status(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ Kept apart from the CLI, which builds its own resources after loading `.env`."""
 import dagster as dg
 
 from tiktok_virality.assets import VIDEO_ASSETS
+from tiktok_virality.model_assets import MODEL_ASSETS
 from tiktok_virality.resources import build_resources
 from tiktok_virality.settings import Settings, load_settings
 
@@ -17,7 +18,7 @@ video_pipeline_job = dg.define_asset_job(
 
 def build_definitions(settings: Settings, *, offline: bool = False) -> dg.Definitions:
     return dg.Definitions(
-        assets=list(VIDEO_ASSETS),
+        assets=[*VIDEO_ASSETS, *MODEL_ASSETS],
         jobs=[video_pipeline_job],
         resources=build_resources(settings, offline=offline),
         # A partition's steps run one after the other and share one DuckDB file, so a process per

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tiktok_virality.model.label import virality_targets
 from tiktok_virality.tables import VIDEO_FEATURES
 
 _IDENTITY_COLUMNS = ["dataset", "batch", "account", "video_id"]
@@ -74,6 +75,12 @@ def build_features(raw_videos: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataF
         **_temporal_features(videos, views),
         **_analysis_features(videos, analyses),
         **_account_features(videos, views),
+        # Labels are per account, and each account is in one batch: a partition has them all.
+        **virality_targets(
+            pd.DataFrame(
+                {"dataset": videos["dataset"], "account": videos["account"], "views": views}
+            )
+        ).to_dict("series"),
     }
     return pd.DataFrame(
         {name: features[name].astype(dtype) for name, dtype in _FEATURE_DTYPES.items()}

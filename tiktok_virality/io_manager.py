@@ -1,4 +1,5 @@
-"""An IO manager that stores each dataset × batch partition of an asset in one DuckDB table.
+"""An IO manager that stores each partition of an asset — dataset × batch, or dataset for the assets
+made from a whole dataset — in one DuckDB table, the partition keys in columns of the same names.
 
 Written for this project instead of dagster-duckdb's `DuckDBPandasIOManager`, which (0.29) fails on
 multi-partitions with a dynamic dimension, replaces a partition non-atomically, inserts by position,
@@ -23,9 +24,12 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.markdown import markdown_table
-from tiktok_virality.partitions import VideoPartition, parse_partition_key
+from tiktok_virality.partitions import (
+    DatasetPartition,
+    StoredPartition,
+    parse_partition_key,
+)
 from tiktok_virality.storage import connect, quote_identifier, table_exists
-from tiktok_virality.tables import PARTITION_COLUMNS
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
 PREVIEW_COLUMNS_KEY = "tiktok_virality/preview_columns"
@@ -48,7 +52,7 @@ def column_types_from_metadata(metadata: Mapping[str, object], asset: str) -> di
 
 
 def _conform(
-    frame: pd.DataFrame, column_types: ColumnTypes, partition: VideoPartition
+    frame: pd.DataFrame, column_types: ColumnTypes, partition: StoredPartition
 ) -> pd.DataFrame:
     unknown = [column for column in frame.columns if column not in column_types]
     if unknown:
@@ -56,12 +60,12 @@ def _conform(
     missing = [
         column
         for column in column_types
-        if column not in frame.columns and column not in PARTITION_COLUMNS
+        if column not in frame.columns and column not in partition.columns
     ]
     if missing and not frame.empty:
         raise ContractViolationError(f"contract columns missing from the frame: {missing}")
     conformed = frame.reindex(columns=list(column_types))
-    for column, value in zip(PARTITION_COLUMNS, (partition.dataset, partition.batch), strict=True):
+    for column, value in partition.columns.items():
         present = conformed[column].dropna()
         if not present.empty and not (present == value).all():
             raise ContractViolationError(
@@ -75,7 +79,7 @@ def write_partition(
     database: Path | str,
     table: str,
     column_types: ColumnTypes,
-    partition: VideoPartition,
+    partition: StoredPartition,
     frame: pd.DataFrame,
 ) -> int:
     """Replace the partition's rows in `table` atomically; returns the number of rows written."""
@@ -103,9 +107,11 @@ def write_partition(
                     for name, sql_type in column_types.items()
                 )
                 connection.execute(f"CREATE TABLE {quoted_table} ({definitions})")
+            keys = partition.columns
             connection.execute(
-                f"DELETE FROM {quoted_table} WHERE dataset = ? AND batch = ?",
-                [partition.dataset, partition.batch],
+                f"DELETE FROM {quoted_table} WHERE "
+                + " AND ".join(f"{quote_identifier(column)} = ?" for column in keys),
+                list(keys.values()),
             )
             # DuckDB infers an object column's type from a sample of rows; a list column whose
             # sampled lists are all empty would become NULL[] and refuse the rest.
@@ -125,12 +131,12 @@ def read_partitions(
     database: Path | str,
     table: str,
     column_types: ColumnTypes,
-    partitions: Sequence[VideoPartition],
+    partitions: Sequence[StoredPartition],
 ) -> pd.DataFrame:
-    """The rows of the given partitions, with the contract's columns (null where the table lacks one);
-    an empty frame with those columns when the table does not exist yet."""
+    """The rows of the given partitions (all of one kind), with the contract's columns (null where
+    the table lacks one); an empty frame with those columns when the table does not exist yet."""
     empty = pd.DataFrame({name: pd.Series(dtype="object") for name in column_types})
-    if not Path(database).exists():
+    if not partitions or not Path(database).exists():
         return empty
     with connect(database, read_only=True) as connection:
         if not table_exists(connection, table):
@@ -143,30 +149,33 @@ def read_partitions(
             else f"CAST(NULL AS {sql_type}) AS {quote_identifier(name)}"
             for name, sql_type in column_types.items()
         )
-        wanted = pd.DataFrame(
-            {
-                "dataset": [partition.dataset for partition in partitions],
-                "batch": [partition.batch for partition in partitions],
-            },
-            dtype="object",
-        )
+        wanted = pd.DataFrame([partition.columns for partition in partitions], dtype="object")
         connection.register("wanted_partitions", wanted)
+        key_columns = ", ".join(quote_identifier(column) for column in wanted.columns)
         # rowid keeps the rows in the order they were written.
         return connection.execute(
             f"SELECT {select_list} FROM {quoted_table} SEMI JOIN wanted_partitions "
-            f"USING (dataset, batch) ORDER BY {quoted_table}.rowid"
+            f"USING ({key_columns}) ORDER BY {quoted_table}.rowid"
         ).df()
 
 
+def stored_partition(key: str, partitions_def: dg.PartitionsDefinition | None) -> StoredPartition:
+    """The partition a key names: dataset × batch for the multi-partitioned assets, else a
+    dataset."""
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return parse_partition_key(key)
+    return DatasetPartition(str(key))
+
+
 class DuckDBPartitionIOManager(dg.ConfigurableIOManager):
-    """Stores dataset × batch partitioned DataFrame assets in the project's DuckDB file."""
+    """Stores partitioned DataFrame assets in the project's DuckDB file."""
 
     database: str
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         table = context.asset_key.path[-1]
         column_types = column_types_from_metadata(context.definition_metadata, table)
-        partition = parse_partition_key(context.asset_partition_key)
+        partition = stored_partition(context.asset_partition_key, context.asset_partitions_def)
         row_count = write_partition(self.database, table, column_types, partition, obj)
         preview_columns = context.definition_metadata.get(PREVIEW_COLUMNS_KEY)
         if preview_columns:
@@ -188,6 +197,7 @@ class DuckDBPartitionIOManager(dg.ConfigurableIOManager):
         column_types = column_types_from_metadata(upstream_metadata or {}, table)
         with dg.partition_loading_context(dynamic_partitions_store=context.instance):
             keys = context.asset_partition_keys
+        partitions_def = context.asset_partitions_def
         return read_partitions(
-            self.database, table, column_types, [parse_partition_key(key) for key in keys]
+            self.database, table, column_types, [stored_partition(k, partitions_def) for k in keys]
         )

@@ -31,8 +31,34 @@ class VideoPartition:
     def key(self) -> dg.MultiPartitionKey:
         return dg.MultiPartitionKey({DATASET_DIMENSION: self.dataset, BATCH_DIMENSION: self.batch})
 
+    @property
+    def columns(self) -> dict[str, str]:
+        """The table columns that hold the partition's keys, and their values."""
+        return {DATASET_DIMENSION: self.dataset, BATCH_DIMENSION: self.batch}
+
     def __str__(self) -> str:
         return f"{self.dataset}/{self.batch}"
+
+
+@dataclass(frozen=True, order=True)
+class DatasetPartition:
+    """A partition of the assets made from a whole dataset (the model, the report)."""
+
+    dataset: str
+
+    @property
+    def key(self) -> str:
+        return self.dataset
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {DATASET_DIMENSION: self.dataset}
+
+    def __str__(self) -> str:
+        return self.dataset
+
+
+StoredPartition = VideoPartition | DatasetPartition
 
 
 def parse_partition_key(key: str) -> VideoPartition:

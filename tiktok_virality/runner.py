@@ -17,9 +17,10 @@ from typing import Any
 import dagster as dg
 
 from tiktok_virality.assets import VIDEO_ASSETS, video_analyses, video_features
-from tiktok_virality.partitions import VideoPartition, video_partitions
+from tiktok_virality.model_assets import MODEL_ASSETS
+from tiktok_virality.partitions import VideoPartition, dataset_partitions, video_partitions
 from tiktok_virality.phases import PHASES, Phase
-from tiktok_virality.tables import RAW_VIDEOS, REJECTED_VIDEOS
+from tiktok_virality.tables import MODEL_RUNS, RAW_VIDEOS, REJECTED_VIDEOS
 
 # The asset whose partition status is the phase's status.
 PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
@@ -293,4 +294,50 @@ def run_partition(
         error=_step_error(result),
         run_id=result.run_id,
         interrupted=run is not None and run_was_interrupted(run),
+    )
+
+
+@dataclass(frozen=True)
+class DatasetRunOutcome:
+    """A run of the assets made from a whole dataset (the model and the report)."""
+
+    dataset: str
+    success: bool
+    seconds: float
+    metadata: Mapping[str, Any]
+    error: str | None
+
+
+def dataset_model_missing(instance: dg.DagsterInstance, dataset: str) -> bool:
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        status = instance.get_status_by_partition(
+            dg.AssetKey(MODEL_RUNS.name), [dataset], dataset_partitions
+        )
+    return (status or {}).get(dataset) is not dg.AssetPartitionStatus.MATERIALIZED
+
+
+def run_dataset_assets(
+    instance: dg.DagsterInstance, resources: Mapping[str, Any], dataset: str
+) -> DatasetRunOutcome:
+    """Materialize the dataset's model (and what depends on it) from its stored partitions."""
+    started = time.monotonic()
+    result = dg.materialize(
+        [*VIDEO_ASSETS, *MODEL_ASSETS],
+        instance=instance,
+        resources=resources,
+        partition_key=dataset,
+        selection=list(MODEL_ASSETS),
+        raise_on_error=False,
+        tags=_cli_run_tags(),
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    metadata: dict[str, Any] = {}
+    for event in result.get_asset_materialization_events():
+        metadata.update({key: value.value for key, value in event.materialization.metadata.items()})
+    return DatasetRunOutcome(
+        dataset=dataset,
+        success=result.success,
+        seconds=time.monotonic() - started,
+        metadata=metadata,
+        error=_step_error(result),
     )

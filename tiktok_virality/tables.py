@@ -9,8 +9,6 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-PARTITION_COLUMNS = ("dataset", "batch")
-
 
 @dataclass(frozen=True)
 class Column:
@@ -218,8 +216,146 @@ VIDEO_FEATURES = TableContract(
         ("followers", "BIGINT", "Author's followers at scrape time."),
         ("account_median_views", "DOUBLE", "Median views of the account's videos in the dataset."),
         ("views_vs_account_median", "DOUBLE", "views / account_median_views; null when it is 0."),
+        ("log_views", "DOUBLE", "ln(1 + views): the regression target."),
+        (
+            "relative_log_views",
+            "DOUBLE",
+            "ln(1 + views) − ln(1 + the account's median views); null without a label.",
+        ),
+        (
+            "viral_threshold_views",
+            "DOUBLE",
+            "3 × the account's median views (k = 3); null without a label.",
+        ),
+        (
+            "viral",
+            "BOOLEAN",
+            "The virality label: views ≥ viral_threshold_views; null when the account has fewer "
+            "than 3 videos with views or a median of 0.",
+        ),
     ),
     preview_columns=("account", "video_id", "views", "engagement_rate", "views_vs_account_median"),
 )
 
-ASSET_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
+_DATASET_KEY = (("dataset", "VARCHAR", "Dataset name (partition)."),)
+_MODELS_METRICS = [
+    (model, metric)
+    for model in ("model", "baseline_followers", "baseline_account_median")
+    for metric in ("roc_auc", "pr_auc", "spearman", "spearman_relative")
+]
+_METRIC_MEANINGS = {
+    "roc_auc": "ROC-AUC of the viral label",
+    "pr_auc": "PR-AUC (average precision) of the viral label",
+    "spearman": "Spearman correlation with log views",
+    "spearman_relative": "Spearman correlation with views relative to the account's median",
+}
+_MODEL_NAMES = {
+    "model": "the model",
+    "baseline_followers": "the followers-only baseline",
+    "baseline_account_median": "the account-median baseline",
+}
+
+MODEL_RUNS = TableContract(
+    name="model_runs",
+    description="One row per dataset: the virality model's latest cross-validated evaluation.",
+    columns=_columns(
+        *_DATASET_KEY,
+        ("trained_at", "TIMESTAMPTZ", "When the model was trained (UTC)."),
+        ("evaluated", "BOOLEAN", "Whether the dataset was large enough to evaluate a model."),
+        ("reason", "VARCHAR", "Why not, when it was not evaluated."),
+        ("videos", "BIGINT", "Videos with features in the dataset."),
+        ("accounts", "BIGINT", "Their accounts."),
+        ("labelled_videos", "BIGINT", "Videos with a virality label (the ones modelled)."),
+        ("labelled_accounts", "BIGINT", "Their accounts."),
+        ("viral_videos", "BIGINT", "Labelled videos that are viral."),
+        ("viral_share", "DOUBLE", "viral_videos / labelled_videos."),
+        ("folds", "BIGINT", "Cross-validation folds used (accounts never span two)."),
+        *(
+            (
+                f"{model}_{metric}",
+                "DOUBLE",
+                f"{_METRIC_MEANINGS[metric]}, out of fold, of {_MODEL_NAMES[model]}.",
+            )
+            for model, metric in _MODELS_METRICS
+        ),
+        ("residual_sd", "DOUBLE", "Spread of the out-of-fold errors behind viral_probability."),
+        ("parameters", "JSON", "Every model parameter (k, windows, folds, hyperparameters)."),
+        ("selected_features", "VARCHAR[]", "The features the model used."),
+        ("dropped_features", "JSON", "The columns left out, each with its reason."),
+    ),
+    preview_columns=("dataset", "evaluated", "model_roc_auc", "baseline_followers_roc_auc"),
+)
+
+VIDEO_PREDICTIONS = TableContract(
+    name="video_predictions",
+    description="One row per labelled video: its out-of-fold prediction and what drove it.",
+    columns=_columns(
+        *_KEY_COLUMNS,
+        ("fold", "BIGINT", "The cross-validation fold the video was held out in."),
+        ("views", "BIGINT", "Views."),
+        ("viral_threshold_views", "DOUBLE", "k × the account's median views."),
+        ("viral", "BOOLEAN", "The virality label."),
+        ("views_multiple", "DOUBLE", "Views / the account's median views."),
+        ("predicted_multiple", "DOUBLE", "The predicted views / account median."),
+        ("viral_probability", "DOUBLE", "A score for ranking videos by virality, 0–1."),
+        ("log_views", "DOUBLE", "ln(1 + views)."),
+        ("predicted_log_views", "DOUBLE", "The predicted ln(1 + views)."),
+        *(
+            row
+            for rank in (1, 2, 3)
+            for row in (
+                (f"top_feature_{rank}", "VARCHAR", f"The feature with effect no. {rank}."),
+                (f"top_value_{rank}", "VARCHAR", "Its value for this video."),
+                (
+                    f"top_effect_{rank}",
+                    "DOUBLE",
+                    "Factor on the predicted views of this value against the usual one.",
+                ),
+            )
+        ),
+    ),
+    preview_columns=("account", "video_id", "views", "viral", "viral_probability", "top_feature_1"),
+)
+
+FEATURE_IMPORTANCE = TableContract(
+    name="feature_importance",
+    description="One row per feature the model used, most important first.",
+    columns=_columns(
+        *_DATASET_KEY,
+        ("feature", "VARCHAR", "The feature."),
+        ("rank", "BIGINT", "1 = the most important."),
+        (
+            "spearman_relative_drop",
+            "DOUBLE",
+            "Drop of spearman_relative when the feature is shuffled among held-out videos.",
+        ),
+        ("spearman_relative_drop_sd", "DOUBLE", "Its spread over the shuffles."),
+        ("roc_auc_drop", "DOUBLE", "Drop of the ROC-AUC when it is shuffled."),
+        ("roc_auc_drop_sd", "DOUBLE", "Its spread over the shuffles."),
+        ("mean_abs_log_effect", "DOUBLE", "Mean |log effect| of the feature on the predictions."),
+    ),
+    preview_columns=("feature", "rank", "spearman_relative_drop", "roc_auc_drop"),
+)
+
+TRENDS = TableContract(
+    name="trends",
+    description="Hashtags and sounds per time window of a dataset, and whether they were rising.",
+    columns=_columns(
+        *_DATASET_KEY,
+        ("kind", "VARCHAR", "hashtag or sound."),
+        ("item", "VARCHAR", "The hashtag, or the sound's id."),
+        ("name", "VARCHAR", "The hashtag, or the sound's name."),
+        ("window_start", "TIMESTAMPTZ", "Start of the window (UTC)."),
+        ("window_end", "TIMESTAMPTZ", "End of the window (UTC)."),
+        ("videos", "BIGINT", "The dataset's videos posted in the window using it."),
+        ("share", "DOUBLE", "Their share of the window's videos."),
+        ("baseline_videos", "BIGINT", "Videos using it in the baseline weeks before the window."),
+        ("baseline_share", "DOUBLE", "Their share of the baseline's videos."),
+        ("rising", "BOOLEAN", "Rising at the window's end (enough videos, share grown enough)."),
+    ),
+    preview_columns=("kind", "name", "window_end", "videos", "rising"),
+)
+
+VIDEO_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
+MODEL_TABLES = (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+ASSET_TABLES = VIDEO_TABLES + MODEL_TABLES

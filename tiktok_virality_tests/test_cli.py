@@ -58,12 +58,14 @@ def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
         "SELECT (SELECT count(*) FROM raw_videos) + (SELECT count(*) FROM rejected_videos), "
         "(SELECT count(*) FROM video_features) = (SELECT count(*) FROM raw_videos)",
     ) == [(120, True)]
-    assert run_count(data_dir) == 2
+    assert "model of demo in" in first
+    assert query(data_dir, "SELECT dataset, evaluated FROM model_runs") == [("demo", True)]
+    assert run_count(data_dir) == 3  # a run per partition, and the model's
 
     assert main(["run", "--dataset", "demo", "--offline"]) == 0
 
     assert "2 partitions, 2 done, 0 to run" in capsys.readouterr().out
-    assert run_count(data_dir) == 2
+    assert run_count(data_dir) == 3
 
 
 def test_without_a_token_a_scrape_stops_before_any_work(

@@ -34,7 +34,7 @@ from tiktok_virality_tests.fakes.gemini import FakeGemini, GenerateScript, reque
 SCRAPED_AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
 VIDEO_HEADER = b"\x00\x00\x00\x18ftypmp42"
 # Columns that say when the work was done, not what it found.
-WHEN_DONE = {"analyzed_at"}
+WHEN_DONE = {"analyzed_at", "trained_at"}
 STOP_AT_CALL = 40  # of the sample's ~117 videos: inside the first batch
 
 

@@ -16,7 +16,12 @@ from tiktok_virality.io_manager import (
     read_partitions,
     write_partition,
 )
-from tiktok_virality.partitions import VideoPartition, register_partitions, video_partitions
+from tiktok_virality.partitions import (
+    DatasetPartition,
+    VideoPartition,
+    register_partitions,
+    video_partitions,
+)
 from tiktok_virality.storage import DatabaseLockedError, connect
 
 TYPES = {
@@ -333,3 +338,19 @@ def test_dataset_batch_partitions_through_dagster(database: Path) -> None:
     b002 = VideoPartition("v1", "b002").key
     materialized = instance.get_materialized_partitions(downstream.key)
     assert b002 in materialized
+
+
+def test_a_dataset_partition_replaces_and_reads_only_its_dataset(database: Path) -> None:
+    types = {"dataset": "VARCHAR", "feature": "VARCHAR", "rank": "BIGINT"}
+    importance = pd.DataFrame({"feature": ["duration", "sound"], "rank": [1, 2]})
+    write_partition(database, "importance", types, DatasetPartition("v1"), importance)
+    write_partition(database, "importance", types, DatasetPartition("v2"), importance.head(1))
+
+    write_partition(database, "importance", types, DatasetPartition("v1"), importance.tail(1))
+
+    assert rows(database, "SELECT dataset, feature, rank FROM importance ORDER BY ALL") == [
+        ("v1", "sound", 2),
+        ("v2", "duration", 1),
+    ]
+    loaded = read_partitions(database, "importance", types, [DatasetPartition("v2")])
+    assert loaded.to_dict("records") == [{"dataset": "v2", "feature": "duration", "rank": 1}]
