@@ -625,6 +625,19 @@ class DatasetCatalog(dg.ConfigurableResource):
         )
         return [json.loads(row[0]) for row in rows]
 
+    def model_summary(self, name: str) -> dict[str, Any] | None:
+        """The dataset's latest model evaluation (table `model_runs`), or None before the first."""
+        columns = (
+            "trained_at, evaluated, reason, labelled_videos, viral_videos, model_roc_auc, "
+            "baseline_followers_roc_auc, baseline_account_median_roc_auc"
+        )
+        rows = self._read(
+            f"SELECT {columns} FROM model_runs WHERE dataset = ?", [name], table="model_runs"
+        )
+        if not rows:
+            return None
+        return dict(zip([c.strip() for c in columns.split(",")], rows[0], strict=True))
+
     def other_batches_rows(
         self, table: TableContract, partition: VideoPartition, columns: Sequence[str]
     ) -> pd.DataFrame:

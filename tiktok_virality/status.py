@@ -35,6 +35,7 @@ class DatasetStatus:
     errors: list[DatasetError]
     rows: dict[str, int]
     analyses_by: list[dict[str, Any]]
+    model: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,6 +48,7 @@ def summarize(
     errors: list[DatasetError],
     rows: dict[str, int],
     provenance: Sequence[tuple[str, str | None, str, int]] = (),
+    model: dict[str, Any] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -85,6 +87,7 @@ def summarize(
             {"analyzer": analyzer, "model": model, "schema_version": version, "videos": count}
             for analyzer, model, version, count in provenance
         ],
+        model=model and {**model, "trained_at": model["trained_at"].isoformat()},
     )
 
 
@@ -100,6 +103,7 @@ def dataset_status(
         catalog.errors(name),
         catalog.row_counts(name, [table.name for table in ASSET_TABLES]),
         catalog.analysis_provenance(name),
+        catalog.model_summary(name),
     )
 
 
@@ -151,6 +155,7 @@ def render(status: DatasetStatus) -> str:
         + f", schema version {a['schema_version']}"
         for a in status.analyses_by
     ]
+    lines.append(f"  model: {_describe_model(status.model)}")
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
     if status.interrupted_partitions:
@@ -166,3 +171,17 @@ def render(status: DatasetStatus) -> str:
             for e in status.errors
         ]
     return "\n".join(lines)
+
+
+def _describe_model(model: dict[str, Any] | None) -> str:
+    if model is None:
+        return "not trained yet"
+    trained = f"trained {model['trained_at'][:16]}"
+    if not model["evaluated"]:
+        return f"{trained}, not evaluated: {model['reason']}"
+    return (
+        f"{trained}, ROC-AUC {model['model_roc_auc']:.2f} against "
+        f"{model['baseline_followers_roc_auc']:.2f} (followers) and "
+        f"{model['baseline_account_median_roc_auc']:.2f} (account median), on "
+        f"{model['labelled_videos']} videos ({model['viral_videos']} viral)"
+    )

@@ -389,10 +389,14 @@ def test_status_shows_partitions_processed_accounts_errors_and_counts(
     ]
     assert status["settings"]["last_run_at"] is not None
     assert rows["video_features"] == rows["raw_videos"]
+    model = status["model"]
+    assert model["evaluated"] and model["labelled_videos"] == rows["video_predictions"]
+    assert model["model_roc_auc"] > model["baseline_followers_roc_auc"]
 
     assert main(["status", "--dataset", "demo", "--export", str(data_dir / "tracking")]) == 0
     text = capsys.readouterr().out
     assert "scraping        2       0        0        0" in text
+    assert f"ROC-AUC {model['model_roc_auc']:.2f} against" in text
     assert "b002 vanished_vera.demo scraping: This profile/hashtag does not exist." in text
     source = (data_dir / "tracking" / "source.txt").read_text(encoding="utf-8").splitlines()
     assert source == status["processed_accounts"]
