@@ -70,12 +70,13 @@ def _partitioned_table_asset(
     )
 
 
-def _table_out(contract: TableContract) -> dg.AssetOut:
+def table_out(contract: TableContract, *, group: str = GROUP) -> dg.AssetOut:
+    """An output of a multi-asset stored as the DuckDB table of `contract`."""
     return dg.AssetOut(
         io_manager_key=WAREHOUSE_IO_MANAGER,
         metadata=_table_metadata(contract),
         description=contract.description,
-        group_name=GROUP,
+        group_name=group,
         kinds={"duckdb"},
     )
 
@@ -113,8 +114,8 @@ def _quality_check_results(
 @dg.multi_asset(
     name="scrape_batch",
     outs={
-        RAW_VIDEOS.name: _table_out(RAW_VIDEOS),
-        REJECTED_VIDEOS.name: _table_out(REJECTED_VIDEOS),
+        RAW_VIDEOS.name: table_out(RAW_VIDEOS),
+        REJECTED_VIDEOS.name: table_out(REJECTED_VIDEOS),
     },
     partitions_def=video_partitions,
     check_specs=[

@@ -10,11 +10,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY, PREVIEW_COLUMNS_KEY
+from tiktok_virality.assets import table_out
 from tiktok_virality.markdown import markdown_table
 from tiktok_virality.model import ModelParameters, ModelRun, train_virality_model
 from tiktok_virality.partitions import DATASET_DIMENSION, dataset_partitions
-from tiktok_virality.resources import WAREHOUSE_IO_MANAGER
 from tiktok_virality.tables import (
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
@@ -22,7 +21,6 @@ from tiktok_virality.tables import (
     TRENDS,
     VIDEO_FEATURES,
     VIDEO_PREDICTIONS,
-    TableContract,
 )
 
 # The mapping from a dataset × batch partition to its dataset is beta in Dagster 1.13; we use it
@@ -43,19 +41,6 @@ class ModelConfig(dg.Config):
 
     viral_multiple: float = ModelParameters.viral_multiple
     folds: int = ModelParameters.folds
-
-
-def _dataset_table_out(contract: TableContract) -> dg.AssetOut:
-    return dg.AssetOut(
-        io_manager_key=WAREHOUSE_IO_MANAGER,
-        metadata={
-            COLUMN_SCHEMA_KEY: contract.dagster_schema(),
-            PREVIEW_COLUMNS_KEY: list(contract.preview_columns),
-        },
-        description=contract.description,
-        group_name=GROUP,
-        kinds={"duckdb"},
-    )
 
 
 def model_runs_row(run: ModelRun, trained_at: datetime) -> pd.DataFrame:
@@ -102,7 +87,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
 @dg.multi_asset(
     name="virality_model",
     outs={
-        contract.name: _dataset_table_out(contract)
+        contract.name: table_out(contract, group=GROUP)
         for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
     },
     ins={

@@ -35,24 +35,12 @@ run_launcher:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(data))
-    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
-    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
-    monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    monkeypatch.chdir(tmp_path)
-    (data / "dagster_home").mkdir(parents=True)
-    (data / "dagster_home" / "dagster.yaml").write_text(SYNC_LAUNCHER, encoding="utf-8")
-    return data
-
-
-@pytest.fixture
 def workspace(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkspaceProcessContext]:
     # The runs execute in this process, from the definitions module; imported by an earlier test,
     # it would still hold that test's settings (its `defs` are built on import).
     monkeypatch.delitem(sys.modules, "tiktok_virality.definitions", raising=False)
+    (data_dir / "dagster_home").mkdir(parents=True)
+    (data_dir / "dagster_home" / "dagster.yaml").write_text(SYNC_LAUNCHER, encoding="utf-8")
     with (
         dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance,
         define_out_of_process_workspace(str(WORKSPACE), None, instance) as context,

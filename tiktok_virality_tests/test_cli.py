@@ -17,18 +17,6 @@ from tiktok_virality.scraping import NO_VIDEOS
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(data))
-    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
-    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
-    monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
-    return data
-
-
 def accounts_file(directory: Path, *accounts: str) -> Path:
     path = directory / "accounts.txt"
     path.write_text("".join(f"{account}\n" for account in accounts), encoding="utf-8")
