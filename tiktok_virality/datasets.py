@@ -19,12 +19,13 @@ from tiktok_virality.catalog import (
     DEFAULT_BATCH_SIZE,
     DatasetCatalog,
     ExportContent,
+    InvalidSettingError,
     PlannedAccount,
     ScrapeLimits,
 )
 from tiktok_virality.naming import InvalidNameError, normalize_accounts, validate_dataset_name
 from tiktok_virality.partitions import register_partitions
-from tiktok_virality.quality import QualityThresholds
+from tiktok_virality.quality import FUTURE_TOLERANCE, QualityThresholds
 from tiktok_virality.sample import generate_sample_items
 
 SAMPLE_ORIGIN = "bundled sample"
@@ -38,6 +39,14 @@ def read_accounts_file(path: Path) -> list[str]:
         raise InvalidNameError(f"accounts file {path} does not exist") from None
     except UnicodeDecodeError as error:
         raise InvalidNameError(f"accounts file {path} is not UTF-8 text: {error.reason}") from None
+    except OSError as error:  # a directory, no permission, a name too long
+        raise InvalidNameError(
+            f"accounts file {path} cannot be read: {error.strerror or error}"
+        ) from None
+    except ValueError:  # a NUL character, which no file name can hold
+        raise InvalidNameError(
+            f"accounts file {str(path)!r} is not a file name: it holds a NUL character"
+        ) from None
     accounts = normalize_accounts(text.splitlines())
     if not accounts:
         raise InvalidNameError(f"accounts file {path} lists no accounts")
@@ -131,6 +140,14 @@ def import_export_file(
     """A dataset from an Apify export file (JSON, JSONL or console CSV); `scraped_at` defaults to
     the import time, since exports do not say when they were scraped."""
     validate_dataset_name(dataset)
+    now = datetime.now(UTC)
+    if scraped_at is not None and scraped_at > now + FUTURE_TOLERANCE:
+        # Every video would look older than it is (its age counts from this time), and an export
+        # dataset is made only once: refused now rather than discovered in the features.
+        raise InvalidSettingError(
+            f"the export cannot have been scraped at {scraped_at.isoformat()}, which is in the "
+            "future: give the time it was downloaded, or leave --scraped-at out for now"
+        )
     items = read_export(path)
     return create_export_dataset(
         instance,
@@ -138,7 +155,7 @@ def import_export_file(
         dataset,
         items,
         origin=f"export {path.name}",
-        scraped_at=scraped_at or datetime.now(UTC),
+        scraped_at=scraped_at or now,
         batch_size=batch_size,
     )
 

@@ -45,9 +45,12 @@ def normalize_account(raw: str) -> str:
             )
         candidate = first_segment
     candidate = candidate.removeprefix("@")
-    if not ACCOUNT_PATTERN.fullmatch(candidate):
+    # TikTok usernames cannot end with a period, so none is only periods: "." and ".." are refused,
+    # which keeps every account safe wherever a name may go, a file name included.
+    if not ACCOUNT_PATTERN.fullmatch(candidate) or not candidate.strip("."):
         raise InvalidNameError(
-            f"invalid account {raw!r}: TikTok usernames have 1-24 letters, digits, '_' or '.'"
+            f"invalid account {raw!r}: TikTok usernames have 1-24 letters, digits, '_' or '.', "
+            "not only '.'"
         )
     return candidate.lower()
 

@@ -6,9 +6,14 @@ The format is read from the content, not the extension: users rename files, and 
 every download `dataset_...`. Items come back as plain dicts shaped like the items of the Apify API;
 CSV cells stay strings, because the normalizer coerces every source the same way.
 
-A truncated file is an error, never a shorter list of items: JSON then does not parse, and the
+JSON's escapes can spell half of an emoji's surrogate pair, which UTF-8 (and so DuckDB) cannot
+store: such halves become U+FFFD, as the normalizer repairs them (`without_lone_surrogates`).
+
+A file cut inside an item is an error, never a partial item: JSON then does not parse, and the
 console writes every cell of every CSV row (quoting every non-empty one), so a CSV row with fewer
-cells than the header, or a quoted cell still open at the end of the file, is a cut-off export.
+cells than the header, or a quoted cell still open at the end of the file, is a cut-off export. A
+JSON Lines or CSV file cut exactly between two lines cannot be told from a shorter export: it reads
+as the items before the cut.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from tiktok_virality.apify.normalize import without_lone_surrogates
 
 _CSV_PATH_SEPARATOR = "/"
 # A flattened column name: a field name, then field names or list indices, separated by '/'.
@@ -43,9 +50,9 @@ def read_export(path: Path) -> list[dict[str, Any]]:
         raise ExportError(f"{path}: the file is empty")
     first_char = content[0]
     if first_char == "[":
-        return _object_array(_parse_json_document(text, path), path)
+        return without_lone_surrogates(_object_array(_parse_json_document(text, path), path))
     if first_char == "{":
-        return _parse_json_lines(text, path)
+        return without_lone_surrogates(_parse_json_lines(text, path))
     _reject_json_scalar(text, path)
     return _parse_csv(text, path)
 
@@ -67,6 +74,10 @@ def _read_utf8(path: Path) -> str:
         raise ExportError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ExportError(f"{path}: a directory, not an export file") from None
+    except OSError as error:  # no permission, a name too long, an I/O error
+        raise ExportError(f"{path}: cannot be read: {error.strerror or error}") from None
+    except ValueError:  # a NUL character, which no file name can hold
+        raise ExportError(f"{str(path)!r} is not a file name: it holds a NUL character") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

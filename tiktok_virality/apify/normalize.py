@@ -27,6 +27,7 @@ T = TypeVar("T")
 FieldPath = tuple[str, ...]
 
 _VIDEO_ID_PATTERN = re.compile(r"[0-9]+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _PANDAS_DTYPES = {
     "BIGINT": "Int64",
     "INTEGER": "Int32",
@@ -64,10 +65,12 @@ class _UnusableItem(Exception):
 
 
 def normalize_items(
-    items: Iterable[Mapping[str, Any]], *, dataset: str, batch: str, scraped_at: datetime
+    items: Iterable[Any], *, dataset: str, batch: str, scraped_at: datetime
 ) -> NormalizedItems:
     """raw_videos rows (columns and order of RAW_VIDEOS) for the videos among `items`, and an
-    ItemError for every other item. A video seen twice keeps its first row. Items are not modified.
+    ItemError for every other item, including any that is not a JSON object (an API answer can hold
+    anything). A video seen twice keeps its first row. Items are not modified; text that UTF-8
+    cannot store is repaired in the rows (`without_lone_surrogates`).
     """
     if scraped_at.tzinfo is None or scraped_at.utcoffset() is None:
         raise ValueError(f"scraped_at must be timezone-aware, got {scraped_at!r}")
@@ -75,7 +78,11 @@ def normalize_items(
     rows: list[dict[str, Any]] = []
     errors: list[ItemError] = []
     seen_video_ids: set[str] = set()
-    for item in items:
+    for raw in items:
+        if not isinstance(raw, Mapping):
+            errors.append(ItemError(account=None, url=None, error=_not_an_object(raw)))
+            continue
+        item = without_lone_surrogates(raw)
         try:
             row = _video_row(item)
         except _UnusableItem as problem:
@@ -88,6 +95,38 @@ def normalize_items(
         seen_video_ids.add(row["video_id"])
         rows.append({**row, "dataset": dataset, "batch": batch, "scraped_at": scraped_at_utc})
     return NormalizedItems(videos=_raw_videos_frame(rows), errors=errors)
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` with every half of a UTF-16 surrogate pair that stands alone replaced by U+FFFD.
+
+    JSON may escape such a half (`"\\ud83d"`: a caption cut inside an emoji by a JavaScript
+    scraper), and Python decodes it into a str that UTF-8 cannot encode, so DuckDB refuses to store
+    it, and with it the whole batch. U+FFFD is what a UTF-8 decoder makes of such a character;
+    everything else is kept as it is."""
+    return map_strings(value, lambda text: _LONE_SURROGATE.sub("\ufffd", text))
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A copy of a JSON-like value (dicts, lists, scalars) with `change` applied to every string
+    in it, object keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [map_strings(element, change) for element in value]
+    if isinstance(value, Mapping):
+        return {change(key): map_strings(element, change) for key, element in value.items()}
+    return value
+
+
+def _not_an_object(value: Any) -> str:
+    return f"not a video: expected a JSON object, got {_json_excerpt(value)}"
+
+
+def _json_excerpt(value: Any) -> str:
+    """A value as JSON, at most 60 characters, for error messages (ASCII: any text can store it)."""
+    shown = json.dumps(value, ensure_ascii=True, default=repr)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
 
 
 def item_account(item: Mapping[str, Any]) -> str | None:
@@ -327,8 +366,13 @@ def _video_row(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _video_id(item: Mapping[str, Any]) -> str:
     if _value(item, ("id",)) in (None, ""):
-        apify_error = coerce_str(_value(item, ("error",)))
-        raise _UnusableItem(apify_error or "not a video: the item has no id")
+        apify_error = item.get("error")
+        if isinstance(apify_error, str) and apify_error.strip():
+            raise _UnusableItem(apify_error)
+        problem = "not a video: the item has no id"
+        if apify_error not in (None, ""):  # an error that is not text: shown as it came
+            problem += f" (its error is {_json_excerpt(apify_error)})"
+        raise _UnusableItem(problem)
     return _field(item, ("id",), coerce_video_id)
 
 
@@ -350,19 +394,32 @@ def _unique_names(names: Iterable[str], *, prefix: str) -> list[str]:
 
 def _field(item: Mapping[str, Any], path: FieldPath, coerce: Callable[[Any], T]) -> T:
     try:
-        return coerce(_value(item, path))
+        return coerce(_nested_value(item, path))
     except ValueError as error:
         raise _UnusableItem(f"invalid {'.'.join(path)}: {error}") from None
 
 
-def _value(item: Mapping[str, Any], path: FieldPath) -> Any:
-    """The value at a nested path; None when any level is missing or not an object."""
+def _nested_value(item: Mapping[str, Any], path: FieldPath) -> Any:
+    """The value at a nested path; None when a level is missing or null. A level that is there but
+    is not an object (`"authorMeta": "meenitech"`) raises ValueError: its fields are not absent but
+    unreadable, and a row of nulls would hide it."""
     value: Any = item
-    for key in path:
-        if not isinstance(value, Mapping):
+    for depth, key in enumerate(path):
+        if value is None:
             return None
+        if not isinstance(value, Mapping):
+            where = ".".join(path[:depth])
+            raise ValueError(f"{where} is {type(value).__name__} {value!r:.60}, not an object")
         value = value.get(key)
     return value
+
+
+def _value(item: Mapping[str, Any], path: FieldPath) -> Any:
+    """The value at a nested path; None when any level is missing or not an object."""
+    try:
+        return _nested_value(item, path)
+    except ValueError:
+        return None
 
 
 def _item_url(item: Mapping[str, Any]) -> str | None:

@@ -15,7 +15,8 @@ first one may still serve:
   every new attempt — for one started with our input, which is adopted.
 
 Everything after the start (polling, paging the dataset) is idempotent and keeps the client's
-retries. Error messages are cut to their first line and never carry the token."""
+retries. Error messages are cut to their first line; neither they nor the items ever carry the
+token (an item echoing it is masked, as it is stored, logged and shown)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from typing import Any
 from apify_client import ApifyClient
 from apify_client.errors import ApifyApiError
 
+from tiktok_virality.apify.normalize import map_strings
 from tiktok_virality.catalog import DatasetCatalog
 from tiktok_virality.errors import describe_error
 from tiktok_virality.partitions import VideoPartition
@@ -125,8 +127,15 @@ class ApifyVideoSource(VideoSource):
                 f"Apify run {run_id} of {self.actor_id} for {partition} ended {status}; retry the "
                 "partition to scrape it again"
             )
-        items = list(client.dataset(finished.default_dataset_id).iterate_items())
+        items = [
+            # Items are stored, logged and shown as they come: none may echo the token.
+            map_strings(item, self._without_token)
+            for item in client.dataset(finished.default_dataset_id).iterate_items()
+        ]
         return SourceItems(items=items, scraped_at=finished.finished_at or datetime.now(UTC))
+
+    def _without_token(self, text: str) -> str:
+        return text.replace(self.token, "***") if self.token else text
 
     def _reusable_run(
         self, client: ApifyClient, partition: VideoPartition, fingerprint: str, log: logging.Logger
