@@ -5,6 +5,8 @@ tiktok-virality run --dataset v1 [--accounts FILE] [--batch-size 5] [--videos-pe
 tiktok-virality dataset create --dataset v1 (--accounts FILE | ACCOUNT ...)
 tiktok-virality dataset import --dataset NAME FILE
 tiktok-virality dataset list | show --dataset NAME
+tiktok-virality status --dataset v1 [--json] [--export DIR]
+tiktok-virality report --dataset v1 [--no-open]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import logging
 import sys
 import time
+import webbrowser
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -207,6 +210,10 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_timestamp,
         help="when the export was scraped, ISO 8601 with zone (default: now)",
     )
+
+    report = commands.add_parser("report", help="open a dataset's HTML report in the browser")
+    report.add_argument("--dataset", required=True, type=_dataset_name)
+    report.add_argument("--no-open", action="store_true", help="only print where the report is")
 
     dataset_commands.add_parser("list", help="the datasets and their sizes")
     show = dataset_commands.add_parser("show", help="a dataset's settings and batch plan")
@@ -494,7 +501,7 @@ def _describe_model(model: DatasetRunOutcome) -> str:
         f"model of {model.dataset} in {model.seconds:.1f} s: ROC-AUC "
         f"{found['model_roc_auc']:.2f} against {found['baseline_followers_roc_auc']:.2f} for "
         f"followers alone, on {found['labelled_videos']} videos ({found['viral_videos']} viral); "
-        "tables model_runs, video_predictions, feature_importance, trends"
+        f"report: {found['path']}"
     )
 
 
@@ -505,6 +512,20 @@ def _command_status(args: argparse.Namespace) -> int:
     if args.export:
         written = write_tracking_files(status, args.export)
         print(f"wrote {', '.join(map(str, written))}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _command_report(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    path = build_resources(settings, offline=True)["report_files"].path(args.dataset)
+    if not path.is_file():
+        raise UsageError(
+            f"no report of {args.dataset!r} yet ({path} does not exist): "
+            f"`tiktok-virality run --dataset {args.dataset}` makes it"
+        )
+    print(path)
+    if not args.no_open and not webbrowser.open(path.as_uri()):
+        print("no browser to open it here: open the file above", file=sys.stderr)
     return 0
 
 
@@ -579,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _command_run(args)
         if args.command == "status":
             return _command_status(args)
+        if args.command == "report":
+            return _command_report(args)
         return _command_dataset(args)
     except (UsageError, *USER_ERRORS) as error:
         print(f"error: {error}", file=sys.stderr)

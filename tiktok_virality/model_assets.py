@@ -1,5 +1,5 @@
 """The assets made from a whole dataset: the virality model (its evaluation, per-video predictions,
-feature importance and the dataset's trends) and the report. Partitioned by dataset; each reads all
+feature importance and the dataset's trends) and its HTML report. Partitioned by dataset; each reads all
 of its dataset's batches."""
 
 import json
@@ -14,6 +14,8 @@ from tiktok_virality.assets import table_out
 from tiktok_virality.markdown import markdown_table
 from tiktok_virality.model import ModelParameters, ModelRun, train_virality_model
 from tiktok_virality.partitions import DATASET_DIMENSION, dataset_partitions
+from tiktok_virality.report import ReportInputs, render_report
+from tiktok_virality.resources.reports import ReportFiles
 from tiktok_virality.tables import (
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
@@ -116,4 +118,52 @@ def virality_model(
     )
 
 
-MODEL_ASSETS = (virality_model,)
+@dg.asset(
+    partitions_def=dataset_partitions,
+    ins={
+        **{
+            name: dg.AssetIn(name, partition_mapping=ALL_BATCHES_OF_THE_DATASET)
+            for name in (VIDEO_FEATURES.name, RAW_VIDEOS.name)
+        },
+        **{
+            contract.name: dg.AssetIn(contract.name)
+            for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+        },
+    },
+    group_name=GROUP,
+    kinds={"html"},
+)
+def virality_report(
+    context: dg.AssetExecutionContext,
+    report_files: ReportFiles,
+    video_features: pd.DataFrame,
+    raw_videos: pd.DataFrame,
+    model_runs: pd.DataFrame,
+    video_predictions: pd.DataFrame,
+    feature_importance: pd.DataFrame,
+    trends: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The dataset's report: one self-contained HTML page (`tiktok-virality report --dataset
+    NAME` opens it)."""
+    dataset = context.partition_key
+    inputs = ReportInputs.from_tables(
+        dataset,
+        datetime.now(UTC),
+        raw_videos=raw_videos,
+        video_features=video_features,
+        model_runs=model_runs,
+        video_predictions=video_predictions,
+        feature_importance=feature_importance,
+        trends=trends,
+    )
+    path = report_files.write(dataset, render_report(inputs))
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "open": dg.MetadataValue.url(path.as_uri()),
+            "bytes": path.stat().st_size,
+        }
+    )
+
+
+MODEL_ASSETS = (virality_model, virality_report)

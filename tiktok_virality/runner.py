@@ -208,6 +208,9 @@ def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
     return None if result.success else "the run failed"
 
 
+# The CLI prints its own lines and live display, with each failure's reason; Dagster's console log
+# would break into them. The full event log stays in the instance for the UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 LAUNCHED_BY_TAG = "tiktok_virality/launched_by"
 HOST_TAG = "tiktok_virality/host"
 PID_TAG = "tiktok_virality/pid"
@@ -269,8 +272,7 @@ def run_partition(
         selection=[key for phase in planned.phases for key in PHASE_SELECTION[phase]],
         raise_on_error=False,
         tags=_cli_run_tags(),
-        # The CLI prints a line per partition; the full event log stays in the instance for the UI.
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config=QUIET_CONSOLE,
     )
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}
@@ -329,7 +331,7 @@ def run_dataset_assets(
         selection=list(MODEL_ASSETS),
         raise_on_error=False,
         tags=_cli_run_tags(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config=QUIET_CONSOLE,
     )
     metadata: dict[str, Any] = {}
     for event in result.get_asset_materialization_events():

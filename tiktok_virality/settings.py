@@ -32,6 +32,7 @@ class Settings:
     database: Path
     dagster_home: Path
     log_dir: Path
+    report_dir: Path
     apify_api_url: str
     # Whether the token is set, never the token: resources read it through dg.EnvVar, so it stays
     # out of run configs and logs.
@@ -54,6 +55,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database=database.resolve(),
         dagster_home=dagster_home.resolve(),
         log_dir=Path(env.get(LOG_DIR_VARIABLE) or "logs").expanduser().resolve(),
+        report_dir=data_dir / "reports",
         apify_api_url=env.get(APIFY_URL_VARIABLE) or DEFAULT_APIFY_API_URL,
         apify_token_set=bool(env.get(APIFY_TOKEN_VARIABLE)),
         gemini_api_url=env.get(GEMINI_URL_VARIABLE) or None,

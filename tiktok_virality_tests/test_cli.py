@@ -48,12 +48,20 @@ def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
     ) == [(120, True)]
     assert "model of demo in" in first
     assert query(data_dir, "SELECT dataset, evaluated FROM model_runs") == [("demo", True)]
-    assert run_count(data_dir) == 3  # a run per partition, and the model's
+    assert run_count(data_dir) == 3  # a run per partition, and the model's with its report
+
+    report = data_dir / "reports" / "demo.html"
+    assert f"report: {report}" in first
+    assert "<h2>The model against its baselines</h2>" in report.read_text(encoding="utf-8")
 
     assert main(["run", "--dataset", "demo", "--offline"]) == 0
 
     assert "2 partitions, 2 done, 0 to run" in capsys.readouterr().out
     assert run_count(data_dir) == 3
+    assert main(["report", "--dataset", "demo", "--no-open"]) == 0
+    assert capsys.readouterr().out == f"{report}\n"
+    assert main(["report", "--dataset", "other", "--no-open"]) == EXIT_USAGE
+    assert "no report of 'other' yet" in capsys.readouterr().err
 
 
 def test_without_a_token_a_scrape_stops_before_any_work(

@@ -10,6 +10,7 @@ from tiktok_virality.io_manager import DuckDBPartitionIOManager
 from tiktok_virality.resources.analyzers import OfflineAnalyzer, VideoAnalyzer
 from tiktok_virality.resources.apify import ApifyVideoSource
 from tiktok_virality.resources.gemini import GeminiAnalyzer
+from tiktok_virality.resources.reports import ReportFiles
 from tiktok_virality.resources.sources import ExportVideoSource, OfflineScraper, VideoSource
 from tiktok_virality.settings import APIFY_TOKEN_VARIABLE, GEMINI_KEY_VARIABLE, Settings
 
@@ -46,5 +47,6 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "export_source": ExportVideoSource(catalog=catalog),
         "scraper": scraper,
         "analyzer": analyzer,
+        "report_files": ReportFiles(directory=str(settings.report_dir)),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=str(settings.database)),
     }

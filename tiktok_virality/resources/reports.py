@@ -1,0 +1,23 @@
+"""Where the reports go: one HTML file per dataset in the data folder's `reports/`."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+
+class ReportFiles(dg.ConfigurableResource):
+    directory: str
+
+    def path(self, dataset: str) -> Path:
+        """The report of a dataset; `dataset` is a validated name, safe in a file name."""
+        return Path(self.directory) / f"{dataset}.html"
+
+    def write(self, dataset: str, html: str) -> Path:
+        """Replace the dataset's report whole: a browser never sees half a page."""
+        path = self.path(dataset)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".html.partial")
+        partial.write_text(html, encoding="utf-8")
+        os.replace(partial, path)
+        return path
