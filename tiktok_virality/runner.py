@@ -20,7 +20,7 @@ from tiktok_virality.assets import VIDEO_ASSETS, video_analyses, video_features
 from tiktok_virality.model_assets import MODEL_ASSETS
 from tiktok_virality.partitions import VideoPartition, dataset_partitions, video_partitions
 from tiktok_virality.phases import PHASES, Phase
-from tiktok_virality.tables import MODEL_RUNS, RAW_VIDEOS, REJECTED_VIDEOS
+from tiktok_virality.tables import RAW_VIDEOS, REJECTED_VIDEOS
 
 # The asset whose partition status is the phase's status.
 PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
@@ -311,11 +311,16 @@ class DatasetRunOutcome:
 
 
 def dataset_model_missing(instance: dg.DagsterInstance, dataset: str) -> bool:
+    """Whether the dataset's model or its report is not materialized (never, or it failed)."""
     with dg.partition_loading_context(dynamic_partitions_store=instance):
-        status = instance.get_status_by_partition(
-            dg.AssetKey(MODEL_RUNS.name), [dataset], dataset_partitions
+        return any(
+            (instance.get_status_by_partition(key, [dataset], dataset_partitions) or {}).get(
+                dataset
+            )
+            is not dg.AssetPartitionStatus.MATERIALIZED
+            for asset in MODEL_ASSETS
+            for key in asset.keys
         )
-    return (status or {}).get(dataset) is not dg.AssetPartitionStatus.MATERIALIZED
 
 
 def run_dataset_assets(
