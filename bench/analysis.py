@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,19 +138,12 @@ class _TimedCatalog(DatasetCatalog):
         read = super().analysis_failures
         return self._timed("read", read, video_ids, model=model, schema_version=schema_version)
 
-    def store_analysis(
-        self, video_id: str, *, model: str, schema_version: str, analysis: CachedAnalysis
+    def store_analyses(
+        self, analyses: Mapping[str, CachedAnalysis], *, model: str, schema_version: str
     ) -> None:
         if self.stores_answers:
-            write = super().store_analysis
-            self._timed(
-                "write",
-                write,
-                video_id,
-                model=model,
-                schema_version=schema_version,
-                analysis=analysis,
-            )
+            write = super().store_analyses
+            self._timed("write", write, analyses, model=model, schema_version=schema_version)
 
 
 @dataclass(frozen=True)

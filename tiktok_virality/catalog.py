@@ -490,27 +490,30 @@ class DatasetCatalog(dg.ConfigurableResource):
             for video_id, input_kind, document, analyzed_at in rows
         }
 
-    def store_analysis(
-        self, video_id: str, *, model: str, schema_version: str, analysis: CachedAnalysis
+    def store_analyses(
+        self, analyses: Mapping[str, CachedAnalysis], *, model: str, schema_version: str
     ) -> None:
-        """Keep a paid-for analysis as soon as it arrives, whatever happens to the rest."""
+        """Keep paid-for analyses (by video id) as soon as they arrive, in one transaction."""
         with self._writer() as connection:
             connection.execute("BEGIN TRANSACTION")
-            connection.execute(
+            connection.executemany(
                 "INSERT OR REPLACE INTO analysis_cache VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    video_id,
-                    model,
-                    schema_version,
-                    analysis.input_kind,
-                    json.dumps(analysis.record, ensure_ascii=False),
-                    analysis.analyzed_at,
+                    [
+                        video_id,
+                        model,
+                        schema_version,
+                        analysis.input_kind,
+                        json.dumps(analysis.record, ensure_ascii=False),
+                        analysis.analyzed_at,
+                    ]
+                    for video_id, analysis in analyses.items()
                 ],
             )
             connection.execute(
-                "DELETE FROM analysis_failures WHERE video_id = ? AND model = ? "
+                "DELETE FROM analysis_failures WHERE list_contains(?, video_id) AND model = ? "
                 "AND schema_version = ?",
-                [video_id, model, schema_version],
+                [list(analyses), model, schema_version],
             )
             connection.execute("COMMIT")
 

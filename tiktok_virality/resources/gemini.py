@@ -20,7 +20,7 @@ import contextlib
 import io
 import json
 import logging
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -188,28 +188,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         limiter = RequestRateLimiter(self.requests_per_minute)
         slots = asyncio.Semaphore(self.concurrency)
         refused: list[AnalyzerConfigurationError] = []
-        store_lock = threading.Lock()
-
-        def store(outcome: _Outcome) -> _Outcome:
-            with store_lock:  # one writer at a time, off the event loop
-                if outcome.analysis is not None:
-                    self.catalog.store_analysis(
-                        outcome.video_id,
-                        model=self.model,
-                        schema_version=SCHEMA_VERSION,
-                        analysis=outcome.analysis,
-                    )
-                    return outcome
-                assert outcome.error is not None
-                failure = self.catalog.record_analysis_failure(
-                    outcome.video_id,
-                    model=self.model,
-                    schema_version=SCHEMA_VERSION,
-                    error=outcome.error.error,
-                    permanent=outcome.error.permanent,
-                    give_up_after=self.give_up_after_attempts,
-                )
-                return replace(outcome, error=replace(outcome.error, permanent=failure.permanent))
+        writer = _GroupWriter(self._store)
 
         async def one(http: httpx2.AsyncClient, video: dict[str, Any]) -> _Outcome | None:
             async with slots:
@@ -220,7 +199,7 @@ class GeminiAnalyzer(VideoAnalyzer):
                 except AnalyzerConfigurationError as error:
                     refused.append(error)
                     return None
-                return await asyncio.to_thread(store, outcome)
+                return await writer.store(outcome)
 
         try:
             async with httpx2.AsyncClient(follow_redirects=True, timeout=120) as http:
@@ -230,6 +209,29 @@ class GeminiAnalyzer(VideoAnalyzer):
         if refused:
             raise refused[0]
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def _store(self, outcomes: list[_Outcome]) -> list[_Outcome]:
+        """Store answers and count failures; the failures come back marked permanent once given
+        up on."""
+        answered = {o.video_id: o.analysis for o in outcomes if o.analysis is not None}
+        if answered:
+            self.catalog.store_analyses(answered, model=self.model, schema_version=SCHEMA_VERSION)
+        return [
+            outcome if outcome.analysis is not None else self._count_failure(outcome)
+            for outcome in outcomes
+        ]
+
+    def _count_failure(self, outcome: _Outcome) -> _Outcome:
+        assert outcome.error is not None
+        failure = self.catalog.record_analysis_failure(
+            outcome.video_id,
+            model=self.model,
+            schema_version=SCHEMA_VERSION,
+            error=outcome.error.error,
+            permanent=outcome.error.permanent,
+            give_up_after=self.give_up_after_attempts,
+        )
+        return replace(outcome, error=replace(outcome.error, permanent=failure.permanent))
 
     async def _analyze_one(
         self,
@@ -379,3 +381,33 @@ class GeminiAnalyzer(VideoAnalyzer):
             with contextlib.suppress(Exception):  # it would expire in 48 h anyway
                 await client.aio.files.delete(name=uploaded.name or "")
             raise
+
+
+class _GroupWriter:
+    """Stores outcomes off the event loop, one write at a time, each write taking every outcome
+    that arrived while the previous one ran (a group commit): an answer is kept as soon as the
+    database can take it, and at high concurrency the writes do not queue up one per answer."""
+
+    def __init__(self, write: Callable[[list[_Outcome]], list[_Outcome]]) -> None:
+        self._write = write
+        self._pending: list[tuple[_Outcome, asyncio.Future[_Outcome]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def store(self, outcome: _Outcome) -> _Outcome:
+        stored: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, stored))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_pending())
+        return await stored
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            try:
+                written = await asyncio.to_thread(self._write, [outcome for outcome, _ in group])
+            except Exception as error:
+                for _, stored in group:
+                    stored.set_exception(error)
+                continue
+            for (_, stored), outcome in zip(group, written, strict=True):
+                stored.set_result(outcome)
