@@ -5,7 +5,7 @@ analyzer, features); the IO manager stores each frame as the partition's rows.""
 
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import dagster as dg
@@ -14,8 +14,8 @@ import pandas as pd
 from tiktok_virality.catalog import DatasetCatalog, DatasetSource, RecordedError
 from tiktok_virality.dataset_summary import SUMMARY_COLUMNS, dataset_summary
 from tiktok_virality.errors import describe_error
-from tiktok_virality.features import build_features
-from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY, PREVIEW_COLUMNS_KEY
+from tiktok_virality.features import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
+from tiktok_virality.io_manager import COLUMN_SCHEMA_KEY, COLUMNS_KEY, PREVIEW_COLUMNS_KEY
 from tiktok_virality.limits import batch_video_budget
 from tiktok_virality.partitions import VideoPartition, parse_partition_key, video_partitions
 from tiktok_virality.phases import Phase
@@ -55,11 +55,15 @@ def _table_metadata(contract: TableContract) -> dict[str, object]:
 
 
 def _partitioned_table_asset(
-    contract: TableContract, *, pool: str | None = None
+    contract: TableContract,
+    *,
+    pool: str | None = None,
+    ins: Mapping[str, dg.AssetIn] | None = None,
 ) -> Callable[[Callable[..., pd.DataFrame]], dg.AssetsDefinition]:
     """An asset stored as the DuckDB table of `contract`, one dataset × batch partition at a time."""
     return dg.asset(
         pool=pool,
+        ins=ins,
         name=contract.name,
         partitions_def=video_partitions,
         io_manager_key=WAREHOUSE_IO_MANAGER,
@@ -235,7 +239,13 @@ def video_analyses(
     return result.analyses
 
 
-@_partitioned_table_asset(VIDEO_FEATURES)
+@_partitioned_table_asset(
+    VIDEO_FEATURES,
+    ins={
+        RAW_VIDEOS.name: dg.AssetIn(metadata={COLUMNS_KEY: list(RAW_VIDEO_INPUTS)}),
+        VIDEO_ANALYSES.name: dg.AssetIn(metadata={COLUMNS_KEY: list(ANALYSIS_INPUTS)}),
+    },
+)
 def video_features(
     context: dg.AssetExecutionContext,
     raw_videos: pd.DataFrame,

@@ -47,6 +47,29 @@ _FEATURE_BY_ANALYSIS_COLUMN = {
     if name.startswith(_AI_PREFIX) or name == "analyzer"
 }
 
+# What the features read of their inputs: the IO manager loads only these (at a million videos the
+# other columns, `raw_item` above all, would take gigabytes).
+RAW_VIDEO_INPUTS = (
+    *_IDENTITY_COLUMNS,
+    "play_count",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "save_count",
+    "caption",
+    "hashtags",
+    "mentions",
+    "music_original",
+    "duration_seconds",
+    "is_slideshow",
+    "is_ad",
+    "is_pinned",
+    "created_at",
+    "scraped_at",
+    "author_followers",
+)
+ANALYSIS_INPUTS = (*_VIDEO_KEY, "analyzed_at", *_FEATURE_BY_ANALYSIS_COLUMN)
+
 _PANDAS_DTYPES = {
     "VARCHAR": "string",
     "BIGINT": "Int64",

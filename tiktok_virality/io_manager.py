@@ -33,6 +33,7 @@ from tiktok_virality.storage import connect, quote_identifier, table_exists
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
 PREVIEW_COLUMNS_KEY = "tiktok_virality/preview_columns"
+COLUMNS_KEY = "columns"
 
 ColumnTypes = Mapping[str, str]
 
@@ -195,6 +196,10 @@ class DuckDBPartitionIOManager(dg.ConfigurableIOManager):
             context.upstream_output.definition_metadata if context.upstream_output else {}
         )
         column_types = column_types_from_metadata(upstream_metadata or {}, table)
+        # An input may ask for some columns only (`dg.AssetIn(metadata={"columns": [...]})`).
+        wanted = context.definition_metadata.get(COLUMNS_KEY)
+        if wanted:
+            column_types = {name: column_types[name] for name in wanted}
         with dg.partition_loading_context(dynamic_partitions_store=context.instance):
             keys = context.asset_partition_keys
         partitions_def = context.asset_partitions_def
