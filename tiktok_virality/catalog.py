@@ -101,6 +101,15 @@ class AnalysisFailure:
 
 
 @dataclass(frozen=True)
+class RememberedScrapeRun:
+    """A batch's paid Apify run: its id, or None while the start is under way (an attempt stopped
+    then may have started a run it never heard of)."""
+
+    run_id: str | None
+    started_at: datetime
+
+
+@dataclass(frozen=True)
 class RecordedError:
     """A problem met by one phase of a partition: `permanent` ones (an account that does not exist)
     are data and do not fail the partition; transient ones (a failed run) do, and are retried."""
@@ -174,10 +183,11 @@ CREATE TABLE IF NOT EXISTS scrape_runs (
     dataset VARCHAR NOT NULL,
     batch VARCHAR NOT NULL,
     input_fingerprint VARCHAR NOT NULL,
-    run_id VARCHAR NOT NULL,
+    run_id VARCHAR,
     started_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (dataset, batch, input_fingerprint)
 );
+ALTER TABLE scrape_runs ALTER COLUMN run_id DROP NOT NULL;
 CREATE TABLE IF NOT EXISTS analysis_cache (
     video_id VARCHAR NOT NULL,
     model VARCHAR NOT NULL,
@@ -599,6 +609,15 @@ class DatasetCatalog(dg.ConfigurableResource):
             counts[table] = int(rows[0][0]) if rows else 0
         return counts
 
+    def record_scrape_start(self, partition: VideoPartition, input_fingerprint: str) -> None:
+        """A paid run of this batch is about to be started: until it is remembered, a retry looks
+        for it among the runs started from now on."""
+        with self._writer() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO scrape_runs VALUES (?, ?, ?, NULL, ?)",
+                [partition.dataset, partition.batch, input_fingerprint, datetime.now(UTC)],
+            )
+
     def remember_scrape_run(
         self, partition: VideoPartition, input_fingerprint: str, run_id: str
     ) -> None:
@@ -611,14 +630,14 @@ class DatasetCatalog(dg.ConfigurableResource):
 
     def remembered_scrape_run(
         self, partition: VideoPartition, input_fingerprint: str
-    ) -> str | None:
+    ) -> RememberedScrapeRun | None:
         rows = self._read(
-            "SELECT run_id FROM scrape_runs WHERE dataset = ? AND batch = ? "
+            "SELECT run_id, started_at FROM scrape_runs WHERE dataset = ? AND batch = ? "
             "AND input_fingerprint = ?",
             [partition.dataset, partition.batch, input_fingerprint],
             table="scrape_runs",
         )
-        return rows[0][0] if rows else None
+        return RememberedScrapeRun(*rows[0]) if rows else None
 
     def export_items(self, name: str, accounts: Sequence[str]) -> list[dict[str, Any]]:
         rows = self._read(

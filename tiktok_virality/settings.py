@@ -22,6 +22,8 @@ GEMINI_URL_VARIABLE = "GEMINI_API_URL"
 GEMINI_MODEL_VARIABLE = "GEMINI_MODEL"
 GEMINI_RPM_VARIABLE = "GEMINI_REQUESTS_PER_MINUTE"
 GEMINI_CONCURRENCY_VARIABLE = "GEMINI_CONCURRENCY"
+GEMINI_TIMEOUT_VARIABLE = "GEMINI_TIMEOUT_SECONDS"
+GEMINI_RETRY_DELAY_VARIABLE = "GEMINI_RETRY_DELAY_SECONDS"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 LOG_DIR_VARIABLE = "TIKTOK_VIRALITY_LOG_DIR"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
@@ -42,6 +44,8 @@ class Settings:
     gemini_model: str
     gemini_requests_per_minute: float
     gemini_concurrency: int
+    gemini_timeout_seconds: float
+    gemini_retry_delay_seconds: float
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +67,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         gemini_model=env.get(GEMINI_MODEL_VARIABLE) or DEFAULT_GEMINI_MODEL,
         gemini_requests_per_minute=_positive_number(env, GEMINI_RPM_VARIABLE, 60.0),
         gemini_concurrency=_positive_whole_number(env, GEMINI_CONCURRENCY_VARIABLE, 8),
+        gemini_timeout_seconds=_positive_number(env, GEMINI_TIMEOUT_VARIABLE, 600.0),
+        gemini_retry_delay_seconds=_positive_number(env, GEMINI_RETRY_DELAY_VARIABLE, 1.0),
     )
 
 

@@ -1,12 +1,14 @@
 """Opening the DuckDB file: one writer process at a time, connections always closed.
 
-DuckDB lets one process hold the file for writing; a second process gets an IO error "Could not set
-lock on file". Every connection here is short-lived and closed on every path, and opening waits with
-backoff for the lock instead of failing, saying what it waits for."""
+DuckDB lets one process hold the file for writing, and none while another process has it open, even
+read-only (a notebook): it gets an IO error "Could not set lock on file ... held in PROGRAM (PID N)".
+Every connection here is short-lived and closed on every path, and opening waits with backoff for the
+lock instead of failing, saying which process it waits for."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ import duckdb
 LOCK_WAIT_SECONDS = 120.0
 _FIRST_RETRY_DELAY = 0.05
 _MAX_RETRY_DELAY = 2.0
+_LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,13 @@ class DatabaseLockedError(RuntimeError):
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
+
+
+def _lock_holder(error: duckdb.Error) -> str:
+    """Who holds the file: the process DuckDB names, and what it may be."""
+    what = "a running pipeline step, or a notebook's open connection, even a read-only one"
+    match = _LOCK_HOLDER.search(str(error))
+    return what if match is None else f"PID {match['pid']}, {Path(match['program']).name}: {what}"
 
 
 @contextmanager
@@ -52,12 +62,18 @@ def connect(
                 raise
             if time.monotonic() + delay > deadline:
                 raise DatabaseLockedError(
-                    f"{path} is locked by another process (a running pipeline step, or a notebook "
-                    f"holding a read-write connection) and stayed locked for {lock_wait_seconds:.0f}"
-                    " s; close the other connection and try again"
+                    f"{path} is locked by another process ({_lock_holder(error)}) and stayed "
+                    f"locked for {lock_wait_seconds:.0f} s; close the other connection and try "
+                    "again"
                 ) from error
             if not warned:
-                logger.warning("waiting for %s: another process holds its lock", path)
+                logger.warning(
+                    "waiting for %s: it is locked by another process (%s); going on once that "
+                    "closes it, for up to %.0f s",
+                    path,
+                    _lock_holder(error),
+                    lock_wait_seconds,
+                )
                 warned = True
             sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_DELAY)

@@ -7,14 +7,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apify_client import ApifyClient
 
 from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.resources.apify import ApifyVideoSource, ScrapeRunError, actor_input
+from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.resources.apify import (
+    ApifyVideoSource,
+    ScrapeRunError,
+    actor_input,
+    input_fingerprint,
+)
 from tiktok_virality.resources.sources import ScrapeRequest
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 
 TOKEN = "apify-canary-token-3f9c"
 LOG = logging.getLogger("test")
+ACTOR = "clockworks/tiktok-scraper"
 RUNS = r"^/v2/actors/clockworks~tiktok-scraper/runs$"
 REQUEST = ScrapeRequest(
     dataset="v1",
@@ -167,6 +175,20 @@ def test_a_retry_resumes_the_batchs_run_instead_of_paying_for_another(
     fake_apify.fail_next("GET", r"/items$", 500, times=4)
     with pytest.raises(ScrapeRunError, match="ServerError"):
         source.fetch(REQUEST, LOG)
+
+    fetched = source.fetch(REQUEST, LOG)
+
+    assert len(fake_apify.runs) == 1
+    assert fetched.items
+
+
+def test_a_run_started_by_an_attempt_killed_before_remembering_it_is_adopted(
+    fake_apify: FakeApify, source: ApifyVideoSource, catalog: DatasetCatalog
+) -> None:
+    # The killed attempt: the start is recorded as under way, the run starts, nothing more.
+    run_input = actor_input(REQUEST, download_videos=True)
+    catalog.record_scrape_start(VideoPartition("v1", "b001"), input_fingerprint(run_input))
+    ApifyClient(TOKEN, api_url=fake_apify.url).actor(ACTOR).start(run_input=run_input)
 
     fetched = source.fetch(REQUEST, LOG)
 

@@ -14,6 +14,7 @@ from tiktok_virality.catalog import DatasetCatalog
 from tiktok_virality.resources.gemini import AnalyzerConfigurationError, GeminiAnalyzer
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
+    GENERATE_PATH,
     FakeGemini,
     GeminiApiError,
     GenerateScript,
@@ -229,6 +230,52 @@ def test_a_429_burst_is_retried_by_the_sdk(
 
     assert result.errors == [] and len(result.analyses) == 1
     assert fake_gemini.generate_calls == 2
+
+
+@pytest.mark.parametrize("lose", ["reset", "truncate"])
+def test_an_answer_lost_on_the_way_is_asked_for_again_at_once(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, lose: str
+) -> None:
+    if lose == "reset":
+        fake_gemini.reset_connection_next(GENERATE_PATH, after_handling=True)
+    else:
+        fake_gemini.truncate_next(GENERATE_PATH)
+
+    result = analyzer.analyze(videos({"video_id": "2", "is_slideshow": True}), LOG)
+
+    assert result.errors == [] and len(result.analyses) == 1
+    assert fake_gemini.generate_calls == 2
+
+
+def test_a_call_that_stalls_past_the_timeout_is_retried(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
+) -> None:
+    stalls = iter([3.0])  # the first call's answer comes long after the timeout
+    fake_gemini.latency_seconds = lambda method, path: (
+        next(stalls, 0.0) if "generate" in path else 0.0
+    )
+    timed = analyzer.model_copy(update={"request_timeout_seconds": 1.0})
+
+    result = timed.analyze(videos({"video_id": "2", "is_slideshow": True}), LOG)
+
+    assert result.errors == [] and len(result.analyses) == 1
+    assert fake_gemini.generate_calls == 2
+
+
+@pytest.mark.parametrize("fault", ["503", "reset"])
+def test_a_video_download_that_fails_for_a_moment_is_tried_again(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, fake_apify: FakeApify, fault: str
+) -> None:
+    urls = video_urls(fake_apify, {"a": SMALL})
+    if fault == "503":
+        fake_apify.fail_next("GET", r"/records/a$", 503)
+    else:
+        fake_apify.reset_connection_next(r"/records/a$")
+
+    result = analyzer.analyze(videos({"video_id": "1", "video_url": urls["a"]}), LOG)
+
+    assert result.errors == [] and result.analyses["input_kind"].tolist() == ["video"]
+    assert len(fake_apify.requests_to("GET", r"/records/a$")) == 2
 
 
 def test_videos_are_analysed_concurrently_up_to_the_limit(

@@ -278,11 +278,13 @@ def test_opening_waits_for_another_process_to_release_the_lock(database: Path) -
     assert len(waits) == 1
 
 
-def test_a_lock_held_too_long_gives_a_clear_error(database: Path) -> None:
+def test_a_lock_held_too_long_gives_a_clear_error_naming_the_holder(database: Path) -> None:
     holder = hold_lock(database)
     try:
         with (
-            pytest.raises(DatabaseLockedError, match="locked by another process"),
+            pytest.raises(
+                DatabaseLockedError, match=rf"locked by another process \(PID {holder.pid}, "
+            ),
             connect(database, lock_wait_seconds=0),
         ):
             pass

@@ -23,3 +23,13 @@ def test_an_unusable_quota_is_refused_with_its_name(value: str) -> None:
 def test_concurrency_must_be_a_whole_number_of_at_least_one(value: str) -> None:
     with pytest.raises(InvalidEnvironmentError, match="GEMINI_CONCURRENCY"):
         load_settings({"GEMINI_CONCURRENCY": value})
+
+
+def test_gemini_timeout_and_retry_delay_come_from_the_environment() -> None:
+    settings = load_settings({"GEMINI_TIMEOUT_SECONDS": "5", "GEMINI_RETRY_DELAY_SECONDS": "0.1"})
+    defaults = load_settings({})
+
+    assert (settings.gemini_timeout_seconds, settings.gemini_retry_delay_seconds) == (5, 0.1)
+    assert (defaults.gemini_timeout_seconds, defaults.gemini_retry_delay_seconds) == (600, 1)
+    with pytest.raises(InvalidEnvironmentError, match="GEMINI_TIMEOUT_SECONDS"):
+        load_settings({"GEMINI_TIMEOUT_SECONDS": "0"})

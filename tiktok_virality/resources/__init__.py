@@ -36,6 +36,8 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
             model=settings.gemini_model,
             requests_per_minute=settings.gemini_requests_per_minute,
             concurrency=settings.gemini_concurrency,
+            request_timeout_seconds=settings.gemini_timeout_seconds,
+            initial_retry_delay_seconds=settings.gemini_retry_delay_seconds,
             apify_token=apify_token,
             apify_api_url=settings.apify_api_url,
         )

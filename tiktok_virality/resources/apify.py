@@ -7,7 +7,9 @@ first one may still serve:
 
 - The run id is remembered (in DuckDB) as soon as the run starts. A retry of the partition resumes
   that run while it is running, or reuses its results once it has succeeded (for `reuse_hours`),
-  instead of starting another: a failure while polling or paging costs nothing more.
+  instead of starting another: a failure while polling or paging costs nothing more. That a start
+  is under way is remembered before it is sent: an attempt stopped before it heard of its run
+  (killed, or Ctrl-C during the start) leaves a run the retry finds by its input and adopts.
 - apify-client retries `POST /runs` after a 500, and if the server had started the run before
   failing, that retry starts a second paid run. So the start is sent with the client's retries off
   and retried here: a 429 (refused: no run) is retried as it is; after any other failure of the
@@ -113,10 +115,11 @@ class ApifyVideoSource(VideoSource):
         partition = VideoPartition(request.dataset, request.batch)
         fingerprint = input_fingerprint(run_input)
         client = self._client(max_retries=self.max_retries)
-        run_id = self._reusable_run(client, partition, fingerprint, log)
+        run_id = self._reusable_run(client, partition, fingerprint, run_input, log)
         if run_id is None:
+            self.catalog.record_scrape_start(partition, fingerprint)
             run_id = self._start_run(client, run_input, request, log)
-            self.catalog.remember_scrape_run(partition, fingerprint, run_id)
+        self.catalog.remember_scrape_run(partition, fingerprint, run_id)
         # The server holds each poll up to a minute; give the run its own timeout and a margin.
         finished = client.run(run_id).wait_for_finish(
             wait_duration=timedelta(seconds=self.run_timeout_seconds + 120)
@@ -138,11 +141,29 @@ class ApifyVideoSource(VideoSource):
         return text.replace(self.token, "***") if self.token else text
 
     def _reusable_run(
-        self, client: ApifyClient, partition: VideoPartition, fingerprint: str, log: logging.Logger
+        self,
+        client: ApifyClient,
+        partition: VideoPartition,
+        fingerprint: str,
+        run_input: dict[str, Any],
+        log: logging.Logger,
     ) -> str | None:
         """The batch's remembered run for this input, if it is running or recently succeeded."""
-        run_id = self.catalog.remembered_scrape_run(partition, fingerprint)
-        run = client.run(run_id).get() if run_id else None
+        remembered = self.catalog.remembered_scrape_run(partition, fingerprint)
+        if remembered is None:
+            return None
+        run_id = remembered.run_id
+        if run_id is None:  # an attempt stopped during the start: did the start reach Apify?
+            run_id = self._run_started_with(
+                client, run_input, since=remembered.started_at - _START_SKEW
+            )
+            if run_id is None:
+                return None
+            log.warning(
+                f"adopting Apify run {run_id} of {partition}: an earlier attempt started it but "
+                "stopped before remembering it"
+            )
+        run = client.run(run_id).get()
         if run is None:
             return None
         fresh = run.finished_at is None or datetime.now(UTC) - run.finished_at < timedelta(

@@ -9,21 +9,23 @@
   their metadata and cover image, and recorded as such (`input_kind`).
 - **Concurrency.** Up to `concurrency` videos at once, and requests spaced to stay within
   `requests_per_minute`; the asset's Dagster pool keeps concurrent runs within the same quota.
-- **Errors.** 429 and 5xx are retried with backoff by the SDK (`HttpRetryOptions`; it does not
-  retry by default). What is wrong with one video for good (a safety block, output that stays
-  invalid, a refused request) is recorded and does not fail the partition; what may pass (quota,
-  server errors, network) fails it once the other videos are done and stored, so a retry makes
-  exactly the missing calls."""
+- **Errors.** 429, 5xx and timeouts are retried with backoff by the SDK (`HttpRetryOptions`; it
+  does not retry by default); an answer lost on the way (a connection reset mid-answer, a body cut
+  short), which the SDK does not retry, and the video downloads are retried here. Every request
+  has a timeout: a stalled connection would otherwise hold its video, and the run, for ever. What
+  is wrong with one video for good (a safety block, output that stays invalid, a refused request)
+  is recorded and does not fail the partition; what may pass (quota, server errors, network) fails
+  it once the other videos are done and stored, so a retry makes exactly the missing calls."""
 
 import asyncio
 import contextlib
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -68,6 +70,25 @@ _TRANSIENT_ERRORS = (
     json.JSONDecodeError,
 )
 _INVALID_OUTPUT_ATTEMPTS = 2
+# What the SDK's HttpRetryOptions retry by default; the video downloads retry the same.
+_RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+T = TypeVar("T")
+
+
+def _answer_lost_on_the_way(error: BaseException) -> bool:
+    """A connection lost mid-answer or a body cut short: worth asking again, and not retried by
+    the SDK (it retries error statuses, timeouts and failed connects)."""
+    return isinstance(
+        error,
+        httpx2.ReadError | httpx2.WriteError | httpx2.RemoteProtocolError | json.JSONDecodeError,
+    )
+
+
+def _download_may_pass(error: BaseException) -> bool:
+    if isinstance(error, httpx2.HTTPStatusError):
+        return error.response.status_code in _RETRIED_STATUSES
+    return isinstance(error, httpx2.TransportError)
 
 
 def _same_origin(url: str, base: str) -> bool:
@@ -113,6 +134,8 @@ class GeminiAnalyzer(VideoAnalyzer):
     requests_per_minute: float = 60.0
     retry_attempts: int = 5
     initial_retry_delay_seconds: float = 1.0
+    # Each request (a Gemini call, a video download) gives up after this long, and is retried.
+    request_timeout_seconds: float = 600.0
     inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES
     file_poll_seconds: float = 2.0
     file_poll_attempts: int = 150
@@ -174,7 +197,11 @@ class GeminiAnalyzer(VideoAnalyzer):
         retry = types.HttpRetryOptions(
             attempts=self.retry_attempts, initial_delay=self.initial_retry_delay_seconds
         )
-        options = types.HttpOptions(api_version=self.api_version, retry_options=retry)
+        options = types.HttpOptions(
+            api_version=self.api_version,
+            retry_options=retry,
+            timeout=round(self.request_timeout_seconds * 1000),  # milliseconds
+        )
         if self.base_url:
             options.base_url = self.base_url
         return genai.Client(api_key=self.api_key, http_options=options)
@@ -202,7 +229,9 @@ class GeminiAnalyzer(VideoAnalyzer):
                 return await writer.store(outcome)
 
         try:
-            async with httpx2.AsyncClient(follow_redirects=True, timeout=120) as http:
+            async with httpx2.AsyncClient(
+                follow_redirects=True, timeout=self.request_timeout_seconds
+            ) as http:
                 outcomes = await asyncio.gather(*(one(http, video) for video in videos))
         finally:
             await client.aio.aclose()
@@ -298,8 +327,11 @@ class GeminiAnalyzer(VideoAnalyzer):
         problem = "no answer"
         for _ in range(_INVALID_OUTPUT_ATTEMPTS):
             await limiter.acquire()
-            response = await client.aio.models.generate_content(
-                model=self.model, contents=contents, config=config
+            response = await self._retrying(
+                lambda: client.aio.models.generate_content(
+                    model=self.model, contents=contents, config=config
+                ),
+                may_pass=_answer_lost_on_the_way,
             )
             blocked = response.prompt_feedback and response.prompt_feedback.block_reason
             if blocked:
@@ -320,6 +352,20 @@ class GeminiAnalyzer(VideoAnalyzer):
             problem = "output that is not valid JSON for the analysis schema"
         raise _PermanentFailure(f"{problem}, {_INVALID_OUTPUT_ATTEMPTS} times")
 
+    async def _retrying(
+        self, attempt: Callable[[], Awaitable[T]], *, may_pass: Callable[[BaseException], bool]
+    ) -> T:
+        """`attempt()`, made again while it fails with trouble that `may_pass`: up to
+        `retry_attempts` times in all, waiting `initial_retry_delay_seconds`, doubling."""
+        for number in range(1, self.retry_attempts + 1):
+            try:
+                return await attempt()
+            except Exception as error:
+                if number == self.retry_attempts or not may_pass(error):
+                    raise
+            await asyncio.sleep(self.initial_retry_delay_seconds * 2 ** (number - 1))
+        raise ValueError(f"retry_attempts must be at least 1, not {self.retry_attempts}")
+
     async def _download_video(
         self, http: httpx2.AsyncClient, video: dict[str, Any]
     ) -> bytes | None:
@@ -327,7 +373,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
         The token goes to Apify's own origin only. 404 and 410 mean gone (and 403, which is how
         CDNs answer an expired link); a CDN host that no longer answers too. Anything else may
-        pass, and fails the video for a retry."""
+        pass: it is tried again at once, then fails the video for a later run."""
         url = video.get("video_url")
         if not url:
             return None
@@ -335,6 +381,14 @@ class GeminiAnalyzer(VideoAnalyzer):
         headers = {}
         if from_apify and self.apify_token:
             headers["Authorization"] = f"Bearer {self.apify_token}"
+        return await self._retrying(
+            lambda: self._download(http, url, headers, from_apify=from_apify),
+            may_pass=_download_may_pass,
+        )
+
+    async def _download(
+        self, http: httpx2.AsyncClient, url: str, headers: dict[str, str], *, from_apify: bool
+    ) -> bytes | None:
         try:
             response = await http.get(url, headers=headers)
         except httpx2.ConnectError:

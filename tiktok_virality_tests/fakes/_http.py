@@ -2,10 +2,11 @@
 
 - :class:`FakeServer`: a fake's base class. It runs a :class:`ThreadingHTTPServer` on 127.0.0.1
   with an ephemeral port (``start`` / ``stop`` / context manager / ``url``), keeps the fault queue
-  (the ``fail_next`` family of the fakes, ``pending_faults``, ``clear_faults``), records the
-  requests (``requests``, ``requests_to``, ``clear_requests``) and serves each request: it reads
-  and records it, applies a pending fault, asks the fake for the response, then waits
-  ``latency_seconds`` and sends it (or resets or truncates it).
+  (the ``fail_next`` family of the fakes, ``pending_faults``, ``clear_faults``) and the faults
+  drawn at a rate (``fail_at_rate``, ``injected_faults``), records the requests (``requests``,
+  ``requests_to``, ``clear_requests``) and serves each request: it reads and records it, applies a
+  pending or drawn fault, asks the fake for the response, then waits ``latency_seconds`` and sends
+  it (or resets, truncates or stalls it).
 - :class:`Handler`: the request handler (keep-alive, ``TCP_NODELAY``, socket tracking, no logging).
 - :func:`read_body`: a request body, de-chunked and decompressed.
 - :func:`pytest_fixture`: the ``fake_*`` fixture of a fake.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import json
 import re
 import socket
@@ -26,7 +28,8 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
@@ -80,13 +83,14 @@ def loads_or_none(body: bytes) -> Any:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "reset" | "truncate"
+    kind: str  # "status" | "reset" | "truncate" | "stall"
     method: str | None
     pattern: re.Pattern[str]
     remaining: int
     status: int = 500
     after_handling: bool = False
     declare_full_length: bool = True
+    stall_seconds: float = 0.0
 
     def matches(self, request: Request) -> bool:
         return (
@@ -99,6 +103,42 @@ class Fault:
     def _accepts(self, request: Request) -> bool:
         """A further condition on the request (the fault raising: ``handler_errors``)."""
         return True
+
+
+RATE_FAULT_KINDS = ("429", "500", "503", "stall", "reset", "truncate")
+"""What :meth:`FakeServer.fail_at_rate` draws from by default: three error statuses, a stall (no
+answer before the client's timeout), a reset connection and a body cut short."""
+
+
+@dataclass
+class _RateFaults:
+    """Faults drawn for a share of the matching requests (see :meth:`FakeServer.fail_at_rate`)."""
+
+    rate: float
+    seed: int
+    kinds: tuple[str, ...]
+    method: str | None
+    pattern: re.Pattern[str]
+    stall_seconds: float
+    key: Callable[[Any], str]
+    seen: Counter[str] = field(default_factory=Counter)
+
+    def draw(self, request: Request) -> tuple[str, bool] | None:
+        """The fault this request gets, as (kind, after_handling), or None."""
+        if (self.method is not None and self.method != request.method) or not self.pattern.search(
+            request.path
+        ):
+            return None
+        key = self.key(request)
+        self.seen[key] += 1
+        digest = hashlib.sha256(f"{self.seed}\0{key}\0{self.seen[key]}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") / 2**64 >= self.rate:
+            return None
+        return self.kinds[digest[8] % len(self.kinds)], bool(digest[9] & 1)
+
+
+def _method_and_path(request: Request) -> str:
+    return f"{request.method} {request.path}"
 
 
 class BodyError(Exception):
@@ -131,6 +171,8 @@ class FakeServer(Generic[RequestT]):
         self._lock = threading.RLock()
         self._requests: list[RequestT] = []
         self._faults: list[Any] = []
+        self._rate_faults: list[_RateFaults] = []
+        self._injected: Counter[str] = Counter()
         self._counters: dict[str, int] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -208,6 +250,59 @@ class FakeServer(Generic[RequestT]):
         with self._lock:
             self._faults.append(fault)
 
+    def fail_at_rate(
+        self,
+        rate: float,
+        *,
+        seed: int,
+        path_pattern: str = "",
+        method: str | None = None,
+        kinds: Sequence[str] = RATE_FAULT_KINDS,
+        stall_seconds: float = 2.0,
+        key: Callable[[RequestT], str] | None = None,
+    ) -> None:
+        """From now on, give each matching request a fault with probability ``rate`` (0 to 1), of a
+        kind drawn from ``kinds``: an HTTP error status (``"429"``, ``"500"``, ...) in the fake's
+        error envelope; ``"reset"``: the connection is reset without a reply; ``"truncate"``: half
+        the body, then the connection closes; ``"stall"``: no reply for ``stall_seconds``, then a
+        reset (a client with a shorter timeout times out). A 5xx, a reset or a stall comes, one
+        time in two, after the request was processed (a run IS started, the handler DID answer):
+        the answer is lost, not the work.
+
+        The draw is a hash of ``seed``, the request's ``key`` (default: method and path) and how
+        many requests with that key came before, so the same requests get the same faults whatever
+        order concurrent requests arrive in; give a ``key`` that tells requests to one path apart
+        (e.g. the video a generateContent body carries). Queued faults (``fail_next``...) go first;
+        ``injected_faults`` counts the faults drawn, by kind; ``clear_faults`` stops them.
+        """
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be between 0 and 1, got {rate}")
+        for kind in kinds:
+            if kind not in ("reset", "truncate", "stall") and not (
+                kind.isdigit() and 400 <= int(kind) <= 599
+            ):
+                raise ValueError(f"unknown fault kind {kind!r}")
+        if not kinds:
+            raise ValueError("kinds must not be empty")
+        with self._lock:
+            self._rate_faults.append(
+                _RateFaults(
+                    rate,
+                    seed,
+                    tuple(kinds),
+                    normalize_method(method),
+                    re.compile(path_pattern),
+                    stall_seconds,
+                    key or _method_and_path,
+                )
+            )
+
+    @property
+    def injected_faults(self) -> Counter[str]:
+        """The faults :meth:`fail_at_rate` has given so far, by kind (``"500"``, ``"reset"``...)."""
+        with self._lock:
+            return Counter(self._injected)
+
     @property
     def pending_faults(self) -> int:
         """How many injected faults have not been consumed yet."""
@@ -215,8 +310,10 @@ class FakeServer(Generic[RequestT]):
             return sum(fault.remaining for fault in self._faults)
 
     def clear_faults(self) -> None:
+        """Drop the queued faults and stop the faults drawn at a rate."""
         with self._lock:
             self._faults.clear()
+            self._rate_faults.clear()
 
     def _take_fault(self, request: RequestT) -> Any:
         with self._lock:
@@ -229,7 +326,29 @@ class FakeServer(Generic[RequestT]):
                 if matches:
                     fault.remaining -= 1
                     return fault
+            for rate_faults in self._rate_faults:
+                try:
+                    drawn = rate_faults.draw(request)
+                except Exception as exc:  # a broken key function: tell the test, do not fault
+                    self.handler_errors.append(exc)
+                    continue
+                if drawn is not None:
+                    return self._drawn_fault(rate_faults, *drawn)
         return None
+
+    def _drawn_fault(self, rate_faults: _RateFaults, kind: str, after_handling: bool) -> Any:
+        self._injected[kind] += 1
+        status = int(kind) if kind.isdigit() else 500
+        return self._fault_class(
+            "status" if kind.isdigit() else kind,
+            rate_faults.method,
+            rate_faults.pattern,
+            1,
+            status=status,
+            # A 429 refuses the request: nothing was done.
+            after_handling=after_handling and status != 429,
+            stall_seconds=rate_faults.stall_seconds,
+        )
 
     # ----------------------------------------------------------------------------- inspection
 
@@ -298,8 +417,8 @@ class FakeServer(Generic[RequestT]):
         response: Response | None = None
         if fault is not None and not fault.after_handling and fault.kind == "status":
             response = self._fault_response(fault, request)
-        elif fault is not None and not fault.after_handling and fault.kind == "reset":
-            pass  # no response: the connection is reset
+        elif fault is not None and not fault.after_handling and fault.kind in ("reset", "stall"):
+            pass  # no response: the connection is reset (a stall: later)
         elif body_error is not None:
             response = self._error_response(body_error.status, body_error.message)
         else:
@@ -308,7 +427,9 @@ class FakeServer(Generic[RequestT]):
                 response = self._fault_response(fault, request)
 
         time.sleep(self._latency(request.method, request.path))
-        if response is None or (fault is not None and fault.kind == "reset"):
+        if fault is not None and fault.kind == "stall":
+            time.sleep(fault.stall_seconds)  # the client has given up by now, or waits on
+        if response is None or (fault is not None and fault.kind in ("reset", "stall")):
             handler.reset_connection()
         elif fault is not None and fault.kind == "truncate":
             handler.send(response, truncate=True, declare_full_length=fault.declare_full_length)

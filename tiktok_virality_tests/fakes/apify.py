@@ -20,7 +20,8 @@ envelopes, headers and run fields the client parses and validates (pydantic, ``a
 
 Faults and latency can be set at any time, also while a client is talking to the fake:
 :meth:`FakeApify.fail_next`, :meth:`FakeApify.reset_connection_next`,
-:meth:`FakeApify.truncate_next`, :attr:`FakeApify.latency_seconds`.
+:meth:`FakeApify.truncate_next`, :meth:`FakeApify.fail_at_rate` (a share of the requests, drawn
+reproducibly from a seed), :attr:`FakeApify.latency_seconds`.
 
 Usage::
 
@@ -109,6 +110,8 @@ class RunScript:
             posted input). A value is ``bytes`` (``application/octet-stream``), ``str``
             (``text/plain``), a ``(bytes, content_type)`` tuple, or anything JSON-serializable.
         usage_total_usd: The run's ``usageTotalUsd``.
+        finished_at: The run's ``finishedAt`` once terminal; ``None``: the moment it finished.
+            Runs given the same moment scrape alike (the pipeline dates a scrape by it).
     """
 
     items: list[dict[str, Any]] = field(default_factory=list)
@@ -117,6 +120,7 @@ class RunScript:
     status_message: str | None = None
     records: dict[str, Any] = field(default_factory=dict)
     usage_total_usd: float = 0.0
+    finished_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status not in TERMINAL_STATUSES:
@@ -238,7 +242,7 @@ class FakeRun:
         if self.is_terminal:
             return
         self.status = status
-        self.finished_at = datetime.now(UTC)
+        self.finished_at = self.script.finished_at or datetime.now(UTC)
         self.exit_code = 0 if status == "SUCCEEDED" else 1
 
     def _poll(self) -> None:
@@ -285,7 +289,8 @@ class FakeRun:
     def as_api(self) -> dict[str, Any]:
         """The run object as ``GET /v2/actor-runs/{id}`` returns it (inside ``{"data": ...}``)."""
         end = self.finished_at or datetime.now(UTC)
-        duration_ms = int((end - self.started_at).total_seconds() * 1000)
+        # A scripted finishedAt may come before the start.
+        duration_ms = max(0, int((end - self.started_at).total_seconds() * 1000))
         return {
             **self._common(),
             "statusMessage": self.script.status_message if self.is_terminal else None,

@@ -22,7 +22,8 @@ bodies, headers and error envelopes the SDK parses. ``{ver}`` is ``v1beta``, ``v
 
 Faults and latency can be set at any time, also while a client is talking to the fake:
 :meth:`FakeGemini.fail_next`, :meth:`FakeGemini.reset_connection_next`,
-:meth:`FakeGemini.truncate_next`, :attr:`FakeGemini.latency_seconds`. Errors use Google's envelope
+:meth:`FakeGemini.truncate_next`, :meth:`FakeGemini.fail_at_rate` (a share of the requests, drawn
+reproducibly from a seed), :attr:`FakeGemini.latency_seconds`. Errors use Google's envelope
 ``{"error": {"code": 429, "message": ..., "status": "RESOURCE_EXHAUSTED"}}``.
 
 Usage::
