@@ -16,7 +16,7 @@ import sys
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,12 +150,13 @@ def finished(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, output
 
 
-def import_sample(data: Path, export: Path) -> None:
-    """What `dataset import --dataset cut EXPORT --scraped-at SCRAPED_AT` does."""
+def import_sample(data: Path, export: Path, datasets: Sequence[str] = ("cut",)) -> None:
+    """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT` does, for each name."""
     (data / "dagster_home").mkdir(parents=True)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         catalog = DatasetCatalog(database=str(data / "tiktok_virality.duckdb"))
-        import_export_file(instance, catalog, "cut", export, scraped_at=SCRAPED_AT)
+        for dataset in datasets:
+            import_export_file(instance, catalog, dataset, export, scraped_at=SCRAPED_AT)
 
 
 def tables(data: Path) -> dict[str, pd.DataFrame]:

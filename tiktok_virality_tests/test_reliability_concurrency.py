@@ -19,8 +19,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.datasets import import_export_file
 from tiktok_virality.partitions import VideoPartition
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
@@ -33,6 +31,7 @@ from tiktok_virality_tests.live_cli import (  # noqa: F401
     fake_apify,
     fake_gemini,
     finished,
+    import_sample,
     sample_export,
     tables,
     uninterrupted_tables,
@@ -44,15 +43,6 @@ REFERENCE_DATASET = "cut"  # the dataset of `uninterrupted_tables`
 BATCHES = ("b001", "b002")
 LOCK_WAIT = "waiting for"  # what a step says while another process holds the file
 LOCK_ERRORS = ("Could not set lock", "stayed locked", "DatabaseLockedError")
-
-
-def import_sample_as(data: Path, export: Path, datasets: Sequence[str]) -> None:
-    """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT` does, for each name."""
-    (data / "dagster_home").mkdir(parents=True)
-    with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
-        catalog = DatasetCatalog(database=str(data / "tiktok_virality.duckdb"))
-        for dataset in datasets:
-            import_export_file(instance, catalog, dataset, export, scraped_at=SCRAPED_AT)
 
 
 def rows_of(frames: dict[str, pd.DataFrame], dataset: str) -> dict[str, pd.DataFrame]:
@@ -95,7 +85,7 @@ def test_four_cli_runs_at_once_on_one_file_each_store_the_rows_of_a_run_alone(
 ) -> None:
     datasets = ("p1", "p2", "p3", "p4")
     data = tmp_path / "data"
-    import_sample_as(data, sample_export, datasets)
+    import_sample(data, sample_export, datasets)
     fake_gemini.on_generate(WatchingGemini(fake_gemini))
     env = cli_env(data, fake_apify, fake_gemini)
 
@@ -146,7 +136,7 @@ def test_four_partitions_at_once_with_a_process_per_step_store_the_rows_of_a_run
 ) -> None:
     datasets = ("m1", "m2")
     data = tmp_path / "data"
-    import_sample_as(data, sample_export, datasets)
+    import_sample(data, sample_export, datasets)
     fake_gemini.on_generate(WatchingGemini(fake_gemini))
     env = cli_env(data, fake_apify, fake_gemini) | {"PYTHONPATH": str(REPOSITORY)}
     partitions = [VideoPartition(dataset, batch) for dataset in datasets for batch in BATCHES]
@@ -182,7 +172,7 @@ def test_a_run_waits_for_a_notebooks_read_only_connection_says_why_and_goes_on_o
     fake_gemini: FakeGemini,
 ) -> None:
     data = tmp_path / "data"
-    import_sample_as(data, sample_export, [REFERENCE_DATASET])
+    import_sample(data, sample_export, [REFERENCE_DATASET])
     # Every Gemini call is held, so that nothing is written while the notebook connects.
     gemini = WatchingGemini(fake_gemini, stop_at=1)
     fake_gemini.on_generate(gemini)
