@@ -60,9 +60,9 @@ class CallsRow:
     first_run: int = column("first run")
     failed: int = column("failed in the first run")
     retry: int = column("on the retry")
-    repeat_failed: int = column("…repeating a failed call")
-    repeat_succeeded: int = column("…repeating a call that had succeeded")
-    first_time: int = column("…first calls for work the failure held back")
+    repeat_failed: int = column("repeating a failed call (either run)")
+    repeat_succeeded: int = column("repeating a call that had succeeded")
+    first_time: int = column("on the retry, first calls for work the failure held back")
     ratio: float = column("repeats ÷ failed", "{:.2f}")
 
 
@@ -71,13 +71,20 @@ class _Calls:
     """The paid calls of one API in the order made, each named by what it was for."""
 
     first_run: list[str]
-    failed: set[str]
+    failed: list[str]  # one entry per failed call: a video may fail twice
     retry: list[str]
 
     def row(self, name: str) -> CallsRow:
-        succeeded = set(self.first_run) - self.failed
-        repeat_failed = sum(1 for call in self.retry if call in self.failed)
-        repeat_succeeded = sum(1 for call in self.retry if call in succeeded)
+        """A call for something already called for is a repeat, in the first run (the analyzer
+        retries an answer lost on the way at once) or on the retry."""
+        seen: set[str] = set()
+        repeat_failed = repeat_succeeded = 0
+        for call in [*self.first_run, *self.retry]:
+            if call in seen:
+                repeat_failed += call in self.failed
+                repeat_succeeded += call not in self.failed
+            seen.add(call)
+        first_time = sum(1 for call in self.retry if call not in self.first_run)
         return CallsRow(
             calls=name,
             first_run=len(self.first_run),
@@ -85,21 +92,21 @@ class _Calls:
             retry=len(self.retry),
             repeat_failed=repeat_failed,
             repeat_succeeded=repeat_succeeded,
-            first_time=len(self.retry) - repeat_failed - repeat_succeeded,
+            first_time=first_time,
             ratio=share(repeat_failed + repeat_succeeded, len(self.failed)),
         )
 
 
 class _Failures:
     """Transient failures, each call failing once: the actor run of one batch ends FAILED at Apify,
-    and one generateContent request in `one_in` loses its connection at Gemini (the SDK does not
-    retry that, so the video, and its partition, fail for a retry)."""
+    and one generateContent request in `one_in` loses its connection at Gemini (the analyzer asks
+    again at once, in the same run)."""
 
     def __init__(
         self, apify: FakeApify, gemini: FakeGemini, failing_batch: str, one_in: int
     ) -> None:
-        self.failed_runs: set[str] = set()
-        self.failed_videos: set[str] = set()
+        self.failed_runs: list[str] = []
+        self.failed_videos: list[str] = []
         self._apify = apify
         self._failing_batch = failing_batch
         self._one_in = one_in
@@ -111,7 +118,7 @@ class _Failures:
     def _run(self, run_input: dict[str, Any], params: dict[str, str]) -> RunScript:
         batch = _batch_name(run_input)
         if batch == self._failing_batch and batch not in self.failed_runs:
-            self.failed_runs.add(batch)
+            self.failed_runs.append(batch)
             return RunScript(status="FAILED", status_message="injected transient failure")
         return self._apify.default_run_handler(run_input, params)
 
@@ -119,7 +126,7 @@ class _Failures:
         self._requests += 1
         if self._requests % self._one_in:
             return False
-        self.failed_videos.add(_video_of(request.json))
+        self.failed_videos.append(_video_of(request.json))
         return True
 
 
@@ -228,7 +235,7 @@ def _measurement(
             f"Gemini. Injected in the first run, each call failing once: the actor run of one of "
             f"the {batches} batches ends FAILED, and one generateContent request in "
             f"{config.failing_one_in} loses its connection (a transient failure the SDK does not "
-            "retry, so it fails the video's partition). The services then recover and "
+            "retry; the analyzer asks again at once, in the same run). The services then recover and "
             f"`run --retry-failed` is repeated until it exits 0 ({_times(retries)} here). Calls "
             "are counted at the fakes and named by batch (actor runs) or by the video id in the "
             "prompt (generateContent)."
