@@ -403,18 +403,6 @@ GARBAGE_ANSWERS: dict[str, tuple[Answer, bool, str, int]] = {
         "refused by Gemini",
         1,
     ),
-    "an HTTP body that is not JSON": (
-        lambda fake: fake.truncate_next(GENERATE_PATH, declare_full_length=False),
-        False,
-        "JSONDecodeError",
-        1,
-    ),
-    "a body cut mid-transfer": (
-        lambda fake: fake.truncate_next(GENERATE_PATH),
-        False,
-        "RemoteProtocolError",
-        1,
-    ),
 }
 
 
@@ -441,3 +429,21 @@ def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stor
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
     assert catalog.cached_analyses(["9"], **versions) == {}
     assert catalog.analysis_failures(["9"], **versions)["9"].permanent is permanent
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [{"declare_full_length": False}, {}],
+    ids=["an HTTP body that is not JSON", "a body cut mid-transfer"],
+)
+def test_an_answer_lost_on_the_way_is_asked_for_again_at_once_and_stored(
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, catalog: DatasetCatalog, cut: dict[str, Any]
+) -> None:
+    fake_gemini.truncate_next(GENERATE_PATH, **cut)
+
+    result = analyzer.analyze(videos({"video_id": "9", "is_slideshow": True}), LOG)
+
+    assert len(result.analyses) == 1 and result.errors == []
+    assert fake_gemini.generate_calls == 2
+    versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
+    assert list(catalog.cached_analyses(["9"], **versions)) == ["9"]
