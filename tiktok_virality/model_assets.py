@@ -69,14 +69,13 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
     }
     if not run.evaluated:
         return metadata | {"reason": run.reason or ""}
-    metrics = run.metrics.reset_index() if "model" not in run.metrics.columns else run.metrics
     return metadata | {
         **{
             key: record[key]
             for key in ("model_roc_auc", "baseline_followers_roc_auc", "model_spearman")
         },
         "metrics": dg.MetadataValue.md(
-            markdown_table(metrics.round(3), list(metrics.columns), limit=3)
+            markdown_table(run.metrics.round(3), list(run.metrics.columns), limit=3)
         ),
         "top_features": dg.MetadataValue.md(
             markdown_table(
