@@ -30,8 +30,8 @@ from bench.fakes import (
     GenerateArrivals,
     stored_files,
 )
-from tiktok_virality.catalog import CachedAnalysis, DatasetCatalog
-from tiktok_virality.resources.gemini import GeminiAnalyzer
+from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 

@@ -14,10 +14,15 @@ import pandas as pd
 
 from bench import synthetic
 from bench.core import MEGABYTE, Benchmark, Measurement, ResultTable, column
-from tiktok_virality.features import build_features
-from tiktok_virality.io_manager import write_partition
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES, TableContract
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.features.build import build_features
+from tiktok_virality.warehouse.io_manager import write_partition
+from tiktok_virality.warehouse.tables import (
+    RAW_VIDEOS,
+    VIDEO_ANALYSES,
+    VIDEO_FEATURES,
+    TableContract,
+)
 
 _DATASET = "bench"
 _ANALYSIS_SEED = 7

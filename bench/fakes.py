@@ -11,7 +11,7 @@ from typing import Any
 
 from apify_client import ApifyClient
 
-from tiktok_virality.resources.apify import DEFAULT_ACTOR
+from tiktok_virality.defs.scraping.apify import DEFAULT_ACTOR
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import FakeGemini, GenerateScript
 

@@ -28,7 +28,7 @@ from bench.core import (
     resident_bytes,
     run_child,
 )
-from tiktok_virality.features import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
+from tiktok_virality.defs.features.build import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
 
 _TARGET_SECONDS = 10.0
 _TARGET_PEAK_BYTES = 2_000 * MEGABYTE

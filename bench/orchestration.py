@@ -18,8 +18,8 @@ import dagster as dg
 from bench import synthetic
 from bench.core import Benchmark, Measurement, ResultTable, Verdict, column, share
 from bench.pipeline import CliRun, Workspace
-from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.datasets import create_export_dataset
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.datasets.operations import create_export_dataset
 
 _DATASET = "bench"
 _TARGET_SECONDS_PER_STEP = 1.0

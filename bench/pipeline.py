@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from tiktok_virality.settings import (
+from tiktok_virality.config import (
     DAGSTER_HOME_VARIABLE,
     DATA_DIR_VARIABLE,
     LOG_DIR_VARIABLE,
@@ -57,7 +57,7 @@ class Workspace:
         checkout is read)."""
         started = time.time()
         completed = subprocess.run(
-            [sys.executable, "-m", "tiktok_virality.cli", *args],
+            [sys.executable, "-m", "tiktok_virality.cli.main", *args],
             cwd=self.root,
             env=self.environment,
             capture_output=True,

@@ -23,7 +23,7 @@ from bench.fakes import (
     stored_files,
 )
 from bench.pipeline import Workspace
-from tiktok_virality.settings import (
+from tiktok_virality.config import (
     APIFY_TOKEN_VARIABLE,
     APIFY_URL_VARIABLE,
     GEMINI_KEY_VARIABLE,

@@ -14,9 +14,9 @@ from pathlib import Path
 from bench import synthetic
 from bench.core import Benchmark, Measurement, ResultTable, column
 from bench.fakes import APIFY_TOKEN, ConcurrentFakeApify, run_duration
-from tiktok_virality.catalog import DatasetCatalog, batch_key
-from tiktok_virality.resources.apify import ApifyVideoSource
-from tiktok_virality.resources.sources import ScrapeRequest
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog, batch_key
+from tiktok_virality.defs.scraping.apify import ApifyVideoSource
+from tiktok_virality.defs.scraping.sources import ScrapeRequest
 
 _LOG = logging.getLogger(__name__)
 _RUNS = r"/runs$"

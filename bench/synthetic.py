@@ -1,7 +1,7 @@
 """Synthetic data shaped like the pipeline's: Apify items for any number of accounts, and
 `raw_videos` / `video_analyses` frames of any size.
 
-Everything starts from the bundled sample (`tiktok_virality.sample`) and the real code paths
+Everything starts from the bundled sample (`tiktok_virality.defs.datasets.sample`) and the real code paths
 (the normalizer, the analysis schema's flattening), then is varied per account and per video with
 numpy, so that a million rows take seconds rather than the normalizer's ~40 µs per item."""
 
@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiktok_virality.analysis.schema import VideoAnalysis, analysis_frame, flatten_analyses
-from tiktok_virality.apify.normalize import normalize_items
-from tiktok_virality.sample import generate_sample_items
-from tiktok_virality.settings import DEFAULT_GEMINI_MODEL
+from tiktok_virality.config import DEFAULT_GEMINI_MODEL
+from tiktok_virality.defs.analysis.schema import VideoAnalysis, analysis_frame, flatten_analyses
+from tiktok_virality.defs.datasets.sample import generate_sample_items
+from tiktok_virality.defs.scraping.normalize import normalize_items
 
 SCRAPED_AT = datetime(2025, 7, 1, tzinfo=UTC)
 VIDEOS_PER_ACCOUNT = 15

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.sample import SAMPLE_ACCOUNTS
+from tiktok_virality.defs.datasets.sample import SAMPLE_ACCOUNTS
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini, RecordedRequest
 from tiktok_virality_tests.live_cli import (
@@ -154,8 +154,8 @@ def _kill_self() -> None:
 def _kill_inside_write(table: str) -> None:
     """SIGKILL once the IO manager's transaction has replaced `table`'s partition rows, before it
     commits."""
-    from tiktok_virality import io_manager
-    from tiktok_virality.storage import quote_identifier
+    from tiktok_virality.warehouse import io_manager
+    from tiktok_virality.warehouse.storage import quote_identifier
 
     insert = f"INSERT INTO {quote_identifier(table)} "
     real_connect = io_manager.connect
@@ -183,7 +183,7 @@ def _kill_inside_write(table: str) -> None:
 
 def _kill_when_analysis_starts() -> None:
     """SIGKILL as the analysis step begins: the batch's scrape is stored, no video is analysed."""
-    from tiktok_virality.resources.gemini import GeminiAnalyzer
+    from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 
     def analyze(self: GeminiAnalyzer, videos: pd.DataFrame, log: Any) -> Any:
         _kill_self()
@@ -193,7 +193,7 @@ def _kill_when_analysis_starts() -> None:
 
 def _kill_once_the_actor_run_started() -> None:
     """SIGKILL once the batch's Apify run has started, before its id is stored."""
-    from tiktok_virality.catalog import DatasetCatalog
+    from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 
     def remember_scrape_run(self: DatasetCatalog, *args: Any) -> None:
         _kill_self()
@@ -230,7 +230,7 @@ def killing_cli(env: dict[str, str], kill_point: str, *args: str) -> subprocess.
 
 
 if __name__ == "__main__":
-    from tiktok_virality.cli import main
+    from tiktok_virality.cli.main import main
 
     point, *cli_args = sys.argv[1:]
     KILL_POINTS[point]()

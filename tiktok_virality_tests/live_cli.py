@@ -27,10 +27,10 @@ import pandas as pd
 import pytest
 from apify_client import ApifyClient
 
-from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.datasets import import_export_file
-from tiktok_virality.sample import generate_sample_items
-from tiktok_virality.tables import ASSET_TABLES
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.datasets.operations import import_export_file
+from tiktok_virality.defs.datasets.sample import generate_sample_items
+from tiktok_virality.warehouse.tables import ASSET_TABLES
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import FakeGemini, GenerateScript, request_text
 
@@ -136,7 +136,7 @@ def cli_env(data: Path, fake_apify: FakeApify, fake_gemini: FakeGemini) -> dict[
 
 def cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tiktok_virality.cli", *args],
+        [sys.executable, "-m", "tiktok_virality.cli.main", *args],
         env=env,
         cwd=Path(env["TIKTOK_VIRALITY_DATA_DIR"]).parent,
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from tiktok_virality.analysis.schema import (
+from tiktok_virality.defs.analysis.schema import (
     ANALYSIS_COLUMNS,
     ANALYSIS_COMPONENTS,
     ANALYSIS_KEY_COLUMNS,
@@ -20,7 +20,7 @@ from tiktok_virality.analysis.schema import (
     flatten_analysis,
     partial_analysis,
 )
-from tiktok_virality.tables import VIDEO_ANALYSES
+from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
 FULL_RECORD: dict[str, Any] = {
     "visual": {

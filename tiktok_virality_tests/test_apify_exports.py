@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tiktok_virality.apify.exports import ExportError, read_export, write_export_json
+from tiktok_virality.defs.scraping.exports import ExportError, read_export, write_export_json
 
 JSON_FIXTURE = "profile_items_2025.json"
 CSV_FIXTURE = "profile_export_2024.csv"

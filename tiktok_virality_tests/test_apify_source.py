@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from apify_client import ApifyClient
 
-from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.resources.apify import (
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.scraping.apify import (
     ApifyVideoSource,
     ScrapeRunError,
     actor_input,
     input_fingerprint,
 )
-from tiktok_virality.resources.sources import ScrapeRequest
+from tiktok_virality.defs.scraping.sources import ScrapeRequest
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 
 TOKEN = "apify-canary-token-3f9c"

@@ -15,11 +15,11 @@ from dagster._daemon.backfill import execute_backfill_iteration
 from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
-from tiktok_virality.catalog import DatasetCatalog, ScrapeLimits
-from tiktok_virality.cli import main
-from tiktok_virality.datasets import create_sample_dataset
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.runner import PARTITION_TAG, PHASE_SELECTION, partition_states
+from tiktok_virality.cli.main import main
+from tiktok_virality.cli.runner import PARTITION_TAG, PHASE_SELECTION, partition_states
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog, ScrapeLimits
+from tiktok_virality.defs.datasets.operations import create_sample_dataset
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
 # The runs a backfill requests are launched at once (no run queue daemon) and execute in this process

@@ -4,7 +4,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tiktok_virality.catalog import (
+from tiktok_virality.core.naming import InvalidNameError
+from tiktok_virality.defs.datasets.catalog import (
     DatasetCatalog,
     DatasetExistsError,
     DatasetSource,
@@ -14,7 +15,6 @@ from tiktok_virality.catalog import (
     ScrapeLimits,
     plan_new_accounts,
 )
-from tiktok_virality.naming import InvalidNameError
 
 
 @pytest.fixture

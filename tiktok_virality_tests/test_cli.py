@@ -12,8 +12,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tiktok_virality.cli import EXIT_USAGE, main
-from tiktok_virality.scraping import NO_VIDEOS
+from tiktok_virality.cli.main import EXIT_USAGE, main
+from tiktok_virality.defs.scraping.batch import NO_VIDEOS
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 
 
@@ -210,12 +210,13 @@ def test_the_video_cap_leaves_later_batches_unscraped_until_raised(
 KILLED_MID_PARTITION = """
 import os, signal
 import dagster as dg
-from tiktok_virality.datasets import create_sample_dataset
-from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.defs.datasets.operations import create_sample_dataset
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.definitions import build_definitions
 from tiktok_virality.resources import build_resources
-from tiktok_virality.resources.analyzers import OfflineAnalyzer
-from tiktok_virality.runner import PHASES, PlannedRun, run_partition
-from tiktok_virality.settings import load_settings
+from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer
+from tiktok_virality.cli.runner import PHASES, PlannedRun, run_partition
+from tiktok_virality.config import load_settings
 
 class KilledWhileAnalysing(OfflineAnalyzer):
     def analyze(self, videos, log):
@@ -226,7 +227,7 @@ settings.dagster_home.mkdir(parents=True)
 with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
     resources = {**build_resources(settings, offline=True), "analyzer": KilledWhileAnalysing()}
     create_sample_dataset(instance, resources["catalog"], "demo")
-    run_partition(instance, resources, PlannedRun(VideoPartition("demo", "b001"), PHASES))
+    run_partition(instance, build_definitions(resources), PlannedRun(VideoPartition("demo", "b001"), PHASES))
 """
 
 

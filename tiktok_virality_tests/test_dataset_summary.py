@@ -1,6 +1,6 @@
 import pandas as pd
 
-from tiktok_virality.dataset_summary import dataset_summary
+from tiktok_virality.defs.features.summary import dataset_summary
 
 
 def test_the_summary_counts_the_dataset_and_ranks_accounts_by_median_views() -> None:

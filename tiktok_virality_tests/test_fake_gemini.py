@@ -18,7 +18,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from tiktok_virality.analysis.schema import VideoAnalysis
+from tiktok_virality.defs.analysis.schema import VideoAnalysis
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401 (fake_gemini is a fixture)
     GENERATE_PATH,
     UPLOAD_PATH,

@@ -5,9 +5,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiktok_virality.apify.normalize import normalize_items
-from tiktok_virality.features import build_features
-from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
+from tiktok_virality.defs.features.build import build_features
+from tiktok_virality.defs.scraping.normalize import normalize_items
+from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
 
 MONDAY = pd.Timestamp("2025-07-07 00:00", tz="UTC")
 EXPECTED_DTYPES = {

@@ -12,14 +12,15 @@ import duckdb
 import pytest
 from apify_client import ApifyClient
 
-from tiktok_virality.cli import main
-from tiktok_virality.datasets import import_export_file
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.phases import Phase
+from tiktok_virality.cli.main import main
+from tiktok_virality.cli.runner import partition_states, plan_runs, run_partition
+from tiktok_virality.config import load_settings
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.core.phases import Phase
+from tiktok_virality.definitions import build_definitions
+from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.datasets.operations import import_export_file
 from tiktok_virality.resources import build_resources
-from tiktok_virality.resources.gemini import GeminiAnalyzer
-from tiktok_virality.runner import partition_states, plan_runs, run_partition
-from tiktok_virality.settings import load_settings
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     FakeGemini,
@@ -127,7 +128,7 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
         first = plan_runs(
             partition_states(instance, [partition]), retry_failed=False, retry_phase=None
         )
-        failed = run_partition(instance, resources, first.runs[0])
+        failed = run_partition(instance, build_definitions(resources), first.runs[0])
         calls_before_retry = fake_gemini.generate_calls
         errors_after_failure = query(live_env, "SELECT phase, permanent FROM errors")
 
@@ -135,7 +136,7 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
         retry = plan_runs(
             partition_states(instance, [partition]), retry_failed=True, retry_phase=None
         )
-        retried = run_partition(instance, resources, retry.runs[0])
+        retried = run_partition(instance, build_definitions(resources), retry.runs[0])
 
     assert not failed.success and "2 of 7 videos" in (failed.error or "")
     assert calls_before_retry == 5 + 2 * 2  # five answered; two failed twice (the SDK's retry)

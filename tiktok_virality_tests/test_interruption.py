@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.cli import EXIT_INTERRUPTED
+from tiktok_virality.cli.main import EXIT_INTERRUPTED
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 from tiktok_virality_tests.live_cli import (  # noqa: F401

@@ -10,19 +10,19 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.io_manager import (
-    ContractViolationError,
-    DuckDBPartitionIOManager,
-    read_partitions,
-    write_partition,
-)
-from tiktok_virality.partitions import (
+from tiktok_virality.core.partitions import (
     DatasetPartition,
     VideoPartition,
     register_partitions,
     video_partitions,
 )
-from tiktok_virality.storage import DatabaseLockedError, connect
+from tiktok_virality.warehouse.io_manager import (
+    ContractViolationError,
+    DuckDBPartitionIOManager,
+    read_partitions,
+    write_partition,
+)
+from tiktok_virality.warehouse.storage import DatabaseLockedError, connect
 
 TYPES = {
     "dataset": "VARCHAR",
@@ -114,8 +114,8 @@ def test_a_write_killed_after_its_delete_leaves_the_previous_rows(database: Path
         import os, signal
         from contextlib import contextmanager
         import pandas as pd
-        import tiktok_virality.io_manager as io_manager
-        from tiktok_virality.partitions import VideoPartition
+        import tiktok_virality.warehouse.io_manager as io_manager
+        from tiktok_virality.core.partitions import VideoPartition
 
         real_connect = io_manager.connect
 

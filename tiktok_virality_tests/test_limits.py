@@ -1,6 +1,6 @@
 import pandas as pd
 
-from tiktok_virality.limits import batch_video_budget, limit_videos
+from tiktok_virality.defs.scraping.limits import batch_video_budget, limit_videos
 
 
 def videos(per_account: dict[str, int]) -> pd.DataFrame:

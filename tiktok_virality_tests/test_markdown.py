@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from tiktok_virality.markdown import markdown_table
+from tiktok_virality.core.markdown import markdown_table
 
 
 def test_cells_are_one_line_escaped_cut_and_blank_when_missing() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.model import ModelParameters, median_of_other_videos, virality_targets
+from tiktok_virality.defs.model import ModelParameters, median_of_other_videos, virality_targets
 
 
 def videos(views_by_account: dict[str, list[int | None]], dataset: str = "v1") -> pd.DataFrame:

@@ -4,16 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.model import (
+from tiktok_virality.defs.model import (
     CANDIDATE_FEATURES,
     LEAKING_COLUMNS,
     NOT_FEATURES,
     select_features,
     virality_targets,
 )
-from tiktok_virality.model.selection import MAX_CATEGORIES, FeatureKind, encode_features
-from tiktok_virality.model.trends import TREND_FEATURES
-from tiktok_virality.tables import VIDEO_FEATURES
+from tiktok_virality.defs.model.selection import MAX_CATEGORIES, FeatureKind, encode_features
+from tiktok_virality.defs.model.trends import TREND_FEATURES
+from tiktok_virality.warehouse.tables import VIDEO_FEATURES
 
 
 def test_every_video_features_column_has_exactly_one_role() -> None:

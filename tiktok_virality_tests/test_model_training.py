@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.analysis.offline import analyze_offline
-from tiktok_virality.apify.normalize import normalize_items
-from tiktok_virality.features import build_features
-from tiktok_virality.io_manager import read_partitions, write_partition
-from tiktok_virality.model import (
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.analysis.offline import analyze_offline
+from tiktok_virality.defs.datasets.sample import generate_sample_items
+from tiktok_virality.defs.features.build import build_features
+from tiktok_virality.defs.model import (
     LEAKING_COLUMNS,
     METRICS,
     MODELS,
@@ -21,11 +21,11 @@ from tiktok_virality.model import (
     ModelRun,
     train_virality_model,
 )
-from tiktok_virality.model.training import account_folds
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.quality import QualityThresholds, apply_quality_rules
-from tiktok_virality.sample import generate_sample_items
-from tiktok_virality.tables import RAW_VIDEOS, VIDEO_FEATURES
+from tiktok_virality.defs.model.training import account_folds
+from tiktok_virality.defs.scraping.normalize import normalize_items
+from tiktok_virality.defs.scraping.quality import QualityThresholds, apply_quality_rules
+from tiktok_virality.warehouse.io_manager import read_partitions, write_partition
+from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_FEATURES
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 0, tzinfo=UTC)
 # The sample's planted drivers that a video's metadata shows (sample.py): a call to action in the

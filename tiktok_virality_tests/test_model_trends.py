@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.model import TREND_TABLE_COLUMNS, ModelParameters, trend_features, trend_table
+from tiktok_virality.defs.model import (
+    TREND_TABLE_COLUMNS,
+    ModelParameters,
+    trend_features,
+    trend_table,
+)
 
 START = pd.Timestamp("2025-01-01", tz="UTC")
 # Rising: ≥ 3 uses in the 7 days before, and twice the share of the 28 days before those.

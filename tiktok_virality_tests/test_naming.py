@@ -1,6 +1,6 @@
 import pytest
 
-from tiktok_virality.naming import (
+from tiktok_virality.core.naming import (
     InvalidNameError,
     normalize_account,
     normalize_accounts,

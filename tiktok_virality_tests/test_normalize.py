@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tiktok_virality.apify.exports import read_export
-from tiktok_virality.apify.normalize import (
+from tiktok_virality.defs.scraping.exports import read_export
+from tiktok_virality.defs.scraping.normalize import (
     ItemError,
     NormalizedItems,
     coerce_bool,
@@ -17,7 +17,7 @@ from tiktok_virality.apify.normalize import (
     item_account,
     normalize_items,
 )
-from tiktok_virality.tables import RAW_VIDEOS
+from tiktok_virality.warehouse.tables import RAW_VIDEOS
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 55, tzinfo=UTC)
 VIDEO_ID = "7524354452762037512"

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tiktok_virality.cli import main
+from tiktok_virality.cli.main import main
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_virality.ipynb"
 

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.analysis.offline import (
+from tiktok_virality.defs.analysis.offline import (
     CATEGORY_KEYWORDS,
     _category_of_keyword,
     analyze_offline,
     detect_call_to_action,
     detect_content_category,
 )
-from tiktok_virality.analysis.schema import ANALYSIS_COLUMNS, SCHEMA_VERSION, ContentCategory
-from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES
+from tiktok_virality.defs.analysis.schema import ANALYSIS_COLUMNS, SCHEMA_VERSION, ContentCategory
+from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES
 
 ANALYZED_AT = datetime(2025, 7, 8, 12, 30, tzinfo=UTC)
 DERIVED_COLUMNS = {"has_call_to_action", "content_category", "visual_style"}

@@ -11,27 +11,30 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.apify.exports import read_export
-from tiktok_virality.assets import VIDEO_ASSETS
-from tiktok_virality.catalog import DatasetCatalog, ScrapeLimits
-from tiktok_virality.datasets import create_export_dataset, create_sample_dataset
-from tiktok_virality.definitions import build_definitions
-from tiktok_virality.io_manager import DuckDBPartitionIOManager
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.quality import QualityThresholds
-from tiktok_virality.resources import build_resources
-from tiktok_virality.resources.analyzers import OfflineAnalyzer
-from tiktok_virality.resources.sources import ExportVideoSource, ScrapeRequest, SourceItems
-from tiktok_virality.runner import (
+from tiktok_virality.cli.runner import (
     Phase,
     partition_states,
     plan_runs,
     run_partition,
 )
-from tiktok_virality.settings import Settings, load_settings
-from tiktok_virality.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
+from tiktok_virality.config import Settings, load_settings
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.definitions import build_definitions
+from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer
+from tiktok_virality.defs.analysis.assets import video_analyses
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog, ScrapeLimits
+from tiktok_virality.defs.datasets.operations import create_export_dataset, create_sample_dataset
+from tiktok_virality.defs.features.assets import video_features
+from tiktok_virality.defs.scraping.assets import scrape_batch
+from tiktok_virality.defs.scraping.exports import read_export
+from tiktok_virality.defs.scraping.quality import QualityThresholds
+from tiktok_virality.defs.scraping.sources import ExportVideoSource, ScrapeRequest, SourceItems
+from tiktok_virality.resources import build_resources
+from tiktok_virality.warehouse.io_manager import DuckDBPartitionIOManager
+from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 55, tzinfo=UTC)
+VIDEO_ASSETS = (scrape_batch, video_analyses, video_features)
 
 
 @pytest.fixture
@@ -249,7 +252,9 @@ def test_partition_status_is_the_resume_and_retry_record(
     partitions = [VideoPartition("demo", batch) for batch in ("b001", "b002")]
 
     first = plan_runs(partition_states(instance, partitions), retry_failed=False, retry_phase=None)
-    outcomes = [run_partition(instance, resources, planned) for planned in first.runs]
+    outcomes = [
+        run_partition(instance, build_definitions(resources), planned) for planned in first.runs
+    ]
     assert [outcome.success for outcome in outcomes] == [True, False]
     assert "injected analysis failure in b002" in (outcomes[1].error or "")
     assert query(
@@ -264,7 +269,9 @@ def test_partition_status_is_the_resume_and_retry_record(
     assert [(r.partition.batch, r.phases) for r in retry.runs] == [
         ("b002", (Phase.ANALYSIS, Phase.FEATURES))
     ]
-    [retried] = [run_partition(instance, resources, planned) for planned in retry.runs]
+    [retried] = [
+        run_partition(instance, build_definitions(resources), planned) for planned in retry.runs
+    ]
 
     assert retried.success
     assert fetch_count() == 2  # the scrape was not repeated

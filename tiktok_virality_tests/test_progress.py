@@ -5,10 +5,10 @@ import io
 from rich.box import ASCII
 from rich.console import Console
 
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.phases import Phase
-from tiktok_virality.progress import RunProgress, render_plain, summary_table, tally_phases
-from tiktok_virality.runner import PlannedRun, RunOutcome
+from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table, tally_phases
+from tiktok_virality.cli.runner import PlannedRun, RunOutcome
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.core.phases import Phase
 
 ALL = (Phase.SCRAPING, Phase.ANALYSIS, Phase.FEATURES)
 B001, B002, B003 = (VideoPartition("v1", batch) for batch in ("b001", "b002", "b003"))

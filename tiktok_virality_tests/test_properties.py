@@ -15,18 +15,18 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tiktok_virality.apify.exports import ExportError, read_export
-from tiktok_virality.apify.normalize import normalize_items
-from tiktok_virality.io_manager import read_partitions, write_partition
-from tiktok_virality.naming import (
+from tiktok_virality.core.naming import (
     ACCOUNT_PATTERN,
     DATASET_NAME_PATTERN,
     InvalidNameError,
     normalize_account,
     validate_dataset_name,
 )
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.tables import RAW_VIDEOS
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.scraping.exports import ExportError, read_export
+from tiktok_virality.defs.scraping.normalize import normalize_items
+from tiktok_virality.warehouse.io_manager import read_partitions, write_partition
+from tiktok_virality.warehouse.tables import RAW_VIDEOS
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 0, tzinfo=UTC)
 PARTITION = VideoPartition("v1", "b001")

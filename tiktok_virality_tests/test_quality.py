@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.quality import (
+from tiktok_virality.defs.scraping.quality import (
     CHECKED_COLUMNS,
     FUTURE_TOLERANCE,
     NON_NEGATIVE_COLUMNS,
@@ -22,7 +22,7 @@ from tiktok_virality.quality import (
     QualityThresholds,
     apply_quality_rules,
 )
-from tiktok_virality.tables import RAW_VIDEOS
+from tiktok_virality.warehouse.tables import RAW_VIDEOS
 
 SCRAPED_AT = pd.Timestamp("2025-07-08 10:00", tz="UTC")
 DEFAULTS = QualityThresholds()

@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from tiktok_virality.analysis.rate_limit import RequestRateLimiter
+from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
 
 
 class FakeClock:

@@ -15,11 +15,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tiktok_virality.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.catalog import DatasetCatalog
-from tiktok_virality.cli import EXIT_USAGE, main
-from tiktok_virality.resources.gemini import GeminiAnalyzer
-from tiktok_virality.sample import generate_sample_items
+from tiktok_virality.cli.main import EXIT_USAGE, main
+from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
+from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     GENERATE_PATH,

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.partitions import VideoPartition
+from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 from tiktok_virality_tests.faults import REPOSITORY, assert_tables_equal
@@ -100,8 +100,8 @@ def test_four_cli_runs_at_once_on_one_file_each_store_the_rows_of_a_run_alone(
 def multiprocess_pipeline_job() -> dg.JobDefinition:
     """The video pipeline's job, a process per step, on the resources of the environment."""
     # Imported here, in the run's processes: the definitions read the settings on import.
+    from tiktok_virality.config import load_settings
     from tiktok_virality.definitions import build_definitions, video_pipeline_job
-    from tiktok_virality.settings import load_settings
 
     job = build_definitions(load_settings()).get_job_def(video_pipeline_job.name)
     return job.with_executor_def(dg.multiprocess_executor)
@@ -111,7 +111,7 @@ def multiprocess_pipeline_job() -> dg.JobDefinition:
 RUN_WITH_A_PROCESS_PER_STEP = f"""
 import sys
 import dagster as dg
-from tiktok_virality.partitions import video_partitions
+from tiktok_virality.core.partitions import video_partitions
 from {__name__} import multiprocess_pipeline_job
 
 with dg.DagsterInstance.get() as instance:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tiktok_virality.cli import main
+from tiktok_virality.cli.main import main
 from tiktok_virality_tests.test_reliability_bad_input import (
     BUILT,
     DATABASE_FILE,

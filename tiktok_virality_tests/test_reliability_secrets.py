@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tiktok_virality.cli import main
+from tiktok_virality.cli.main import main
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     FakeGemini,

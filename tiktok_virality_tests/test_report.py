@@ -15,18 +15,18 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tiktok_virality.io_manager import write_partition
-from tiktok_virality.model import ModelRun, train_virality_model
-from tiktok_virality.model_assets import model_runs_row
-from tiktok_virality.partitions import DatasetPartition, VideoPartition
-from tiktok_virality.report import (
+from tiktok_virality.core.partitions import DatasetPartition, VideoPartition
+from tiktok_virality.defs.model import ModelRun, train_virality_model
+from tiktok_virality.defs.model.assets import model_runs_row
+from tiktok_virality.defs.report import (
     PLOTS,
     SECTIONS,
     ReportInputs,
     load_report_inputs,
     render_report,
 )
-from tiktok_virality.tables import (
+from tiktok_virality.warehouse.io_manager import write_partition
+from tiktok_virality.warehouse.tables import (
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,

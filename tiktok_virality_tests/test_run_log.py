@@ -2,7 +2,7 @@ import logging
 import re
 from pathlib import Path
 
-from tiktok_virality.run_log import run_log
+from tiktok_virality.cli.run_log import run_log
 
 
 def test_the_pipeline_log_gets_everything_and_errors_log_the_failures(tmp_path: Path) -> None:

@@ -3,9 +3,9 @@ from dataclasses import replace
 import dagster as dg
 import pytest
 
-from tiktok_virality.partitions import VideoPartition
-from tiktok_virality.phases import Phase
-from tiktok_virality.runner import PartitionState, PlannedRun, phase_status, plan_runs
+from tiktok_virality.cli.runner import PartitionState, PlannedRun, phase_status, plan_runs
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.core.phases import Phase
 
 DONE = dg.AssetPartitionStatus.MATERIALIZED
 FAILED = dg.AssetPartitionStatus.FAILED

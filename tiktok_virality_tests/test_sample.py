@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tiktok_virality.analysis.offline import analyze_offline, detect_call_to_action
-from tiktok_virality.apify.normalize import normalize_items
-from tiktok_virality.naming import normalize_account
-from tiktok_virality.sample import (
+from tiktok_virality.core.naming import normalize_account
+from tiktok_virality.defs.analysis.offline import analyze_offline, detect_call_to_action
+from tiktok_virality.defs.datasets.sample import (
     CALLS_TO_ACTION,
     MISSING_PROFILE_ERROR,
     MISSING_SAMPLE_ACCOUNT,
     SAMPLE_ACCOUNTS,
     generate_sample_items,
 )
-from tiktok_virality.tables import RAW_VIDEOS
+from tiktok_virality.defs.scraping.normalize import normalize_items
+from tiktok_virality.warehouse.tables import RAW_VIDEOS
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 0, tzinfo=UTC)
 # The planted signal of the sample's docstring, on the log scale.

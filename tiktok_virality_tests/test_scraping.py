@@ -1,11 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
-from tiktok_virality.apify.normalize import ItemError
-from tiktok_virality.catalog import RecordedError
-from tiktok_virality.errors import describe_error
-from tiktok_virality.quality import QualityRule, QualityThresholds
-from tiktok_virality.resources.sources import ScrapeRequest
-from tiktok_virality.scraping import NO_VIDEOS, account_errors, process_batch
+from tiktok_virality.core.errors import describe_error
+from tiktok_virality.defs.datasets.catalog import RecordedError
+from tiktok_virality.defs.scraping.batch import NO_VIDEOS, account_errors, process_batch
+from tiktok_virality.defs.scraping.normalize import ItemError
+from tiktok_virality.defs.scraping.quality import QualityRule, QualityThresholds
+from tiktok_virality.defs.scraping.sources import ScrapeRequest
 
 SCRAPED_AT = datetime(2025, 7, 8, tzinfo=UTC)
 REQUEST = ScrapeRequest(

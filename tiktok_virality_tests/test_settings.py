@@ -1,6 +1,6 @@
 import pytest
 
-from tiktok_virality.settings import InvalidEnvironmentError, load_settings
+from tiktok_virality.config import InvalidEnvironmentError, load_settings
 
 
 def test_gemini_quota_and_concurrency_come_from_the_environment() -> None:

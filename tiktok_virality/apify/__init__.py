@@ -1,1 +1,0 @@
-"""Apify TikTok scraper items: reading dataset exports and normalizing items into raw_videos rows."""

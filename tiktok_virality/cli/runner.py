@@ -1,0 +1,349 @@
+"""Running a dataset's partitions from the CLI, with Dagster's partition status as the resume record.
+
+What is materialized is done, what failed is retried on request, and what was interrupted (Ctrl-C, a
+killed process, a run terminated in the UI) is resumed by the next run: `plan_runs` turns the status
+of each (partition, phase) into the runs to make, and `run_partition` makes one through the
+persistent instance, so the runs also show in `dagster dev`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.core.partitions import VideoPartition, dataset_partitions, video_partitions
+from tiktok_virality.core.phases import PHASES, Phase
+from tiktok_virality.definitions import DATASET_ASSET_KEYS, DATASET_JOB, VIDEO_PIPELINE_JOB
+from tiktok_virality.warehouse.tables import (
+    RAW_VIDEOS,
+    REJECTED_VIDEOS,
+    VIDEO_ANALYSES,
+    VIDEO_FEATURES,
+)
+
+# The asset whose partition status is the phase's status.
+PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
+    Phase.SCRAPING: dg.AssetKey(RAW_VIDEOS.name),
+    Phase.ANALYSIS: dg.AssetKey(VIDEO_ANALYSES.name),
+    Phase.FEATURES: dg.AssetKey(VIDEO_FEATURES.name),
+}
+# What a run of the phase materializes: scraping stores the rejected rows beside the raw ones.
+PHASE_SELECTION: Mapping[Phase, tuple[dg.AssetKey, ...]] = {
+    **{phase: (key,) for phase, key in PHASE_ASSETS.items()},
+    Phase.SCRAPING: (dg.AssetKey(RAW_VIDEOS.name), dg.AssetKey(REJECTED_VIDEOS.name)),
+}
+
+Status = dg.AssetPartitionStatus | None
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    partition: VideoPartition
+    statuses: Mapping[Phase, Status]
+    # The last run stopped from outside rather than failing: it is resumed, not retried.
+    interrupted: bool = False
+
+    @property
+    def done(self) -> bool:
+        return all(
+            status is dg.AssetPartitionStatus.MATERIALIZED for status in self.statuses.values()
+        )
+
+    @property
+    def failed_phase(self) -> Phase | None:
+        return next((p for p in PHASES if self.statuses[p] is dg.AssetPartitionStatus.FAILED), None)
+
+    @property
+    def in_progress(self) -> bool:
+        return any(s is dg.AssetPartitionStatus.IN_PROGRESS for s in self.statuses.values())
+
+    def materialized_before(self, phase: Phase) -> bool:
+        return all(
+            self.statuses[earlier] is dg.AssetPartitionStatus.MATERIALIZED
+            for earlier in PHASES[: PHASES.index(phase)]
+        )
+
+    @property
+    def first_unmaterialized_phase(self) -> Phase | None:
+        return next(
+            (p for p in PHASES if self.statuses[p] is not dg.AssetPartitionStatus.MATERIALIZED),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    partition: VideoPartition
+    phases: tuple[Phase, ...]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    runs: list[PlannedRun]
+    already_done: list[VideoPartition] = field(default_factory=list)
+    failed_not_retried: list[VideoPartition] = field(default_factory=list)
+    in_progress: list[VideoPartition] = field(default_factory=list)
+
+
+def _phases_from(first: Phase) -> tuple[Phase, ...]:
+    return PHASES[PHASES.index(first) :]
+
+
+def plan_runs(
+    states: Sequence[PartitionState], *, retry_failed: bool, retry_phase: Phase | None
+) -> RunPlan:
+    """The runs that resume a dataset.
+
+    Without `retry_failed`: partitions never attempted, stopped part-way or interrupted, from their
+    first unmaterialized phase on. With it: only the partitions whose last attempt failed (or was
+    interrupted), from the failed phase on — or from `retry_phase` on, when given and every phase
+    before it is materialized (an analysis cannot be retried for a batch whose scrape failed). A
+    partition that is in progress in another run is left alone.
+    """
+    plan = RunPlan(runs=[])
+    for state in states:
+        failed_phase = state.failed_phase
+        if state.in_progress:
+            plan.in_progress.append(state.partition)
+        elif state.done:
+            plan.already_done.append(state.partition)
+        elif failed_phase is not None and (retry_failed or not state.interrupted):
+            start = retry_phase or failed_phase
+            if retry_failed and state.materialized_before(start):
+                plan.runs.append(PlannedRun(state.partition, _phases_from(start)))
+            else:
+                plan.failed_not_retried.append(state.partition)
+        elif not retry_failed:
+            first = state.first_unmaterialized_phase
+            assert first is not None  # not done, so some phase is unmaterialized
+            plan.runs.append(PlannedRun(state.partition, _phases_from(first)))
+    return plan
+
+
+def partition_states(
+    instance: dg.DagsterInstance, partitions: Sequence[VideoPartition]
+) -> list[PartitionState]:
+    keys = [partition.key for partition in partitions]
+    by_asset: dict[dg.AssetKey, Mapping[str, Status]] = {}
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        for asset_key in {key for selection in PHASE_SELECTION.values() for key in selection}:
+            by_asset[asset_key] = (
+                instance.get_status_by_partition(asset_key, keys, video_partitions) or {}
+            )
+    states = [
+        PartitionState(
+            partition,
+            {
+                phase: phase_status([by_asset[key].get(partition.key) for key in selection])
+                for phase, selection in PHASE_SELECTION.items()
+            },
+        )
+        for partition in partitions
+    ]
+    return [
+        replace(state, interrupted=_last_run_interrupted(instance, state.partition))
+        if state.failed_phase is not None
+        else state
+        for state in states
+    ]
+
+
+# Tags Dagster puts on runs: the partition a run materializes, and why a run failed (which we also
+# set for a run whose process was killed).
+PARTITION_TAG = "dagster/partition"
+FAILURE_REASON_TAG = "dagster/failure_reason"
+UNEXPECTED_TERMINATION = "UNEXPECTED_TERMINATION"
+
+
+def run_was_interrupted(run: dg.DagsterRun) -> bool:
+    """Stopped from outside (Ctrl-C, a killed process, terminated in the UI), not failed by its
+    own work."""
+    return (
+        run.status is dg.DagsterRunStatus.CANCELED
+        or run.tags.get(FAILURE_REASON_TAG) == UNEXPECTED_TERMINATION
+    )
+
+
+def _last_run_interrupted(instance: dg.DagsterInstance, partition: VideoPartition) -> bool:
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: str(partition.key)}), limit=1
+    )
+    return bool(records) and run_was_interrupted(records[0].dagster_run)
+
+
+def phase_status(statuses: Sequence[Status]) -> Status:
+    """A phase is as far as the least advanced of the assets it materializes: a phase whose
+    rejected rows were not stored is failed, though its accepted rows were."""
+    for worst in (dg.AssetPartitionStatus.FAILED, dg.AssetPartitionStatus.IN_PROGRESS):
+        if worst in statuses:
+            return worst
+    if all(status is dg.AssetPartitionStatus.MATERIALIZED for status in statuses):
+        return dg.AssetPartitionStatus.MATERIALIZED
+    return None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    partition: VideoPartition
+    phases: tuple[Phase, ...]
+    success: bool
+    seconds: float
+    rows: Mapping[Phase, int]
+    # Problems recorded without failing the phase: missing accounts, videos Gemini cannot analyse.
+    errors: Mapping[Phase, int]
+    error: str | None
+    run_id: str
+    interrupted: bool = False
+
+
+def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
+    """The first failed step and its root cause (Dagster wraps user errors in its own)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            return f"{event.step_key}: {error.message.strip() if error else 'failed'}"
+    return None if result.success else "the run failed"
+
+
+# The CLI prints its own lines and live display, with each failure's reason; Dagster's console log
+# would break into them. The full event log stays in the instance for the UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+LAUNCHED_BY_TAG = "tiktok_virality/launched_by"
+HOST_TAG = "tiktok_virality/host"
+PID_TAG = "tiktok_virality/pid"
+_UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _cli_run_tags() -> dict[str, str]:
+    return {LAUNCHED_BY_TAG: "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the CLI runs on this machine whose process is gone (killed, out of memory).
+
+    Such a run stays STARTED for ever, and its partition shows as in progress; once failed, it is
+    retried like any failed partition. Returns the run ids."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            statuses=_UNFINISHED,
+            tags={LAUNCHED_BY_TAG: "cli", HOST_TAG: socket.gethostname()},
+        )
+    )
+    abandoned = [
+        record.dagster_run
+        for record in records
+        if not _process_alive(int(record.dagster_run.tags[PID_TAG]))
+    ]
+    for run in abandoned:
+        # What Dagster records for a run interrupted while it could still say so (Ctrl-C).
+        instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: UNEXPECTED_TERMINATION})
+        instance.report_run_failed(
+            run, f"process {run.tags[PID_TAG]} running it ended without finishing the run"
+        )
+    return [run.run_id for run in abandoned]
+
+
+def run_partition(
+    instance: dg.DagsterInstance, defs: dg.Definitions, planned: PlannedRun
+) -> RunOutcome:
+    """One run of the video pipeline job for the partition's planned phases."""
+    started = time.monotonic()
+    result = defs.resolve_job_def(VIDEO_PIPELINE_JOB).execute_in_process(
+        instance=instance,
+        partition_key=str(planned.partition.key),
+        asset_selection=[key for phase in planned.phases for key in PHASE_SELECTION[phase]],
+        raise_on_error=False,
+        tags=_cli_run_tags(),
+        run_config=QUIET_CONSOLE,
+    )
+    phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
+    rows: dict[Phase, int] = {}
+    errors: dict[Phase, int] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        phase = phase_by_key.get(materialization.asset_key)
+        if phase is None:
+            continue
+        rows[phase] = int(materialization.metadata["dagster/row_count"].value)
+        if "errors" in materialization.metadata:
+            errors[phase] = int(materialization.metadata["errors"].value)
+    run = instance.get_run_by_id(result.run_id)
+    return RunOutcome(
+        partition=planned.partition,
+        phases=planned.phases,
+        success=result.success,
+        seconds=time.monotonic() - started,
+        rows=rows,
+        errors=errors,
+        error=_step_error(result),
+        run_id=result.run_id,
+        interrupted=run is not None and run_was_interrupted(run),
+    )
+
+
+@dataclass(frozen=True)
+class DatasetRunOutcome:
+    """A run of the assets made from a whole dataset (the model and the report)."""
+
+    dataset: str
+    success: bool
+    seconds: float
+    metadata: Mapping[str, Any]
+    error: str | None
+
+
+def dataset_model_missing(instance: dg.DagsterInstance, dataset: str) -> bool:
+    """Whether the dataset's model or its report is not materialized (never, or it failed)."""
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        return any(
+            (instance.get_status_by_partition(key, [dataset], dataset_partitions) or {}).get(
+                dataset
+            )
+            is not dg.AssetPartitionStatus.MATERIALIZED
+            for key in DATASET_ASSET_KEYS
+        )
+
+
+def run_dataset_assets(
+    instance: dg.DagsterInstance, defs: dg.Definitions, dataset: str
+) -> DatasetRunOutcome:
+    """Materialize the dataset's model and report from its stored partitions."""
+    started = time.monotonic()
+    result = defs.resolve_job_def(DATASET_JOB).execute_in_process(
+        instance=instance,
+        partition_key=dataset,
+        raise_on_error=False,
+        tags=_cli_run_tags(),
+        run_config=QUIET_CONSOLE,
+    )
+    metadata: dict[str, Any] = {}
+    for event in result.get_asset_materialization_events():
+        metadata.update({key: value.value for key, value in event.materialization.metadata.items()})
+    return DatasetRunOutcome(
+        dataset=dataset,
+        success=result.success,
+        seconds=time.monotonic() - started,
+        metadata=metadata,
+        error=_step_error(result),
+    )

@@ -1,0 +1,187 @@
+"""Where a dataset stands: the original pipeline's `source.txt` (processed accounts) and
+`errors.txt` (errors by account and phase), read from Dagster's partition status and DuckDB."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.cli.runner import PartitionState, partition_states
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.core.phases import PHASES
+from tiktok_virality.defs.datasets.catalog import Dataset, DatasetCatalog, DatasetError
+from tiktok_virality.warehouse.tables import ASSET_TABLES
+
+STATUS_NAMES = {
+    dg.AssetPartitionStatus.MATERIALIZED: "materialized",
+    dg.AssetPartitionStatus.FAILED: "failed",
+    dg.AssetPartitionStatus.IN_PROGRESS: "in_progress",
+    None: "missing",
+}
+
+
+@dataclass(frozen=True)
+class DatasetStatus:
+    dataset: str
+    settings: dict[str, Any]
+    partitions_by_phase: dict[str, dict[str, int]]
+    processed_accounts: list[str]
+    pending_accounts: list[str]
+    failed_partitions: list[str]
+    interrupted_partitions: list[str]
+    errors: list[DatasetError]
+    rows: dict[str, int]
+    analyses_by: list[dict[str, Any]]
+    model: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(
+    dataset: Dataset,
+    plan: dict[str, str],
+    states: Sequence[PartitionState],
+    errors: list[DatasetError],
+    rows: dict[str, int],
+    provenance: Sequence[tuple[str, str | None, str, int]] = (),
+    model: dict[str, Any] | None = None,
+) -> DatasetStatus:
+    """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
+    dataset's own batches count: the grid's phantom pairs are not part of it."""
+    done_batches = {state.partition.batch for state in states if state.done}
+    by_phase = {
+        phase.value: {
+            name: Counter(STATUS_NAMES[state.statuses[phase]] for state in states)[name]
+            for name in STATUS_NAMES.values()
+        }
+        for phase in PHASES
+    }
+    return DatasetStatus(
+        dataset=dataset.name,
+        settings={
+            "source": dataset.source.value,
+            "origin": dataset.origin,
+            "batch_size": dataset.batch_size,
+            "videos_per_account": dataset.limits.videos_per_account,
+            "max_total_videos": dataset.limits.max_total_videos,
+            "min_views": dataset.thresholds.min_views,
+            "max_age_days": dataset.thresholds.max_age_days,
+            "created_at": dataset.created_at.isoformat(),
+            "updated_at": dataset.updated_at.isoformat(),
+            "last_run_at": dataset.last_run_at.isoformat() if dataset.last_run_at else None,
+        },
+        partitions_by_phase=by_phase,
+        processed_accounts=[account for account, batch in plan.items() if batch in done_batches],
+        pending_accounts=[account for account, batch in plan.items() if batch not in done_batches],
+        failed_partitions=[
+            str(state.partition) for state in states if state.failed_phase and not state.interrupted
+        ],
+        interrupted_partitions=[str(state.partition) for state in states if state.interrupted],
+        errors=errors,
+        rows=rows,
+        analyses_by=[
+            {"analyzer": analyzer, "model": model, "schema_version": version, "videos": count}
+            for analyzer, model, version, count in provenance
+        ],
+        model=model and {**model, "trained_at": model["trained_at"].isoformat()},
+    )
+
+
+def dataset_status(
+    catalog: DatasetCatalog, instance: dg.DagsterInstance, name: str
+) -> DatasetStatus:
+    dataset = catalog.require(name)
+    partitions = [VideoPartition(name, batch) for batch in catalog.batches(name)]
+    return summarize(
+        dataset,
+        catalog.plan(name),
+        partition_states(instance, partitions),
+        catalog.errors(name),
+        catalog.row_counts(name, [table.name for table in ASSET_TABLES]),
+        catalog.analysis_provenance(name),
+        catalog.model_summary(name),
+    )
+
+
+def write_tracking_files(status: DatasetStatus, directory: Path) -> list[Path]:
+    """The original pipeline's files, for people who still read them: `source.txt`, the processed
+    accounts one per line, and `errors.txt`, one error per line (batch, account, phase, error)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "source.txt"
+    errors = directory / "errors.txt"
+    source.write_text("".join(f"{account}\n" for account in status.processed_accounts), "utf-8")
+    errors.write_text(
+        "".join(
+            f"{e.batch}\t{e.account or '-'}\t{e.phase}\t{' '.join(e.error.split())}\n"
+            for e in status.errors
+        ),
+        "utf-8",
+    )
+    return [source, errors]
+
+
+def render(status: DatasetStatus) -> str:
+    settings = status.settings
+    lines = [
+        f"dataset {status.dataset} ({settings['source']}: {settings['origin']})",
+        f"  batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "
+        f"account, at most {settings['max_total_videos']}; quality: at least "
+        f"{settings['min_views']} views, at most {settings['max_age_days']} days old",
+        f"  created {settings['created_at'][:16]}, last run {(settings['last_run_at'] or 'never')[:16]}",
+        "",
+        f"  {'phase':<10} {'done':>6} {'failed':>7} {'running':>8} {'missing':>8}",
+    ]
+    for phase, counts in status.partitions_by_phase.items():
+        lines.append(
+            f"  {phase:<10} {counts['materialized']:>6} {counts['failed']:>7} "
+            f"{counts['in_progress']:>8} {counts['missing']:>8}"
+        )
+    rows = status.rows
+    lines += [
+        "",
+        f"  videos: {rows['raw_videos'] + rows['rejected_videos']} scraped, "
+        f"{rows['rejected_videos']} rejected by quality control, {rows['video_analyses']} "
+        f"analysed, {rows['video_features']} with features",
+        f"  accounts: {len(status.processed_accounts)} processed, "
+        f"{len(status.pending_accounts)} not yet",
+    ]
+    lines += [
+        f"  analyses: {a['videos']} by {a['analyzer']}"
+        + (f" ({a['model']})" if a["model"] else "")
+        + f", schema version {a['schema_version']}"
+        for a in status.analyses_by
+    ]
+    lines.append(f"  model: {_describe_model(status.model)}")
+    if status.failed_partitions:
+        lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
+    if status.interrupted_partitions:
+        lines.append(
+            f"  interrupted partitions (the next run resumes them): "
+            f"{', '.join(status.interrupted_partitions)}"
+        )
+    if status.errors:
+        lines += ["", "  errors (batch, account, phase: error):"]
+        lines += [
+            f"  {e.batch} {e.account or '-'} {e.phase}: {e.error}"
+            + ("" if e.permanent else "  [retry with --retry-failed]")
+            for e in status.errors
+        ]
+    return "\n".join(lines)
+
+
+def _describe_model(model: dict[str, Any] | None) -> str:
+    if model is None:
+        return "not trained yet"
+    trained = f"trained {model['trained_at'][:16]}"
+    if not model["evaluated"]:
+        return f"{trained}, not evaluated: {model['reason']}"
+    return (
+        f"{trained}, ROC-AUC {model['model_roc_auc']:.2f} against "
+        f"{model['baseline_followers_roc_auc']:.2f} (followers) and "
+        f"{model['baseline_account_median_roc_auc']:.2f} (account median), on "
+        f"{model['labelled_videos']} videos ({model['viral_videos']} viral)"
+    )

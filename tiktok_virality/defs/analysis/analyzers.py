@@ -1,0 +1,41 @@
+"""Who analyses the videos: Gemini watching them, or the offline analyzer reading their metadata."""
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from tiktok_virality.defs.analysis.offline import analyze_offline
+from tiktok_virality.defs.datasets.catalog import RecordedError
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """The analyses made (the `video_analyses` contract), and what went wrong per video: permanent
+    errors leave a video without analysis; the others fail the partition, to be retried."""
+
+    analyses: pd.DataFrame
+    errors: list[RecordedError] = field(default_factory=list)
+
+    @property
+    def retryable_errors(self) -> list[RecordedError]:
+        return [error for error in self.errors if not error.permanent]
+
+
+class VideoAnalyzer(dg.ConfigurableResource, ABC):
+    @abstractmethod
+    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
+        """One analysis row per video that could be analysed."""
+
+
+class OfflineAnalyzer(VideoAnalyzer):
+    """Fills only what metadata honestly tells (from the caption, hashtags and slideshow flag);
+    never pretends to have watched the video: rows are marked `analyzer = 'offline'` and video-only
+    fields stay null."""
+
+    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
+        log.info(f"offline analysis of {len(videos)} videos from their metadata")
+        return AnalysisResult(analyze_offline(videos, analyzed_at=datetime.now(UTC)))

@@ -1,0 +1,180 @@
+"""Creating datasets: from an account list, from an Apify export, or from the bundled sample.
+
+Each writes the batch plan (and an export's items) to DuckDB in one transaction, then registers the
+dataset's partition keys with the Dagster instance; registering is idempotent, so a dataset whose
+keys were lost (a new Dagster home) is registered again by `sync_partitions`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from tiktok_virality.core.naming import InvalidNameError, normalize_accounts, validate_dataset_name
+from tiktok_virality.core.partitions import register_partitions
+from tiktok_virality.defs.datasets.catalog import (
+    DEFAULT_BATCH_SIZE,
+    DatasetCatalog,
+    ExportContent,
+    InvalidSettingError,
+    PlannedAccount,
+    ScrapeLimits,
+)
+from tiktok_virality.defs.datasets.sample import generate_sample_items
+from tiktok_virality.defs.scraping.exports import read_export
+from tiktok_virality.defs.scraping.normalize import item_account
+from tiktok_virality.defs.scraping.quality import FUTURE_TOLERANCE, QualityThresholds
+
+SAMPLE_ORIGIN = "bundled sample"
+
+
+def read_accounts_file(path: Path) -> list[str]:
+    """Accounts from a file, one per line (`name`, `@name` or a profile URL; `#` starts a comment)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidNameError(f"accounts file {path} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise InvalidNameError(f"accounts file {path} is not UTF-8 text: {error.reason}") from None
+    except OSError as error:  # a directory, no permission, a name too long
+        raise InvalidNameError(
+            f"accounts file {path} cannot be read: {error.strerror or error}"
+        ) from None
+    except ValueError:  # a NUL character, which no file name can hold
+        raise InvalidNameError(
+            f"accounts file {str(path)!r} is not a file name: it holds a NUL character"
+        ) from None
+    accounts = normalize_accounts(text.splitlines())
+    if not accounts:
+        raise InvalidNameError(f"accounts file {path} lists no accounts")
+    return accounts
+
+
+def sync_partitions(instance: dg.DagsterInstance, catalog: DatasetCatalog, dataset: str) -> None:
+    register_partitions(instance, [dataset], catalog.batches(dataset))
+
+
+def add_accounts(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    raw_accounts: Iterable[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limits: ScrapeLimits | None = None,
+    thresholds: QualityThresholds | None = None,
+) -> list[PlannedAccount]:
+    """Create an account-list dataset, or add new accounts to one (in new batches)."""
+    validate_dataset_name(dataset)
+    accounts = normalize_accounts(raw_accounts)
+    added = catalog.add_accounts(
+        dataset, accounts, batch_size=batch_size, limits=limits, thresholds=thresholds
+    )
+    sync_partitions(instance, catalog, dataset)
+    return added
+
+
+def group_items_by_account(
+    items: Sequence[Mapping[str, Any]],
+) -> dict[str, list[Mapping[str, Any]]]:
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    unattributed: list[int] = []
+    for index, item in enumerate(items):
+        account = item_account(item)
+        if account is None:
+            unattributed.append(index)
+        else:
+            grouped.setdefault(account, []).append(item)
+    if unattributed:
+        shown = ", ".join(str(index + 1) for index in unattributed[:5])
+        raise InvalidNameError(
+            f"{len(unattributed)} item(s) name no account we can use (neither `input` nor "
+            f"`authorMeta.name` is a TikTok username): item(s) {shown}"
+        )
+    return grouped
+
+
+def create_export_dataset(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    origin: str,
+    scraped_at: datetime,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> list[PlannedAccount]:
+    validate_dataset_name(dataset)
+    if not items:
+        raise InvalidNameError(f"the export for dataset {dataset!r} holds no items")
+    grouped = group_items_by_account(items)
+    # The scrape limits' defaults would drop videos the export already holds: keep them all.
+    keep_everything = ScrapeLimits(
+        videos_per_account=max(len(account_items) for account_items in grouped.values()),
+        max_total_videos=len(items),
+    )
+    added = catalog.add_accounts(
+        dataset,
+        list(grouped),
+        batch_size=batch_size,
+        limits=keep_everything,
+        origin=origin,
+        export=ExportContent(items_by_account=grouped, scraped_at=scraped_at),
+    )
+    sync_partitions(instance, catalog, dataset)
+    return added
+
+
+def import_export_file(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    path: Path,
+    *,
+    scraped_at: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> list[PlannedAccount]:
+    """A dataset from an Apify export file (JSON, JSONL or console CSV); `scraped_at` defaults to
+    the import time, since exports do not say when they were scraped."""
+    validate_dataset_name(dataset)
+    now = datetime.now(UTC)
+    if scraped_at is not None and scraped_at > now + FUTURE_TOLERANCE:
+        # Every video would look older than it is (its age counts from this time), and an export
+        # dataset is made only once: refused now rather than discovered in the features.
+        raise InvalidSettingError(
+            f"the export cannot have been scraped at {scraped_at.isoformat()}, which is in the "
+            "future: give the time it was downloaded, or leave --scraped-at out for now"
+        )
+    items = read_export(path)
+    return create_export_dataset(
+        instance,
+        catalog,
+        dataset,
+        items,
+        origin=f"export {path.name}",
+        scraped_at=scraped_at or now,
+        batch_size=batch_size,
+    )
+
+
+def create_sample_dataset(
+    instance: dg.DagsterInstance,
+    catalog: DatasetCatalog,
+    dataset: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    now: datetime | None = None,
+) -> list[PlannedAccount]:
+    scraped_at = now or datetime.now(UTC)
+    return create_export_dataset(
+        instance,
+        catalog,
+        dataset,
+        generate_sample_items(scraped_at=scraped_at),
+        origin=SAMPLE_ORIGIN,
+        scraped_at=scraped_at,
+        batch_size=batch_size,
+    )

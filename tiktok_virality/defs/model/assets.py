@@ -1,0 +1,114 @@
+"""The virality model of a whole dataset: its evaluation, per-video predictions, feature importance
+and the dataset's trends. Partitioned by dataset; reads all of its dataset's batches."""
+
+import json
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from tiktok_virality.core.markdown import markdown_table
+from tiktok_virality.core.partitions import DATASET_DIMENSION, dataset_partitions
+from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
+from tiktok_virality.warehouse.outputs import table_out
+from tiktok_virality.warehouse.tables import (
+    FEATURE_IMPORTANCE,
+    MODEL_RUNS,
+    RAW_VIDEOS,
+    TRENDS,
+    VIDEO_FEATURES,
+    VIDEO_PREDICTIONS,
+)
+
+# The mapping from a dataset × batch partition to its dataset is beta in Dagster 1.13; we use it
+# knowingly, so users are not shown the warning on every command.
+warnings.filterwarnings(
+    "ignore", message="Class `MultiToSingleDimensionPartitionMapping`", category=dg.BetaWarning
+)
+
+GROUP = "virality_model"
+# A dataset's partition of a model asset reads every batch of that dataset.
+ALL_BATCHES_OF_THE_DATASET = dg.MultiToSingleDimensionPartitionMapping(
+    partition_dimension_name=DATASET_DIMENSION
+)
+
+
+class ModelConfig(dg.Config):
+    """The label and validation settings a run can change (the Launchpad in the UI)."""
+
+    viral_multiple: float = ModelParameters.viral_multiple
+    folds: int = ModelParameters.folds
+
+
+def model_runs_row(run: ModelRun, trained_at: datetime) -> pd.DataFrame:
+    record = run.record()
+    return pd.DataFrame(
+        [
+            {
+                **record,
+                "trained_at": trained_at,
+                "parameters": json.dumps(record["parameters"]),
+                "dropped_features": json.dumps(record["dropped_features"]),
+            }
+        ]
+    )
+
+
+def model_metadata(run: ModelRun) -> dict[str, Any]:
+    record = run.record()
+    metadata: dict[str, Any] = {
+        "evaluated": run.evaluated,
+        "labelled_videos": run.counts.labelled_videos,
+        "viral_videos": run.counts.viral_videos,
+        "folds": run.counts.folds,
+    }
+    if not run.evaluated:
+        return metadata | {"reason": run.reason or ""}
+    return metadata | {
+        **{
+            key: record[key]
+            for key in ("model_roc_auc", "baseline_followers_roc_auc", "model_spearman")
+        },
+        "metrics": dg.MetadataValue.md(
+            markdown_table(run.metrics.round(3), list(run.metrics.columns), limit=3)
+        ),
+        "top_features": dg.MetadataValue.md(
+            markdown_table(
+                run.importance.round(3), ["rank", "feature", "spearman_relative_drop"], limit=10
+            )
+        ),
+    }
+
+
+@dg.multi_asset(
+    name="virality_model",
+    outs={
+        contract.name: table_out(contract, group=GROUP)
+        for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+    },
+    ins={
+        name: dg.AssetIn(name, partition_mapping=ALL_BATCHES_OF_THE_DATASET)
+        for name in (VIDEO_FEATURES.name, RAW_VIDEOS.name)
+    },
+    partitions_def=dataset_partitions,
+)
+def virality_model(
+    context: dg.AssetExecutionContext,
+    config: ModelConfig,
+    video_features: pd.DataFrame,
+    raw_videos: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train and cross-validate the dataset's virality model against its two baselines."""
+    parameters = ModelParameters(viral_multiple=config.viral_multiple, folds=config.folds)
+    run = train_virality_model(video_features, raw_videos, parameters)
+    context.add_output_metadata(model_metadata(run), output_name=MODEL_RUNS.name)
+    if not run.evaluated:
+        context.log.warning(f"{context.partition_key}: model not evaluated: {run.reason}")
+    return (
+        model_runs_row(run, datetime.now(UTC)),
+        run.predictions,
+        run.importance.assign(dataset=context.partition_key),
+        run.trends,
+    )

@@ -1,0 +1,434 @@
+"""The virality model of one dataset: grouped cross-validation, metrics against two baselines,
+feature importance, and per-video predictions with their top features.
+
+`train_virality_model(features, raw_videos, parameters)` takes the `video_features` rows of one
+dataset (all batches) and its `raw_videos` rows (for the trends), and returns a `ModelRun`.
+
+**What the model is.** A gradient-boosted regression (scikit-learn's
+`HistGradientBoostingRegressor`) of each video's `relative_log_views` — ln(1 + views) − ln(1 +
+its account's median views), the quantity the label thresholds — on the selected features
+(selection.py). The viral label is then scored by that prediction: predicted views relative to
+the account's median (`predicted_multiple`), turned into `viral_probability` = P(relative ≥ ln k)
+under a normal spread of the out-of-fold residuals. Why not a classifier of the label: viral
+videos are rare (6 of 117 in the bundled sample at k = 3); a classifier learns from those few
+positives only, a regression of the relative views learns from how far every video is above or
+below its account's usual — on the bundled sample a classifier's ROC-AUC is about 0.5, the
+regression's above 0.8. The model's log views are `predicted_log_views` = ln(1 + median views of
+the account's *other* videos) + the predicted relative log views: the account's level, which
+content cannot explain, plus what the model says about this video.
+
+**Validation.** Only videos with a label are modelled (see label.py). They are split into folds
+by account (`StratifiedGroupKFold`, viral share balanced across folds): no account is in both the
+training and the test videos of a fold, so every prediction is for an account the model has not
+seen. `folds` folds, fewer when there are fewer accounts. Every metric is computed once on the
+pooled out-of-fold predictions: a fold of one or two accounts may hold no viral video at all.
+
+**Metrics** (`ModelRun.metrics`, one row per model in `MODELS`):
+- `roc_auc`: the chance that a viral video is scored above a non-viral one (0.5 = guessing).
+- `pr_auc`: average precision for the viral label; guessing scores the viral share.
+- `spearman`: rank correlation of the scores with log views.
+- `spearman_relative`: rank correlation with relative log views — how well videos are ranked
+  against their own account's usual.
+The baselines are scores, not fitted models: `baseline_followers` scores every video by its
+account's follower count, `baseline_account_median` by the median views of the account's other
+videos (a video without that number ranks last). All four metrics are rank-based, so any model
+fit on that one number with a monotone link would score the same; they are computed on the same
+videos as the model's out-of-fold predictions. Against the relative label, both baselines are
+expected near 0.5 (the median of the *other* videos is a little lower for videos above their
+account's median, so that baseline tends below 0.5): that is what the label is designed for.
+
+**Too little data.** With fewer than 2 labelled accounts, no viral video, or no usable feature,
+the run is not evaluated: `evaluated` is False, `reason` says why, metrics are NaN, importance
+and predictions empty; the trends and the feature selection are still reported.
+
+**Determinism.** Rows are sorted by account and video id first; the folds, the model and the
+shuffles use `random_state`: the same rows, in any order, give the same run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+from scipy.stats import spearmanr
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+from threadpoolctl import threadpool_limits
+
+from tiktok_virality.defs.model.explain import (
+    IMPORTANCE_COLUMNS,
+    TOP_CONTRIBUTIONS,
+    FoldModel,
+    importance_table,
+    occlusion_log_effects,
+    permutation_drops,
+    reference_values,
+    shown_values,
+    top_contributions,
+)
+from tiktok_virality.defs.model.label import ACCOUNT_KEY, median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.parameters import ModelParameters
+from tiktok_virality.defs.model.selection import (
+    EncodedFeatures,
+    FeatureSelection,
+    encode_features,
+    select_features,
+)
+from tiktok_virality.defs.model.trends import TREND_FEATURES, VIDEO_KEY, trend_features, trend_table
+
+MODELS = ("model", "baseline_followers", "baseline_account_median")
+METRICS = ("roc_auc", "pr_auc", "spearman", "spearman_relative")
+PREDICTION_COLUMNS = (
+    "dataset",
+    "batch",
+    "account",
+    "video_id",
+    "fold",
+    "views",
+    "viral_threshold_views",
+    "viral",
+    "views_multiple",
+    "predicted_multiple",
+    "viral_probability",
+    "log_views",
+    "predicted_log_views",
+    *(
+        f"top_{part}_{rank}"
+        for rank in range(1, TOP_CONTRIBUTIONS + 1)
+        for part in ("feature", "value", "effect")
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    """`videos` and `accounts` in the input; `labelled_*` those with a label (the modelled
+    ones); `viral_share` = viral / labelled videos (None without labelled videos); `folds`
+    actually used (0 when not evaluated)."""
+
+    videos: int
+    accounts: int
+    labelled_videos: int
+    labelled_accounts: int
+    viral_videos: int
+    viral_share: float | None
+    folds: int
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """The result of `train_virality_model`.
+
+    - `metrics`: one row per model of `MODELS`, columns `model` and `METRICS` (NaN when not
+      evaluated or undefined, e.g. a Spearman of constant scores).
+    - `selected_features` / `dropped_features` (columns `feature`, `reason`).
+    - `importance`: `IMPORTANCE_COLUMNS`, rank 1 first (explain.py).
+    - `predictions`: `PREDICTION_COLUMNS`, one row per labelled video, out-of-fold: `fold`,
+      `views_multiple` (views / account median), `predicted_multiple`, `viral_probability`,
+      `predicted_log_views`, and the top features `top_feature_i`, `top_value_i`, `top_effect_i`
+      (multiplier on views, explain.py).
+    - `trends`: the trend table (trends.py), computed whether or not the model is evaluated.
+    - `residual_sd`: the spread of the out-of-fold relative log views residuals behind
+      `viral_probability`.
+    """
+
+    dataset: str | None
+    parameters: ModelParameters
+    evaluated: bool
+    reason: str | None
+    counts: DatasetCounts
+    metrics: pd.DataFrame
+    selected_features: tuple[str, ...]
+    dropped_features: pd.DataFrame
+    importance: pd.DataFrame
+    predictions: pd.DataFrame
+    trends: pd.DataFrame
+    residual_sd: float | None
+
+    def metric(self, model: str, metric: str) -> float | None:
+        """One metric of one model; None when not computed."""
+        value = self.metrics.set_index("model").loc[model, metric]
+        return None if pd.isna(value) else float(value)
+
+    def record(self) -> dict[str, Any]:
+        """The run as plain Python values, for a `model_runs` row or materialization metadata:
+        dataset, evaluated, reason, the counts, `<model>_<metric>` for every metric, the
+        parameters, the selected features and the dropped ones with their reasons."""
+        return {
+            "dataset": self.dataset,
+            "evaluated": self.evaluated,
+            "reason": self.reason,
+            **asdict(self.counts),
+            **{
+                f"{model}_{metric}": self.metric(model, metric)
+                for model in MODELS
+                for metric in METRICS
+            },
+            "residual_sd": self.residual_sd,
+            "parameters": self.parameters.as_dict(),
+            "selected_features": list(self.selected_features),
+            "dropped_features": dict(
+                zip(self.dropped_features["feature"], self.dropped_features["reason"], strict=True)
+            ),
+        }
+
+
+def train_virality_model(
+    features: pd.DataFrame, raw_videos: pd.DataFrame, parameters: ModelParameters | None = None
+) -> ModelRun:
+    """Fit and cross-validate the virality model of one dataset (see the module docstring).
+
+    `features` has the `video_features` columns (at least the keys, `views` and `followers`),
+    `raw_videos` the `raw_videos` columns of the same dataset; a video without a raw row has
+    null trend features. Raises ValueError when the inputs hold more than one dataset.
+    """
+    parameters = parameters or ModelParameters()
+    dataset = _single_dataset(features, raw_videos)
+    frame = _modelling_frame(features, raw_videos, parameters)
+    labelled = frame[frame["viral"].notna()].reset_index(drop=True)
+    # Selected from the input's columns and the trend features, not from this run's targets.
+    candidates = list(dict.fromkeys([*features.columns, *TREND_FEATURES]))
+    selection = select_features(labelled[candidates], parameters.near_constant_share)
+    trends = trend_table(raw_videos, parameters)
+    reason = _cannot_evaluate(labelled, selection)
+    counts = DatasetCounts(
+        videos=len(frame),
+        accounts=frame["account"].nunique(),
+        labelled_videos=len(labelled),
+        labelled_accounts=labelled["account"].nunique(),
+        viral_videos=int(labelled["viral"].sum()),
+        viral_share=float(labelled["viral"].mean()) if len(labelled) else None,
+        folds=0,
+    )
+    common = {
+        "dataset": dataset,
+        "parameters": parameters,
+        "selected_features": selection.selected,
+        "dropped_features": selection.dropped,
+        "trends": trends,
+    }
+    if reason is None:
+        # Datasets of a few thousand videos fit in well under a second on one thread; OpenMP's
+        # threads only add start-up and, on a busy machine, spinning (10 to 20 times slower).
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return _evaluate(labelled, selection, counts, common, parameters)
+    return ModelRun(
+        **common,
+        evaluated=False,
+        reason=reason,
+        counts=counts,
+        metrics=pd.DataFrame({"model": MODELS, **dict.fromkeys(METRICS, np.nan)}),
+        importance=pd.DataFrame(columns=list(IMPORTANCE_COLUMNS)),
+        predictions=pd.DataFrame(columns=list(PREDICTION_COLUMNS)),
+        residual_sd=None,
+    )
+
+
+def account_folds(
+    accounts: pd.Series, labels: pd.Series, folds: int, random_state: int
+) -> np.ndarray:
+    """Per row, its fold (0..n−1): every row of an account in the same fold, the label balanced
+    across folds; min(folds, accounts) folds."""
+    splitter = StratifiedGroupKFold(
+        n_splits=min(folds, accounts.nunique()), shuffle=True, random_state=random_state
+    )
+    fold_of_row = np.empty(len(accounts), dtype=np.int64)
+    with warnings.catch_warnings():
+        # Viral videos are rare: fewer of them than folds is expected, and the pooled
+        # out-of-fold metrics do not need one in every fold.
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = splitter.split(np.zeros(len(accounts)), labels.to_numpy(bool), accounts)
+        for fold, (_, test) in enumerate(splits):
+            fold_of_row[test] = fold
+    return fold_of_row
+
+
+def _single_dataset(features: pd.DataFrame, raw_videos: pd.DataFrame) -> str | None:
+    datasets = sorted(set(features["dataset"].dropna()) | set(raw_videos["dataset"].dropna()))
+    if len(datasets) > 1:
+        raise ValueError(f"the virality model is fit per dataset, got {datasets}")
+    return datasets[0] if datasets else None
+
+
+def _modelling_frame(
+    features: pd.DataFrame, raw_videos: pd.DataFrame, parameters: ModelParameters
+) -> pd.DataFrame:
+    """The features with the targets, the trend features and the median views of the account's
+    other videos, sorted by account and video id."""
+    frame = features.sort_values(["account", "video_id"], kind="stable").reset_index(drop=True)
+    targets = virality_targets(frame, parameters)
+    trends = trend_features(raw_videos, parameters).drop_duplicates(VIDEO_KEY)
+    # Stored label columns (e.g. made with another k) are replaced by this run's.
+    frame = frame.drop(columns=[*targets.columns, *TREND_FEATURES], errors="ignore")
+    return (
+        pd.concat([frame, targets], axis=1)
+        .merge(trends, on=VIDEO_KEY, how="left")
+        .assign(other_videos_median_views=median_of_other_videos(frame, "views", ACCOUNT_KEY))
+    )
+
+
+def _cannot_evaluate(labelled: pd.DataFrame, selection: FeatureSelection) -> str | None:
+    accounts = labelled["account"].nunique()
+    viral = int(labelled["viral"].sum())
+    if accounts < 2:
+        return (
+            f"{accounts} account(s) with labelled videos: cross-validation by account needs at "
+            "least 2 (an account's videos get a label when it has enough videos with views and "
+            "a median above 0)"
+        )
+    # Never every video: k > 1, and an account's median video is below k × its median.
+    if viral == 0:
+        return "no viral video: ROC-AUC and PR-AUC need viral and non-viral videos"
+    if not selection.selected:
+        return "no usable feature (see dropped_features)"
+    return None
+
+
+def _evaluate(
+    labelled: pd.DataFrame,
+    selection: FeatureSelection,
+    counts: DatasetCounts,
+    common: dict[str, Any],
+    parameters: ModelParameters,
+) -> ModelRun:
+    encoded = encode_features(labelled, selection.selected)
+    relative = labelled["relative_log_views"].to_numpy(dtype=float)
+    viral = labelled["viral"].to_numpy(dtype=bool)
+    fold_of_row = account_folds(
+        labelled["account"], labelled["viral"], parameters.folds, parameters.random_state
+    )
+    folds = [
+        _fit_fold(encoded, relative, fold_of_row, fold, parameters)
+        for fold in range(fold_of_row.max() + 1)
+    ]
+    predicted = np.empty(len(labelled))
+    for fold in folds:
+        predicted[fold.test] = fold.estimator.predict(encoded.values[fold.test])
+    residual_sd = float(np.sqrt(np.mean((relative - predicted) ** 2)))
+    log_effects = occlusion_log_effects(folds, encoded.values, predicted)
+    drops = permutation_drops(
+        folds,
+        encoded.values,
+        predicted,
+        {
+            "spearman_relative": lambda scores: _spearman(relative, scores),
+            "roc_auc": lambda scores: float(roc_auc_score(viral, scores)),
+        },
+        repeats=parameters.permutation_repeats,
+        random_state=parameters.random_state,
+    )
+    predictions = _predictions(
+        labelled, fold_of_row, predicted, residual_sd, log_effects, encoded.names, parameters
+    )
+    return ModelRun(
+        **common,
+        evaluated=True,
+        reason=None,
+        counts=DatasetCounts(**{**asdict(counts), "folds": len(folds)}),
+        metrics=_metrics(labelled, predicted, predictions["predicted_log_views"]),
+        importance=importance_table(encoded.names, drops, log_effects),
+        predictions=predictions,
+        residual_sd=residual_sd,
+    )
+
+
+def _fit_fold(
+    encoded: EncodedFeatures,
+    relative: np.ndarray,
+    fold_of_row: np.ndarray,
+    fold: int,
+    parameters: ModelParameters,
+) -> FoldModel:
+    train = np.flatnonzero(fold_of_row != fold)
+    estimator = HistGradientBoostingRegressor(
+        max_iter=parameters.max_iter,
+        learning_rate=parameters.learning_rate,
+        max_depth=parameters.max_depth,
+        min_samples_leaf=parameters.min_samples_leaf,
+        l2_regularization=parameters.l2_regularization,
+        categorical_features=encoded.is_category,
+        early_stopping=False,
+        random_state=parameters.random_state,
+    ).fit(encoded.values[train], relative[train])
+    return FoldModel(
+        test=np.flatnonzero(fold_of_row == fold),
+        estimator=estimator,
+        reference=reference_values(encoded.values[train], encoded.kinds),
+    )
+
+
+def _predictions(
+    labelled: pd.DataFrame,
+    fold_of_row: np.ndarray,
+    predicted: np.ndarray,
+    residual_sd: float,
+    log_effects: np.ndarray,
+    feature_names: tuple[str, ...],
+    parameters: ModelParameters,
+) -> pd.DataFrame:
+    above_threshold = predicted - np.log(parameters.viral_multiple)
+    probability = (
+        ndtr(above_threshold / residual_sd) if residual_sd > 0 else (above_threshold >= 0) * 1.0
+    )
+    views = labelled["views"].astype("Float64")
+    account_median = labelled["viral_threshold_views"] / parameters.viral_multiple
+    predictions = labelled[["dataset", "batch", "account", "video_id"]].assign(
+        fold=fold_of_row,
+        views=labelled["views"].astype("Int64"),
+        viral_threshold_views=labelled["viral_threshold_views"].astype("Float64"),
+        viral=labelled["viral"].astype("boolean"),
+        views_multiple=views / account_median,
+        predicted_multiple=np.exp(predicted),
+        viral_probability=probability,
+        log_views=labelled["log_views"].astype("Float64"),
+        predicted_log_views=np.log1p(labelled["other_videos_median_views"]) + predicted,
+    )
+    contributions = top_contributions(log_effects, shown_values(labelled, feature_names))
+    return pd.concat([predictions, contributions], axis=1)[list(PREDICTION_COLUMNS)]
+
+
+def _metrics(
+    labelled: pd.DataFrame, predicted_relative: np.ndarray, predicted_log_views: pd.Series
+) -> pd.DataFrame:
+    viral = labelled["viral"].to_numpy(dtype=bool)
+    log_views = labelled["log_views"].to_numpy(dtype=float)
+    relative = labelled["relative_log_views"].to_numpy(dtype=float)
+    followers = _ranked_last_when_missing(labelled["followers"])
+    other_median = _ranked_last_when_missing(labelled["other_videos_median_views"])
+    # (label score, log-views score) per model; the baselines rank by one number for both.
+    scores = {
+        "model": (predicted_relative, predicted_log_views.to_numpy(dtype=float)),
+        "baseline_followers": (followers, followers),
+        "baseline_account_median": (other_median, other_median),
+    }
+    return pd.DataFrame(
+        [
+            {
+                "model": model,
+                "roc_auc": float(roc_auc_score(viral, label_score)),
+                "pr_auc": float(average_precision_score(viral, label_score)),
+                "spearman": _spearman(log_views, views_score),
+                "spearman_relative": _spearman(relative, label_score),
+            }
+            for model, (label_score, views_score) in scores.items()
+        ]
+    )
+
+
+def _ranked_last_when_missing(values: pd.Series) -> np.ndarray:
+    numbers = values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    known = numbers[~np.isnan(numbers)]
+    lowest = known.min() - 1 if len(known) else 0.0
+    return np.where(np.isnan(numbers), lowest, numbers)
+
+
+def _spearman(actual: np.ndarray, scores: np.ndarray) -> float:
+    """Spearman's rank correlation; NaN when either side is constant (undefined)."""
+    if np.ptp(actual) == 0 or np.ptp(scores) == 0:
+        return float("nan")
+    return float(spearmanr(actual, scores).statistic)

@@ -1,0 +1,67 @@
+"""The dataset's HTML report: one self-contained page from its model and features."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from tiktok_virality.core.partitions import dataset_partitions
+from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
+from tiktok_virality.defs.report import ReportInputs, render_report
+from tiktok_virality.defs.report.files import ReportFiles
+from tiktok_virality.warehouse.tables import (
+    FEATURE_IMPORTANCE,
+    MODEL_RUNS,
+    RAW_VIDEOS,
+    TRENDS,
+    VIDEO_FEATURES,
+    VIDEO_PREDICTIONS,
+)
+
+
+@dg.asset(
+    partitions_def=dataset_partitions,
+    ins={
+        **{
+            name: dg.AssetIn(name, partition_mapping=ALL_BATCHES_OF_THE_DATASET)
+            for name in (VIDEO_FEATURES.name, RAW_VIDEOS.name)
+        },
+        **{
+            contract.name: dg.AssetIn(contract.name)
+            for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+        },
+    },
+    group_name=GROUP,
+    kinds={"html"},
+)
+def virality_report(
+    context: dg.AssetExecutionContext,
+    report_files: ReportFiles,
+    video_features: pd.DataFrame,
+    raw_videos: pd.DataFrame,
+    model_runs: pd.DataFrame,
+    video_predictions: pd.DataFrame,
+    feature_importance: pd.DataFrame,
+    trends: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The dataset's report: one self-contained HTML page (`tiktok-virality report --dataset
+    NAME` opens it)."""
+    dataset = context.partition_key
+    inputs = ReportInputs.from_tables(
+        dataset,
+        datetime.now(UTC),
+        raw_videos=raw_videos,
+        video_features=video_features,
+        model_runs=model_runs,
+        video_predictions=video_predictions,
+        feature_importance=feature_importance,
+        trends=trends,
+    )
+    path = report_files.write(dataset, render_report(inputs))
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "open": dg.MetadataValue.url(path.as_uri()),
+            "bytes": path.stat().st_size,
+        }
+    )

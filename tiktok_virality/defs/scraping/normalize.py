@@ -1,0 +1,442 @@
+"""The one normalizer from Apify TikTok scraper items to raw_videos rows, for every source: console
+exports (JSON, JSON Lines, CSV with every value a string) and items from the Apify API.
+
+Field sets differ between actor versions, input types and export formats, so every field is
+optional: an absent value is null, never 0 or "". Values that are present but unusable (a float id,
+a count of "lots", a count too big for its column, a posting time in milliseconds) make that item an
+ItemError instead of a silently wrong row, and never fail the other items.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from tiktok_virality.core.naming import InvalidNameError, normalize_account
+from tiktok_virality.warehouse.tables import RAW_VIDEOS
+
+T = TypeVar("T")
+FieldPath = tuple[str, ...]
+
+_VIDEO_ID_PATTERN = re.compile(r"[0-9]+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_PANDAS_DTYPES = {
+    "BIGINT": "Int64",
+    "INTEGER": "Int32",
+    "BOOLEAN": "boolean",
+    "TIMESTAMPTZ": "datetime64[ns, UTC]",
+}
+# Items of hashtag and search scrapes carry these; their `input` is a hashtag or a query, which
+# can look exactly like a username ("fyp"), so the author is the account instead.
+_SEARCH_ITEM_KEYS = ("searchHashtag", "searchQuery")
+# Posting times outside this window are mistakes, such as milliseconds taken for seconds: the
+# window starts at 1e9 epoch seconds, so that values 1000 times too big are recognized.
+_EARLIEST_POST_TIME = datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC)
+_LATEST_POST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+_EARLIEST_EPOCH_SECONDS = int(_EARLIEST_POST_TIME.timestamp())  # 1_000_000_000
+_LATEST_EPOCH_SECONDS = int(_LATEST_POST_TIME.timestamp())
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """An item that is not a video: an Apify error item, or an item we cannot use."""
+
+    account: str | None
+    url: str | None
+    error: str
+
+
+@dataclass(frozen=True)
+class NormalizedItems:
+    videos: pd.DataFrame
+    errors: list[ItemError]
+
+
+class _UnusableItem(Exception):
+    """An item that cannot become a raw_videos row; the message says why."""
+
+
+def normalize_items(
+    items: Iterable[Any], *, dataset: str, batch: str, scraped_at: datetime
+) -> NormalizedItems:
+    """raw_videos rows (columns and order of RAW_VIDEOS) for the videos among `items`, and an
+    ItemError for every other item, including any that is not a JSON object (an API answer can hold
+    anything). A video seen twice keeps its first row. Items are not modified; text that UTF-8
+    cannot store is repaired in the rows (`without_lone_surrogates`).
+    """
+    if scraped_at.tzinfo is None or scraped_at.utcoffset() is None:
+        raise ValueError(f"scraped_at must be timezone-aware, got {scraped_at!r}")
+    scraped_at_utc = pd.Timestamp(scraped_at).tz_convert("UTC")
+    rows: list[dict[str, Any]] = []
+    errors: list[ItemError] = []
+    seen_video_ids: set[str] = set()
+    for raw in items:
+        if not isinstance(raw, Mapping):
+            errors.append(ItemError(account=None, url=None, error=_not_an_object(raw)))
+            continue
+        item = without_lone_surrogates(raw)
+        try:
+            row = _video_row(item)
+        except _UnusableItem as problem:
+            errors.append(
+                ItemError(account=item_account(item), url=_item_url(item), error=str(problem))
+            )
+            continue
+        if row["video_id"] in seen_video_ids:
+            continue
+        seen_video_ids.add(row["video_id"])
+        rows.append({**row, "dataset": dataset, "batch": batch, "scraped_at": scraped_at_utc})
+    return NormalizedItems(videos=_raw_videos_frame(rows), errors=errors)
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` with every half of a UTF-16 surrogate pair that stands alone replaced by U+FFFD.
+
+    JSON may escape such a half (`"\\ud83d"`: a caption cut inside an emoji by a JavaScript
+    scraper), and Python decodes it into a str that UTF-8 cannot encode, so DuckDB refuses to store
+    it, and with it the whole batch. U+FFFD is what a UTF-8 decoder makes of such a character;
+    everything else is kept as it is."""
+    return map_strings(value, lambda text: _LONE_SURROGATE.sub("\ufffd", text))
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A copy of a JSON-like value (dicts, lists, scalars) with `change` applied to every string
+    in it, object keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [map_strings(element, change) for element in value]
+    if isinstance(value, Mapping):
+        return {change(key): map_strings(element, change) for key, element in value.items()}
+    return value
+
+
+def _not_an_object(value: Any) -> str:
+    return f"not a video: expected a JSON object, got {_json_excerpt(value)}"
+
+
+def _json_excerpt(value: Any) -> str:
+    """A value as JSON, at most 60 characters, for error messages (ASCII: any text can store it)."""
+    shown = json.dumps(value, ensure_ascii=True, default=repr)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def item_account(item: Mapping[str, Any]) -> str | None:
+    """The normalized username an item belongs to: from its `input` (`name`, `@name` or a profile
+    URL), else its `url`, else its author; None when none of them is a username."""
+    scraped_for = [] if any(key in item for key in _SEARCH_ITEM_KEYS) else ["input", "url"]
+    candidates = [item.get(key) for key in scraped_for] + [_value(item, ("authorMeta", "name"))]
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            try:
+                return normalize_account(candidate)
+            except InvalidNameError:
+                continue
+    return None
+
+
+# --- coercion of single values; each returns None for an absent value and raises ValueError for
+# --- a value that is present but unusable.
+
+
+def coerce_int(value: Any, *, bits: int = 64) -> int | None:
+    """An int from an int, an integral float or a numeric string ("12800", "1.2e4") that fits a
+    signed integer of `bits` bits: 64 for a BIGINT column, 32 for an INTEGER one."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, int | float):
+        number: int | float | Decimal = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            number = Decimal(text)  # exact, unlike float, for large counts written as "1.2e4"
+        except InvalidOperation:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    else:
+        raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+    if isinstance(number, float | Decimal) and not _is_whole(number):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    # Checked before int(): int(Decimal("1e100000000")) would take minutes.
+    limit = 2 ** (bits - 1)
+    if not -limit <= number < limit:
+        raise ValueError(
+            f"expected a whole number from {-limit} to {limit - 1} ({bits}-bit), got {value!r}"
+        )
+    return int(number)
+
+
+def coerce_bigint(value: Any) -> int | None:
+    """`coerce_int` for a BIGINT column: a signed 64-bit integer."""
+    return coerce_int(value, bits=64)
+
+
+def coerce_integer(value: Any) -> int | None:
+    """`coerce_int` for an INTEGER column: a signed 32-bit integer."""
+    return coerce_int(value, bits=32)
+
+
+def _is_whole(number: float | Decimal) -> bool:
+    if isinstance(number, float):
+        return number.is_integer()
+    return number.is_finite() and number == number.to_integral_value()
+
+
+def coerce_bool(value: Any) -> bool | None:
+    """A bool from a bool or the strings "true" / "false" (any case) that CSV exports hold."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None
+        if text in ("true", "false"):
+            return text == "true"
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def coerce_str(value: Any) -> str | None:
+    """Text; an int (an id sent as a number) becomes its digits; "" is absent, as in CSV exports."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+
+
+def coerce_video_id(value: Any) -> str:
+    """A TikTok id as its digits. Floats are refused: 19-digit ids do not survive them."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and _VIDEO_ID_PATTERN.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is a float, which cannot hold a 19-digit id exactly")
+    raise ValueError(f"expected the digits of a TikTok id, got {value!r}")
+
+
+def coerce_epoch_seconds(value: Any) -> pd.Timestamp | None:
+    """A UTC posting time from seconds since the epoch (an int or a numeric string), from
+    2001-09-09 (1e9 seconds) to 2100-01-01; anything else is a mistake, such as milliseconds."""
+    seconds = coerce_int(value)
+    if seconds is None:
+        return None
+    if not _EARLIEST_EPOCH_SECONDS <= seconds < _LATEST_EPOCH_SECONDS:
+        problem = f"{seconds} is not a time from {_plausible_post_times()} in epoch seconds"
+        if _EARLIEST_EPOCH_SECONDS <= seconds // 1000 < _LATEST_EPOCH_SECONDS:
+            problem += "; it looks like milliseconds"
+        raise ValueError(problem)
+    return pd.Timestamp(seconds, unit="s", tz="UTC")
+
+
+def coerce_iso_timestamp(value: Any) -> pd.Timestamp | None:
+    """A UTC posting time from an ISO 8601 date and time ("2025-07-07T14:58:13.000Z"), from
+    2001-09-09 to 2100-01-01; one without an offset is taken as UTC, as Apify writes it. Only ISO
+    8601 is read: "now" or "07/07/2025" are refused, not guessed."""
+    text = coerce_str(value)
+    if text is None:
+        return None
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):  # UTC, as Apify writes it
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date and time, got {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not _EARLIEST_POST_TIME <= parsed < _LATEST_POST_TIME:
+        raise ValueError(f"{value!r} is not a time from {_plausible_post_times()}")
+    return pd.Timestamp(parsed).tz_convert("UTC")
+
+
+def _plausible_post_times() -> str:
+    return f"{_EARLIEST_POST_TIME:%Y-%m-%d} to {_LATEST_POST_TIME:%Y-%m-%d}"
+
+
+def coerce_names(value: Any) -> list[str] | None:
+    """The names in a list of strings or of `{"name": ...}` objects, as Apify lists hashtags and
+    mentions; empty names are skipped."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__} {value!r}")
+    names = [
+        coerce_str(element.get("name") if isinstance(element, Mapping) else element)
+        for element in value
+    ]
+    return [name for name in names if name is not None]
+
+
+def coerce_list_length(value: Any) -> int:
+    """The number of elements of a list; 0 when absent (CSV exports drop empty lists)."""
+    if value is None:
+        return 0
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__} {value!r}")
+    return len(value)
+
+
+def coerce_first_url(value: Any) -> str | None:
+    """The first non-empty URL of a list of URLs."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of URLs, got {type(value).__name__} {value!r}")
+    return next((url for url in map(coerce_str, value) if url is not None), None)
+
+
+# --- one item to one row
+
+
+# Integer columns use the coercer of their SQL type: a value too big for the column's pandas dtype
+# would fail building the frame of the whole batch instead of only its item.
+_DIRECT_COLUMNS: tuple[tuple[str, FieldPath, Callable[[Any], Any]], ...] = (
+    ("url", ("webVideoUrl",), coerce_str),
+    ("author_id", ("authorMeta", "id"), coerce_str),
+    ("author_name", ("authorMeta", "name"), coerce_str),
+    ("author_nickname", ("authorMeta", "nickName"), coerce_str),
+    ("author_verified", ("authorMeta", "verified"), coerce_bool),
+    ("author_followers", ("authorMeta", "fans"), coerce_bigint),
+    ("author_following", ("authorMeta", "following"), coerce_bigint),
+    ("author_likes", ("authorMeta", "heart"), coerce_bigint),
+    ("author_video_count", ("authorMeta", "video"), coerce_bigint),
+    ("author_region", ("authorMeta", "region"), coerce_str),
+    ("caption", ("text",), coerce_str),
+    ("language", ("textLanguage",), coerce_str),
+    ("play_count", ("playCount",), coerce_bigint),
+    ("like_count", ("diggCount",), coerce_bigint),
+    ("comment_count", ("commentCount",), coerce_bigint),
+    ("share_count", ("shareCount",), coerce_bigint),
+    ("save_count", ("collectCount",), coerce_bigint),
+    ("music_id", ("musicMeta", "musicId"), coerce_str),
+    ("music_name", ("musicMeta", "musicName"), coerce_str),
+    ("music_author", ("musicMeta", "musicAuthor"), coerce_str),
+    ("music_original", ("musicMeta", "musicOriginal"), coerce_bool),
+    ("duration_seconds", ("videoMeta", "duration"), coerce_integer),
+    ("width", ("videoMeta", "width"), coerce_integer),
+    ("height", ("videoMeta", "height"), coerce_integer),
+    ("cover_url", ("videoMeta", "coverUrl"), coerce_str),
+    ("is_ad", ("isAd",), coerce_bool),
+    ("is_pinned", ("isPinned",), coerce_bool),
+    ("is_sponsored", ("isSponsored",), coerce_bool),
+)
+
+
+def _video_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Every raw_videos column but dataset, batch and scraped_at, which are the caller's."""
+    video_id = _video_id(item)
+    account = item_account(item)
+    if account is None:
+        raise _UnusableItem("no account: neither input, url nor authorMeta.name is a username")
+    slideshow_image_count = _field(item, ("slideshowImageLinks",), coerce_list_length)
+    is_slideshow = _field(item, ("isSlideshow",), coerce_bool)
+    if is_slideshow is None and slideshow_image_count > 0:
+        is_slideshow = True  # exports without isSlideshow still list the images of slideshows
+    return {
+        "account": account,
+        "video_id": video_id,
+        **{column: _field(item, path, coerce) for column, path, coerce in _DIRECT_COLUMNS},
+        "hashtags": _unique_names(_field(item, ("hashtags",), coerce_names) or [], prefix="#"),
+        "mentions": _mentions(item),
+        "created_at": _field(item, ("createTime",), coerce_epoch_seconds)
+        or _field(item, ("createTimeISO",), coerce_iso_timestamp),
+        "video_url": _field(item, ("mediaUrls",), coerce_first_url)
+        or _field(item, ("videoMeta", "downloadAddr"), coerce_str),
+        "is_slideshow": is_slideshow,
+        "slideshow_image_count": slideshow_image_count,
+        "raw_item": json.dumps(item, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _video_id(item: Mapping[str, Any]) -> str:
+    if _value(item, ("id",)) in (None, ""):
+        apify_error = item.get("error")
+        if isinstance(apify_error, str) and apify_error.strip():
+            raise _UnusableItem(apify_error)
+        problem = "not a video: the item has no id"
+        if apify_error not in (None, ""):  # an error that is not text: shown as it came
+            problem += f" (its error is {_json_excerpt(apify_error)})"
+        raise _UnusableItem(problem)
+    return _field(item, ("id",), coerce_video_id)
+
+
+def _mentions(item: Mapping[str, Any]) -> list[str] | None:
+    """Usernames from `mentions` ("@name") and `detailedMentions` ({name}); None when the item has
+    neither field, as older exports do: unknown, not "no mentions"."""
+    mentions = _field(item, ("mentions",), coerce_names)
+    detailed_mentions = _field(item, ("detailedMentions",), coerce_names)
+    if mentions is None and detailed_mentions is None:
+        return None
+    return _unique_names([*(mentions or []), *(detailed_mentions or [])], prefix="@")
+
+
+def _unique_names(names: Iterable[str], *, prefix: str) -> list[str]:
+    """Names lower-cased without their '#' or '@', empty ones dropped, first occurrence kept."""
+    cleaned = (name.strip().lstrip(prefix).strip().lower() for name in names)
+    return list(dict.fromkeys(name for name in cleaned if name))
+
+
+def _field(item: Mapping[str, Any], path: FieldPath, coerce: Callable[[Any], T]) -> T:
+    try:
+        return coerce(_nested_value(item, path))
+    except ValueError as error:
+        raise _UnusableItem(f"invalid {'.'.join(path)}: {error}") from None
+
+
+def _nested_value(item: Mapping[str, Any], path: FieldPath) -> Any:
+    """The value at a nested path; None when a level is missing or null. A level that is there but
+    is not an object (`"authorMeta": "meenitech"`) raises ValueError: its fields are not absent but
+    unreadable, and a row of nulls would hide it."""
+    value: Any = item
+    for depth, key in enumerate(path):
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            where = ".".join(path[:depth])
+            raise ValueError(f"{where} is {type(value).__name__} {value!r:.60}, not an object")
+        value = value.get(key)
+    return value
+
+
+def _value(item: Mapping[str, Any], path: FieldPath) -> Any:
+    """The value at a nested path; None when any level is missing or not an object."""
+    try:
+        return _nested_value(item, path)
+    except ValueError:
+        return None
+
+
+def _item_url(item: Mapping[str, Any]) -> str | None:
+    for key in ("url", "webVideoUrl"):
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _raw_videos_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            column.name: pd.Series(
+                [row[column.name] for row in rows],
+                dtype=_PANDAS_DTYPES.get(column.sql_type, "object"),
+            )
+            for column in RAW_VIDEOS.columns
+        }
+    )
