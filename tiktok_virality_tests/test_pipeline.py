@@ -19,7 +19,7 @@ from tiktok_virality.cli.runner import (
 )
 from tiktok_virality.config import Settings, load_settings
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.definitions import build_definitions
+from tiktok_virality.definitions import VIDEO_PIPELINE_JOB, build_definitions
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer
 from tiktok_virality.defs.analysis.assets import video_analyses
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog, ScrapeLimits
@@ -240,7 +240,9 @@ def test_the_multiprocess_executor_materializes_a_partition(
 
 
 def video_pipeline_job() -> dg.JobDefinition:
-    return build_definitions(load_settings()).resolve_job_def("video_pipeline")
+    return build_definitions(build_resources(load_settings(), offline=True)).resolve_job_def(
+        VIDEO_PIPELINE_JOB
+    )
 
 
 def test_partition_status_is_the_resume_and_retry_record(

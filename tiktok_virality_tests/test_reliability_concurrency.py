@@ -101,9 +101,11 @@ def multiprocess_pipeline_job() -> dg.JobDefinition:
     """The video pipeline's job, a process per step, on the resources of the environment."""
     # Imported here, in the run's processes: the definitions read the settings on import.
     from tiktok_virality.config import load_settings
-    from tiktok_virality.definitions import build_definitions, video_pipeline_job
+    from tiktok_virality.definitions import VIDEO_PIPELINE_JOB, build_definitions
+    from tiktok_virality.resources import build_resources
 
-    job = build_definitions(load_settings()).get_job_def(video_pipeline_job.name)
+    resources = build_resources(load_settings(), offline=False)
+    job = build_definitions(resources).resolve_job_def(VIDEO_PIPELINE_JOB)
     return job.with_executor_def(dg.multiprocess_executor)
 
 
