@@ -59,7 +59,7 @@ from tiktok_virality.defs.model.explain import (
     shown_values,
     top_contributions,
 )
-from tiktok_virality.defs.model.label import ACCOUNT_KEY, median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.label import median_of_other_videos, virality_targets
 from tiktok_virality.defs.model.metrics import model_metrics, spearman
 from tiktok_virality.defs.model.model_run import (
     METRICS,
@@ -75,7 +75,8 @@ from tiktok_virality.defs.model.selection import (
     encode_features,
     select_features,
 )
-from tiktok_virality.defs.model.trends import TREND_FEATURES, VIDEO_KEY, trend_features, trend_table
+from tiktok_virality.defs.model.trends import TREND_FEATURES, trend_features, trend_table
+from tiktok_virality.warehouse.tables import ACCOUNT_KEY, VIDEO_IDENTITY_COLUMNS, VIDEO_KEY
 
 
 def train_virality_model(
@@ -277,7 +278,7 @@ def _predictions(
     )
     views = labelled["views"].astype("Float64")
     account_median = labelled["viral_threshold_views"] / parameters.viral_multiple
-    predictions = labelled[["dataset", "batch", "account", "video_id"]].assign(
+    predictions = labelled[VIDEO_IDENTITY_COLUMNS].assign(
         fold=fold_of_row,
         views=labelled["views"].astype("Int64"),
         viral_threshold_views=labelled["viral_threshold_views"].astype("Float64"),

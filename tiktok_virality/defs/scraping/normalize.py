@@ -32,18 +32,12 @@ from tiktok_virality.defs.scraping.coerce import (
     coerce_str,
     coerce_video_id,
 )
-from tiktok_virality.warehouse.tables import RAW_VIDEOS
+from tiktok_virality.warehouse.tables import PANDAS_DTYPES, RAW_VIDEOS
 
 T = TypeVar("T")
 FieldPath = tuple[str, ...]
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_PANDAS_DTYPES = {
-    "BIGINT": "Int64",
-    "INTEGER": "Int32",
-    "BOOLEAN": "boolean",
-    "TIMESTAMPTZ": "datetime64[ns, UTC]",
-}
 # Items of hashtag and search scrapes carry these; their `input` is a hashtag or a query, which
 # can look exactly like a username ("fyp"), so the author is the account instead.
 _SEARCH_ITEM_KEYS = ("searchHashtag", "searchQuery")
@@ -281,7 +275,7 @@ def _raw_videos_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         {
             column.name: pd.Series(
                 [row[column.name] for row in rows],
-                dtype=_PANDAS_DTYPES.get(column.sql_type, "object"),
+                dtype=PANDAS_DTYPES.get(column.sql_type, "object"),
             )
             for column in RAW_VIDEOS.columns
         }
