@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from tiktok_virality.config import DEFAULT_GEMINI_MODEL
-from tiktok_virality.defs.analysis.schema import VideoAnalysis, analysis_frame, flatten_analyses
+from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
+from tiktok_virality.defs.analysis.schema import VideoAnalysis
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality.defs.scraping.normalize import normalize_items
 

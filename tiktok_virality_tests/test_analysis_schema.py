@@ -7,19 +7,16 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from tiktok_virality.defs.analysis.schema import (
+from tiktok_virality.defs.analysis.columns import (
     ANALYSIS_COLUMNS,
     ANALYSIS_COMPONENTS,
     ANALYSIS_KEY_COLUMNS,
-    SCHEMA_VERSION,
-    Pacing,
-    VideoAnalysis,
-    VisualStyle,
     analysis_frame,
     flatten_analyses,
     flatten_analysis,
     partial_analysis,
 )
+from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION, Pacing, VideoAnalysis, VisualStyle
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
 FULL_RECORD: dict[str, Any] = {

@@ -8,12 +8,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tiktok_virality.defs.scraping.coerce import coerce_bool, coerce_int
 from tiktok_virality.defs.scraping.exports import read_export
 from tiktok_virality.defs.scraping.normalize import (
     ItemError,
     NormalizedItems,
-    coerce_bool,
-    coerce_int,
     item_account,
     normalize_items,
 )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tiktok_virality.defs.analysis.columns import ANALYSIS_COLUMNS
 from tiktok_virality.defs.analysis.offline import (
     CATEGORY_KEYWORDS,
     _category_of_keyword,
@@ -15,7 +16,7 @@ from tiktok_virality.defs.analysis.offline import (
     detect_call_to_action,
     detect_content_category,
 )
-from tiktok_virality.defs.analysis.schema import ANALYSIS_COLUMNS, SCHEMA_VERSION, ContentCategory
+from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION, ContentCategory
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES
 
 ANALYZED_AT = datetime(2025, 7, 8, 12, 30, tzinfo=UTC)

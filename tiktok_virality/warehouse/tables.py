@@ -55,6 +55,22 @@ _KEY_COLUMNS = (
     ("account", "VARCHAR", "The planned account (TikTok username) the video was scraped for."),
     ("video_id", "VARCHAR", "TikTok video id (19 digits; a string, never a float)."),
 )
+VIDEO_IDENTITY_COLUMNS = [name for name, _, _ in _KEY_COLUMNS]
+"""The columns every per-video table starts with: dataset, batch, account, video_id."""
+VIDEO_KEY = ["dataset", "batch", "video_id"]
+"""What tells the rows of one video apart from all others when tables are joined."""
+ACCOUNT_KEY = ["dataset", "account"]
+"""What groups an account's videos across its batches (its median views, its label)."""
+
+PANDAS_DTYPES = {
+    "BIGINT": "Int64",
+    "INTEGER": "Int32",
+    "DOUBLE": "Float64",
+    "BOOLEAN": "boolean",
+    "TIMESTAMPTZ": "datetime64[ns, UTC]",
+}
+"""The pandas dtype that holds each SQL type with its nulls (NumPy's int64 and bool cannot); the
+other types (text, lists, JSON) are left to each frame."""
 
 RAW_VIDEOS = TableContract(
     name="raw_videos",

@@ -37,14 +37,10 @@ from google.genai import types
 from tiktok_virality.config import DEFAULT_GEMINI_MODEL
 from tiktok_virality.core.errors import describe_error
 from tiktok_virality.defs.analysis.analyzers import AnalysisResult, VideoAnalyzer
+from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
 from tiktok_virality.defs.analysis.prompt import build_prompt
 from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
-from tiktok_virality.defs.analysis.schema import (
-    SCHEMA_VERSION,
-    VideoAnalysis,
-    analysis_frame,
-    flatten_analyses,
-)
+from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION, VideoAnalysis
 from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog, RecordedError
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 

@@ -30,15 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiktok_virality.defs.analysis.schema import (
+from tiktok_virality.defs.analysis.columns import (
     ANALYSIS_COLUMNS,
     ANALYSIS_JSON_COLUMN,
-    ContentCategory,
-    VisualStyle,
     analysis_frame,
     flatten_analysis,
     partial_analysis,
 )
+from tiktok_virality.defs.analysis.schema import ContentCategory, VisualStyle
 
 _CALL_TO_ACTION_PHRASES = (
     r"follow (?:me|us|along|for|@)",

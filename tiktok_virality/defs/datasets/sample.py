@@ -9,6 +9,8 @@ back as Apify's error item for a profile that does not exist. Posts were created
 days before `scraped_at`. Everything is fictional: the accounts, captions, hashtags and sounds.
 The media URLs point nowhere (`.invalid` hosts, a fictional key-value store), since the sample has
 no media.
+The creators, their topics and their tracks are in sample_creators.py; this module makes their
+posts and plants the signal below.
 
 The same seed and `scraped_at` always give identical items. Only `random.Random(seed)` is used:
 no global random state, no network, no files.
@@ -38,9 +40,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from tiktok_virality.defs.datasets.sample_creators import CREATORS, TRACKS, Creator, Topic
 
 MISSING_SAMPLE_ACCOUNT = "vanished_vera.demo"
 MISSING_PROFILE_ERROR = "This profile/hashtag does not exist."
@@ -83,207 +86,10 @@ _SECONDS_PER_DAY = 86_400
 _GENERIC_HASHTAGS = ("fyp", "foryou", "viral")
 
 
-@dataclass(frozen=True)
-class _Topic:
-    templates: tuple[str, ...]
-    subjects: tuple[str, ...]
-    hashtags: tuple[str, ...]
-    bio: str
-    slideshow_template: str = "Swipe through {} 📸"
-
-
-@dataclass(frozen=True)
-class _Creator:
-    name: str
-    nickname: str
-    region: str
-    followers: int
-    topic: _Topic
-    slideshows: int = 0
-    pins_top_post: bool = False
-    sponsored_posts: int = 0
-
-
-@dataclass(frozen=True)
-class _Track:
-    name: str
-    author: str
-    music_id: str
-
-
-_TRACKS = (
-    _Track("Neon Porchlight", "The Paper Lanterns", "6990412873301458690"),
-    _Track("Velvet Static", "Mira Sol", "7012389465112740097"),
-    _Track("Sunday Ferry", "Harbor Kids", "7045561290873356033"),
-    _Track("Glass Orchard", "Lumen & Fox", "7101834452790126338"),
-    _Track("Bubblegum Thunder", "DJ Marzipan", "7158920334617489153"),
-    _Track("Slow Tide", "Odette Vale", "7203345871190851842"),
-)
-
-_BAKING = _Topic(
-    templates=(
-        "My {} finally came out right after 11 tries 🍞",
-        "3-ingredient {} you can make tonight",
-        "Why your {} is dense (and the 30-second fix)",
-        "Slow Sunday, warm {} and a very messy kitchen",
-        "The {} my grandma swore by, tested",
-    ),
-    subjects=(
-        "sourdough loaf",
-        "cinnamon buns",
-        "focaccia",
-        "banana bread",
-        "brioche",
-        "rye bread",
-    ),
-    hashtags=("baking", "Sourdough", "recipe", "FoodTok", "bread"),
-    bio="Small oven, big crumbs. Home baking experiments.",
-)
-_GADGETS = _Topic(
-    templates=(
-        "I tested a {} for a week so you don't have to",
-        "Is a {} actually worth it?",
-        "Three settings to change on your {} today",
-        "The cheapest {} I could find vs the expensive one",
-        "Unboxing a {} that nobody asked for",
-    ),
-    subjects=("folding keyboard", "smart ring", "mini projector", "pocket e-reader", "USB-C hub"),
-    hashtags=("tech", "TechTok", "gadgets", "gadget"),
-    bio="Honest gadget tests for people on a budget.",
-)
-_TRAILS = _Topic(
-    templates=(
-        "{}: the trail nobody told you about",
-        "48 hours at {} on a tiny budget",
-        "Sunrise at {} was worth the 4am alarm",
-        "Things I wish I knew before visiting {}",
-        "Packing list for a weekend at {}",
-    ),
-    subjects=(
-        "Fernhollow Ridge",
-        "Lake Quillby",
-        "Bramble Coast",
-        "Old Harrowgate",
-        "Pinecrest Falls",
-        "Saltmarsh Bay",
-    ),
-    hashtags=("travel", "hiking", "TravelTok", "roadtrip", "wanderlust"),
-    bio="Trails, lakes and cheap weekends away.",
-)
-_LIFTING = _Topic(
-    templates=(
-        "{} form check: the cue that fixed my back",
-        "A 20-minute {} session for busy mornings",
-        "Week 6 of my {} program, honest update",
-        "Stop doing the {} like this",
-        "{} PR day 💪",
-    ),
-    subjects=("deadlift", "squat", "hip thrust", "pull-up", "kettlebell swing", "bench press"),
-    hashtags=("fitness", "gym", "GymTok", "workout", "strengthtraining"),
-    bio="Coach. Lifting heavy things, slowly.",
-)
-_MONEY = _Topic(
-    templates=(
-        "{} explained in 60 seconds",
-        "The truth about {}",
-        "What nobody tells you about {}",
-        "Beginner mistakes with {}",
-        "How I finally understood {}",
-    ),
-    subjects=(
-        "the 50/30/20 budget",
-        "index funds",
-        "an emergency fund",
-        "compound interest",
-        "high-yield savings",
-        "credit scores",
-    ),
-    hashtags=("finance", "money", "personalfinance", "budgeting", "investing", "MoneyTok"),
-    bio="Money basics without the jargon. Not financial advice.",
-)
-_SKINCARE = _Topic(
-    templates=(
-        "Testing the viral {} so you don't have to",
-        "My 5-minute routine with {}",
-        "{}: drugstore vs luxury",
-        "The {} mistake everyone makes",
-        "GRWM with my favourite {}",
-    ),
-    subjects=(
-        "vitamin C serum",
-        "lip oil",
-        "tinted sunscreen",
-        "brow gel",
-        "cream blush",
-        "mascara",
-    ),
-    hashtags=("beauty", "skincare", "makeup", "grwm", "BeautyTok"),
-    bio="Skincare nerd. Everything tested on my own face.",
-    slideshow_template="My {} shelf, ranked 📸",
-)
-_PETS = _Topic(
-    templates=(
-        "{} meets the vacuum for the first time",
-        "POV: {} hears the treat bag",
-        "Rating the tricks of {} out of 10",
-        "{} vs the new automatic feeder",
-        "A day in the life of {} 🐾",
-    ),
-    subjects=(
-        "Biscuit the corgi",
-        "Pickle the cat",
-        "Mochi the puppy",
-        "Sir Wiggles the dachshund",
-        "Pancake the kitten",
-    ),
-    hashtags=("pets", "dogsoftiktok", "catsoftiktok", "PetTok", "dog"),
-    bio="Five pets, one very tired human.",
-)
-_SKITS = _Topic(
-    templates=(
-        "When {} 😂",
-        "POV: {}",
-        "Me acting normal when {}",
-        "{}: a short film",
-        "Rate this: {}",
-    ),
-    subjects=(
-        "the printer senses a deadline",
-        "mom finds the receipt",
-        "the wifi drops during a call",
-        "you reply all by accident",
-        "the GPS says turn left now",
-        "your alarm goes off on a Saturday",
-    ),
-    hashtags=("comedy", "funny", "skit", "ComedyTok", "meme"),
-    bio="Sketches about everyday chaos. New skit every day.",
-)
-
-_CREATORS = (
-    _Creator("tinyloaf.demo", "Tiny Loaf", "GB", 1_150, _BAKING),
-    _Creator("circuitsnack.demo", "Circuit Snack", "US", 4_800, _GADGETS),
-    _Creator("mossy_trails.demo", "Mossy Trails", "CA", 18_500, _TRAILS, slideshows=2),
-    _Creator("deadlift_dora.demo", "Deadlift Dora", "AU", 62_000, _LIFTING),
-    _Creator("ledger_lemur.demo", "Ledger Lemur", "US", 150_000, _MONEY, sponsored_posts=1),
-    _Creator(
-        "glowlab_gigi.demo",
-        "Glowlab Gigi",
-        "US",
-        410_000,
-        _SKINCARE,
-        slideshows=2,
-        pins_top_post=True,
-    ),
-    _Creator("pawprint_pals.demo", "Pawprint Pals", "IE", 980_000, _PETS, slideshows=1),
-    _Creator(
-        "chuckle_factory.demo", "Chuckle Factory", "US", 2_000_000, _SKITS, pins_top_post=True
-    ),
-)
-
 SAMPLE_ACCOUNTS: tuple[str, ...] = (
-    *(creator.name for creator in _CREATORS[:5]),
+    *(creator.name for creator in CREATORS[:5]),
     MISSING_SAMPLE_ACCOUNT,
-    *(creator.name for creator in _CREATORS[5:]),
+    *(creator.name for creator in CREATORS[5:]),
 )
 """The sample's accounts in scrape order: 8 that exist and `MISSING_SAMPLE_ACCOUNT`."""
 
@@ -316,10 +122,8 @@ def generate_sample_items(*, scraped_at: datetime, seed: int = 7) -> list[dict[s
     ids = _IdMinter(rng)
     scraped_epoch = int(scraped_at.timestamp())
     # Authors first: a post can mention any other sample creator, by id.
-    authors = {
-        creator.name: _author_meta(creator, rng, ids, scraped_epoch) for creator in _CREATORS
-    }
-    creators = {creator.name: creator for creator in _CREATORS}
+    authors = {creator.name: _author_meta(creator, rng, ids, scraped_epoch) for creator in CREATORS}
+    creators = {creator.name: creator for creator in CREATORS}
     items: list[dict[str, Any]] = []
     for account in SAMPLE_ACCOUNTS:
         if account == MISSING_SAMPLE_ACCOUNT:
@@ -338,7 +142,7 @@ def _missing_profile_item(account: str) -> dict[str, Any]:
 
 
 def _creator_items(
-    creator: _Creator,
+    creator: Creator,
     authors: dict[str, dict[str, Any]],
     rng: random.Random,
     ids: _IdMinter,
@@ -365,7 +169,7 @@ def _creator_items(
 
 
 def _author_meta(
-    creator: _Creator, rng: random.Random, ids: _IdMinter, scraped_epoch: int
+    creator: Creator, rng: random.Random, ids: _IdMinter, scraped_epoch: int
 ) -> dict[str, Any]:
     joined_epoch = scraped_epoch - rng.randint(400, 2_500) * _SECONDS_PER_DAY
     avatar = f"{_MEDIA_HOST}/avatars/{creator.name}.jpeg"
@@ -394,7 +198,7 @@ def _author_meta(
 
 
 def _post(
-    creator: _Creator,
+    creator: Creator,
     authors: dict[str, dict[str, Any]],
     rng: random.Random,
     ids: _IdMinter,
@@ -493,7 +297,7 @@ def _video_duration(rng: random.Random) -> int:
 
 
 def _caption(
-    topic: _Topic,
+    topic: Topic,
     rng: random.Random,
     has_call_to_action: bool,
     is_slideshow: bool,
@@ -510,7 +314,7 @@ def _caption(
 
 
 def _mentioned_author(
-    creator: _Creator, authors: dict[str, dict[str, Any]], rng: random.Random
+    creator: Creator, authors: dict[str, dict[str, Any]], rng: random.Random
 ) -> dict[str, Any] | None:
     """Another sample creator, tagged as a collaborator in about one post in twelve."""
     if rng.random() >= 1 / 12:
@@ -529,7 +333,7 @@ def _detailed_mention(author: dict[str, Any]) -> dict[str, str]:
 
 
 def _music_meta(
-    creator: _Creator, rng: random.Random, ids: _IdMinter, created_epoch: int, original: bool
+    creator: Creator, rng: random.Random, ids: _IdMinter, created_epoch: int, original: bool
 ) -> dict[str, Any]:
     if original:
         return {
@@ -539,7 +343,7 @@ def _music_meta(
             "playUrl": f"{_MEDIA_HOST}/sounds/original-{created_epoch}.mp3",
             "musicId": ids.mint(created_epoch),
         }
-    track = rng.choice(_TRACKS)
+    track = rng.choice(TRACKS)
     return {
         "musicName": track.name,
         "musicAuthor": track.author,

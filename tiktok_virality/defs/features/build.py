@@ -34,11 +34,14 @@ from __future__ import annotations
 import pandas as pd
 
 from tiktok_virality.defs.model.label import virality_targets
-from tiktok_virality.warehouse.tables import VIDEO_FEATURES
+from tiktok_virality.warehouse.tables import (
+    ACCOUNT_KEY,
+    PANDAS_DTYPES,
+    VIDEO_FEATURES,
+    VIDEO_IDENTITY_COLUMNS,
+    VIDEO_KEY,
+)
 
-_IDENTITY_COLUMNS = ["dataset", "batch", "account", "video_id"]
-_VIDEO_KEY = ["dataset", "batch", "video_id"]
-_ACCOUNT_KEY = ["dataset", "account"]
 # Each ai_* feature is the analysis column of the same name without the prefix.
 _AI_PREFIX = "ai_"
 _FEATURE_BY_ANALYSIS_COLUMN = {
@@ -50,7 +53,7 @@ _FEATURE_BY_ANALYSIS_COLUMN = {
 # What the features read of their inputs: the IO manager loads only these (at a million videos the
 # other columns, `raw_item` above all, would take gigabytes).
 RAW_VIDEO_INPUTS = (
-    *_IDENTITY_COLUMNS,
+    *VIDEO_IDENTITY_COLUMNS,
     "play_count",
     "like_count",
     "comment_count",
@@ -68,16 +71,13 @@ RAW_VIDEO_INPUTS = (
     "scraped_at",
     "author_followers",
 )
-ANALYSIS_INPUTS = (*_VIDEO_KEY, "analyzed_at", *_FEATURE_BY_ANALYSIS_COLUMN)
+ANALYSIS_INPUTS = (*VIDEO_KEY, "analyzed_at", *_FEATURE_BY_ANALYSIS_COLUMN)
 
-_PANDAS_DTYPES = {
-    "VARCHAR": "string",
-    "BIGINT": "Int64",
-    "INTEGER": "Int32",
-    "DOUBLE": "Float64",
-    "BOOLEAN": "boolean",
+# Text as pandas' string dtype too, so that every feature column has a nullable dtype.
+_SQL_TO_FEATURE_DTYPE = {**PANDAS_DTYPES, "VARCHAR": "string"}
+_FEATURE_DTYPES = {
+    name: _SQL_TO_FEATURE_DTYPE[sql] for name, sql in VIDEO_FEATURES.sql_types.items()
 }
-_FEATURE_DTYPES = {name: _PANDAS_DTYPES[sql] for name, sql in VIDEO_FEATURES.sql_types.items()}
 
 _ONE_DAY = pd.Timedelta(days=1)
 
@@ -92,7 +92,7 @@ def build_features(raw_videos: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataF
     videos = raw_videos.reset_index(drop=True)
     views = videos["play_count"].astype("Int64")
     features = {
-        **{column: videos[column] for column in _IDENTITY_COLUMNS},
+        **{column: videos[column] for column in VIDEO_IDENTITY_COLUMNS},
         **_engagement_features(videos, views),
         **_content_features(videos),
         **_temporal_features(videos, views),
@@ -114,15 +114,15 @@ def _analysis_features(videos: pd.DataFrame, analyses: pd.DataFrame) -> dict[str
     """The `analyzer` and `ai_*` columns of each video's latest analysis; null where it has none."""
     sources = list(_FEATURE_BY_ANALYSIS_COLUMN)
     latest = (
-        analyses[_VIDEO_KEY + sources]
+        analyses[VIDEO_KEY + sources]
         .assign(analyzed_at=_utc(analyses["analyzed_at"]))
         # Undated analyses sort first, so that any dated analysis of the same video wins.
         .sort_values("analyzed_at", kind="stable", na_position="first")
-        .drop_duplicates(_VIDEO_KEY, keep="last")
+        .drop_duplicates(VIDEO_KEY, keep="last")
         .drop(columns="analyzed_at")
     )
     # A left merge keeps the videos' order; with unique keys on the right, one row per video.
-    matched = videos[_VIDEO_KEY].merge(latest, on=_VIDEO_KEY, how="left")
+    matched = videos[VIDEO_KEY].merge(latest, on=VIDEO_KEY, how="left")
     return {feature: matched[source] for source, feature in _FEATURE_BY_ANALYSIS_COLUMN.items()}
 
 
@@ -174,7 +174,7 @@ def _temporal_features(videos: pd.DataFrame, views: pd.Series) -> dict[str, pd.S
 def _account_features(videos: pd.DataFrame, views: pd.Series) -> dict[str, pd.Series]:
     account_median_views = (
         views.astype("Float64")
-        .groupby([videos[column] for column in _ACCOUNT_KEY])
+        .groupby([videos[column] for column in ACCOUNT_KEY])
         .transform("median")
     )
     return {

@@ -8,11 +8,20 @@ DataFrames; the Dagster assets call them and store what they return.
   `trend_table` (counts per window).
 - `selection.py`: the role of every feature column (`LEAKING_COLUMNS` with reasons,
   `NOT_FEATURES`, `CANDIDATE_FEATURES`), `select_features`, `encode_features`.
-- `training.py`: `train_virality_model` → `ModelRun` (metrics, importance, predictions, trends).
+- `training.py`: `train_virality_model` → `ModelRun` (model_run.py: metrics, importance,
+  predictions, trends).
+- `metrics.py`: the scores of the model and of its baselines.
 - `explain.py`: permutation importance and per-video occlusion effects.
 """
 
 from tiktok_virality.defs.model.label import median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.model_run import (
+    METRICS,
+    MODELS,
+    PREDICTION_COLUMNS,
+    DatasetCounts,
+    ModelRun,
+)
 from tiktok_virality.defs.model.parameters import ModelParameters
 from tiktok_virality.defs.model.selection import (
     CANDIDATE_FEATURES,
@@ -20,14 +29,7 @@ from tiktok_virality.defs.model.selection import (
     NOT_FEATURES,
     select_features,
 )
-from tiktok_virality.defs.model.training import (
-    METRICS,
-    MODELS,
-    PREDICTION_COLUMNS,
-    DatasetCounts,
-    ModelRun,
-    train_virality_model,
-)
+from tiktok_virality.defs.model.training import train_virality_model
 from tiktok_virality.defs.model.trends import TREND_TABLE_COLUMNS, trend_features, trend_table
 
 __all__ = [

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from tiktok_virality.defs.model.parameters import ModelParameters
+from tiktok_virality.warehouse.tables import ACCOUNT_KEY
 
-ACCOUNT_KEY = ("dataset", "account")
 TARGET_COLUMNS = ("log_views", "relative_log_views", "viral_threshold_views", "viral")
 
 

@@ -23,19 +23,9 @@ training and the test videos of a fold, so every prediction is for an account th
 seen. `folds` folds, fewer when there are fewer accounts. Every metric is computed once on the
 pooled out-of-fold predictions: a fold of one or two accounts may hold no viral video at all.
 
-**Metrics** (`ModelRun.metrics`, one row per model in `MODELS`):
-- `roc_auc`: the chance that a viral video is scored above a non-viral one (0.5 = guessing).
-- `pr_auc`: average precision for the viral label; guessing scores the viral share.
-- `spearman`: rank correlation of the scores with log views.
-- `spearman_relative`: rank correlation with relative log views — how well videos are ranked
-  against their own account's usual.
-The baselines are scores, not fitted models: `baseline_followers` scores every video by its
-account's follower count, `baseline_account_median` by the median views of the account's other
-videos (a video without that number ranks last). All four metrics are rank-based, so any model
-fit on that one number with a monotone link would score the same; they are computed on the same
-videos as the model's out-of-fold predictions. Against the relative label, both baselines are
-expected near 0.5 (the median of the *other* videos is a little lower for videos above their
-account's median, so that baseline tends below 0.5): that is what the label is designed for.
+**Metrics** (metrics.py): ROC-AUC, PR-AUC and two rank correlations of the model's out-of-fold
+predictions, against two baselines that rank videos by one number (followers, or the median views
+of the account's other videos). What a run returns is `ModelRun` (model_run.py).
 
 **Too little data.** With fewer than 2 labelled accounts, no viral video, or no usable feature,
 the run is not evaluated: `evaluated` is False, `reason` says why, metrics are NaN, importance
@@ -48,21 +38,19 @@ shuffles use `random_state`: the same rows, in any order, give the same run.
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
-from scipy.stats import spearmanr
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from threadpoolctl import threadpool_limits
 
 from tiktok_virality.defs.model.explain import (
     IMPORTANCE_COLUMNS,
-    TOP_CONTRIBUTIONS,
     FoldModel,
     importance_table,
     occlusion_log_effects,
@@ -71,7 +59,15 @@ from tiktok_virality.defs.model.explain import (
     shown_values,
     top_contributions,
 )
-from tiktok_virality.defs.model.label import ACCOUNT_KEY, median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.label import median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.metrics import model_metrics, spearman
+from tiktok_virality.defs.model.model_run import (
+    METRICS,
+    MODELS,
+    PREDICTION_COLUMNS,
+    DatasetCounts,
+    ModelRun,
+)
 from tiktok_virality.defs.model.parameters import ModelParameters
 from tiktok_virality.defs.model.selection import (
     EncodedFeatures,
@@ -79,103 +75,8 @@ from tiktok_virality.defs.model.selection import (
     encode_features,
     select_features,
 )
-from tiktok_virality.defs.model.trends import TREND_FEATURES, VIDEO_KEY, trend_features, trend_table
-
-MODELS = ("model", "baseline_followers", "baseline_account_median")
-METRICS = ("roc_auc", "pr_auc", "spearman", "spearman_relative")
-PREDICTION_COLUMNS = (
-    "dataset",
-    "batch",
-    "account",
-    "video_id",
-    "fold",
-    "views",
-    "viral_threshold_views",
-    "viral",
-    "views_multiple",
-    "predicted_multiple",
-    "viral_probability",
-    "log_views",
-    "predicted_log_views",
-    *(
-        f"top_{part}_{rank}"
-        for rank in range(1, TOP_CONTRIBUTIONS + 1)
-        for part in ("feature", "value", "effect")
-    ),
-)
-
-
-@dataclass(frozen=True)
-class DatasetCounts:
-    """`videos` and `accounts` in the input; `labelled_*` those with a label (the modelled
-    ones); `viral_share` = viral / labelled videos (None without labelled videos); `folds`
-    actually used (0 when not evaluated)."""
-
-    videos: int
-    accounts: int
-    labelled_videos: int
-    labelled_accounts: int
-    viral_videos: int
-    viral_share: float | None
-    folds: int
-
-
-@dataclass(frozen=True)
-class ModelRun:
-    """The result of `train_virality_model`.
-
-    - `metrics`: one row per model of `MODELS`, columns `model` and `METRICS` (NaN when not
-      evaluated or undefined, e.g. a Spearman of constant scores).
-    - `selected_features` / `dropped_features` (columns `feature`, `reason`).
-    - `importance`: `IMPORTANCE_COLUMNS`, rank 1 first (explain.py).
-    - `predictions`: `PREDICTION_COLUMNS`, one row per labelled video, out-of-fold: `fold`,
-      `views_multiple` (views / account median), `predicted_multiple`, `viral_probability`,
-      `predicted_log_views`, and the top features `top_feature_i`, `top_value_i`, `top_effect_i`
-      (multiplier on views, explain.py).
-    - `trends`: the trend table (trends.py), computed whether or not the model is evaluated.
-    - `residual_sd`: the spread of the out-of-fold relative log views residuals behind
-      `viral_probability`.
-    """
-
-    dataset: str | None
-    parameters: ModelParameters
-    evaluated: bool
-    reason: str | None
-    counts: DatasetCounts
-    metrics: pd.DataFrame
-    selected_features: tuple[str, ...]
-    dropped_features: pd.DataFrame
-    importance: pd.DataFrame
-    predictions: pd.DataFrame
-    trends: pd.DataFrame
-    residual_sd: float | None
-
-    def metric(self, model: str, metric: str) -> float | None:
-        """One metric of one model; None when not computed."""
-        value = self.metrics.set_index("model").loc[model, metric]
-        return None if pd.isna(value) else float(value)
-
-    def record(self) -> dict[str, Any]:
-        """The run as plain Python values, for a `model_runs` row or materialization metadata:
-        dataset, evaluated, reason, the counts, `<model>_<metric>` for every metric, the
-        parameters, the selected features and the dropped ones with their reasons."""
-        return {
-            "dataset": self.dataset,
-            "evaluated": self.evaluated,
-            "reason": self.reason,
-            **asdict(self.counts),
-            **{
-                f"{model}_{metric}": self.metric(model, metric)
-                for model in MODELS
-                for metric in METRICS
-            },
-            "residual_sd": self.residual_sd,
-            "parameters": self.parameters.as_dict(),
-            "selected_features": list(self.selected_features),
-            "dropped_features": dict(
-                zip(self.dropped_features["feature"], self.dropped_features["reason"], strict=True)
-            ),
-        }
+from tiktok_virality.defs.model.trends import TREND_FEATURES, trend_features, trend_table
+from tiktok_virality.warehouse.tables import ACCOUNT_KEY, VIDEO_IDENTITY_COLUMNS, VIDEO_KEY
 
 
 def train_virality_model(
@@ -316,7 +217,7 @@ def _evaluate(
         encoded.values,
         predicted,
         {
-            "spearman_relative": lambda scores: _spearman(relative, scores),
+            "spearman_relative": lambda scores: spearman(relative, scores),
             "roc_auc": lambda scores: float(roc_auc_score(viral, scores)),
         },
         repeats=parameters.permutation_repeats,
@@ -330,7 +231,7 @@ def _evaluate(
         evaluated=True,
         reason=None,
         counts=DatasetCounts(**{**asdict(counts), "folds": len(folds)}),
-        metrics=_metrics(labelled, predicted, predictions["predicted_log_views"]),
+        metrics=model_metrics(labelled, predicted, predictions["predicted_log_views"]),
         importance=importance_table(encoded.names, drops, log_effects),
         predictions=predictions,
         residual_sd=residual_sd,
@@ -377,7 +278,7 @@ def _predictions(
     )
     views = labelled["views"].astype("Float64")
     account_median = labelled["viral_threshold_views"] / parameters.viral_multiple
-    predictions = labelled[["dataset", "batch", "account", "video_id"]].assign(
+    predictions = labelled[VIDEO_IDENTITY_COLUMNS].assign(
         fold=fold_of_row,
         views=labelled["views"].astype("Int64"),
         viral_threshold_views=labelled["viral_threshold_views"].astype("Float64"),
@@ -390,45 +291,3 @@ def _predictions(
     )
     contributions = top_contributions(log_effects, shown_values(labelled, feature_names))
     return pd.concat([predictions, contributions], axis=1)[list(PREDICTION_COLUMNS)]
-
-
-def _metrics(
-    labelled: pd.DataFrame, predicted_relative: np.ndarray, predicted_log_views: pd.Series
-) -> pd.DataFrame:
-    viral = labelled["viral"].to_numpy(dtype=bool)
-    log_views = labelled["log_views"].to_numpy(dtype=float)
-    relative = labelled["relative_log_views"].to_numpy(dtype=float)
-    followers = _ranked_last_when_missing(labelled["followers"])
-    other_median = _ranked_last_when_missing(labelled["other_videos_median_views"])
-    # (label score, log-views score) per model; the baselines rank by one number for both.
-    scores = {
-        "model": (predicted_relative, predicted_log_views.to_numpy(dtype=float)),
-        "baseline_followers": (followers, followers),
-        "baseline_account_median": (other_median, other_median),
-    }
-    return pd.DataFrame(
-        [
-            {
-                "model": model,
-                "roc_auc": float(roc_auc_score(viral, label_score)),
-                "pr_auc": float(average_precision_score(viral, label_score)),
-                "spearman": _spearman(log_views, views_score),
-                "spearman_relative": _spearman(relative, label_score),
-            }
-            for model, (label_score, views_score) in scores.items()
-        ]
-    )
-
-
-def _ranked_last_when_missing(values: pd.Series) -> np.ndarray:
-    numbers = values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    known = numbers[~np.isnan(numbers)]
-    lowest = known.min() - 1 if len(known) else 0.0
-    return np.where(np.isnan(numbers), lowest, numbers)
-
-
-def _spearman(actual: np.ndarray, scores: np.ndarray) -> float:
-    """Spearman's rank correlation; NaN when either side is constant (undefined)."""
-    if np.ptp(actual) == 0 or np.ptp(scores) == 0:
-        return float("nan")
-    return float(spearmanr(actual, scores).statistic)

@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from tiktok_virality.defs.model.parameters import ModelParameters
+from tiktok_virality.warehouse.tables import VIDEO_KEY
 
-VIDEO_KEY = ["dataset", "batch", "video_id"]
 TREND_FEATURES = ("uses_rising_hashtag", "uses_rising_sound")
 HASHTAG = "hashtag"
 SOUND = "sound"

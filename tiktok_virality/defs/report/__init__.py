@@ -7,6 +7,9 @@ importance and scores against its baselines, and its rising hashtags and sounds.
 - `summaries.py`: the numbers shown (pure functions of frames).
 - `plots.py`: the plots, as inline SVG.
 - `render.py`: `render_report(inputs) -> str`, the page; `SECTIONS` and `PLOTS` name its parts.
+- `dataset_sections.py`, `model_sections.py`: the sections' contents, about the videos and about
+  the model.
+- `markup.py`: the escaped HTML pieces (text, paragraphs, tables, figures, links) they are made of.
 """
 
 from tiktok_virality.defs.report.inputs import (

@@ -25,6 +25,7 @@ from tiktok_virality.defs.model import (
     ModelRun,
 )
 from tiktok_virality.defs.model.explain import IMPORTANCE_COLUMNS
+from tiktok_virality.defs.report.formatting import is_missing
 from tiktok_virality.warehouse.storage import quote_identifier
 from tiktok_virality.warehouse.tables import (
     FEATURE_IMPORTANCE,
@@ -213,7 +214,7 @@ def _plain(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, np.generic):
         value = value.item()
-    if value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()

@@ -16,8 +16,8 @@ from tiktok_virality.defs.report.inputs import (
     VIDEO_FEATURE_COLUMNS,
     ReportInputs,
 )
+from tiktok_virality.warehouse.tables import VIDEO_KEY
 
-VIDEO_KEY = ["dataset", "batch", "video_id"]
 _NUMBERS = (
     "views",
     "engagement_rate",
