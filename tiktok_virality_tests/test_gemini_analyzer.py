@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from apify_client import ApifyClient
 
-from tiktok_virality.defs.analysis.gemini import AnalyzerConfigurationError, GeminiAnalyzer
+from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.analysis.gemini_failures import AnalyzerConfigurationError
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
