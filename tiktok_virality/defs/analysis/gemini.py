@@ -31,7 +31,6 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from tiktok_virality.config import DEFAULT_GEMINI_MODEL
 from tiktok_virality.core.errors import describe_error
 from tiktok_virality.defs.analysis.analyzers import AnalysisResult, VideoAnalyzer
 from tiktok_virality.defs.analysis.gemini_answers import (
@@ -68,18 +67,23 @@ class _Outcome:
 class GeminiAnalyzer(VideoAnalyzer):
     """Each video watched by Gemini and described in the versioned analysis schema."""
 
+    # Passed in by `resources.py`, from `Settings` (which holds the defaults).
     api_key: str
     catalog: DatasetCatalog
-    model: str = DEFAULT_GEMINI_MODEL
+    model: str
     # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
-    base_url: str | None = None
-    api_version: str = "v1beta"
-    concurrency: int = 8
-    requests_per_minute: float = 60.0
-    retry_attempts: int = 5
-    initial_retry_delay_seconds: float = 1.0
+    base_url: str | None
+    concurrency: int
+    requests_per_minute: float
+    initial_retry_delay_seconds: float
     # Each request (a Gemini call, a video download) gives up after this long, and is retried.
-    request_timeout_seconds: float = 600.0
+    request_timeout_seconds: float
+    # The scraped video files are records of Apify's key-value stores, fetched with its token.
+    apify_token: str | None
+    apify_api_url: str
+    # Not read from the environment: their one default is here (tests shorten some).
+    api_version: str = "v1beta"
+    retry_attempts: int = 5
     # Gemini takes requests up to 20 MB, and inline data is base64 (4/3 of its size): 14 MB of
     # video leaves room for the prompt.
     inline_max_bytes: int = 14 * 1024 * 1024
@@ -87,8 +91,6 @@ class GeminiAnalyzer(VideoAnalyzer):
     file_poll_attempts: int = 150
     # A video failing this many runs in a row is given up on (recorded, not retried).
     give_up_after_attempts: int = 3
-    apify_token: str | None = None
-    apify_api_url: str = "https://api.apify.com"
 
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
         rows = videos.to_dict("records")
