@@ -30,8 +30,9 @@ from bench.fakes import (
     GenerateArrivals,
     stored_files,
 )
-from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.config import load_settings
 from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog
+from tiktok_virality.resources import gemini_analyzer
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 
@@ -186,9 +187,10 @@ def _run_variant(
     database: Path,
 ) -> ThroughputRow:
     catalog = _TimedCatalog(database=str(database), stores_answers=variant.stores_answers)
-    analyzer = GeminiAnalyzer(
+    analyzer = gemini_analyzer(
+        load_settings({}),
+        catalog,
         api_key=GEMINI_KEY,
-        catalog=catalog,
         base_url=servers.gemini.url,
         concurrency=variant.concurrency,
         requests_per_minute=variant.requests_per_minute,

@@ -26,7 +26,7 @@ from bench.pipeline import Workspace
 from tiktok_virality.config import (
     APIFY_TOKEN_VARIABLE,
     APIFY_URL_VARIABLE,
-    GEMINI_KEY_VARIABLE,
+    GEMINI_KEY_VARIABLES,
     GEMINI_RPM_VARIABLE,
     GEMINI_URL_VARIABLE,
 )
@@ -158,7 +158,7 @@ def measure(config: RerunConfig, work_dir: Path) -> Measurement:
             {
                 APIFY_TOKEN_VARIABLE: APIFY_TOKEN,
                 APIFY_URL_VARIABLE: apify.url,
-                GEMINI_KEY_VARIABLE: GEMINI_KEY,
+                GEMINI_KEY_VARIABLES[0]: GEMINI_KEY,
                 GEMINI_URL_VARIABLE: gemini.url,
                 GEMINI_RPM_VARIABLE: "60000",
             },

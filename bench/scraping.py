@@ -14,9 +14,10 @@ from pathlib import Path
 from bench import synthetic
 from bench.core import Benchmark, Measurement, ResultTable, column
 from bench.fakes import APIFY_TOKEN, ConcurrentFakeApify, run_duration
+from tiktok_virality.config import load_settings
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog, batch_key
-from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
+from tiktok_virality.resources import apify_video_source
 
 _LOG = logging.getLogger(__name__)
 _RUNS = r"/runs$"
@@ -59,9 +60,10 @@ def measure(config: ScrapingConfig, work_dir: Path) -> Measurement:
     with ConcurrentFakeApify(latency_seconds=run_duration(config.run_seconds)) as fake:
         fake.items_by_profile = items
         for batch_size in config.batch_sizes:
-            source = ApifyVideoSource(
+            source = apify_video_source(
+                load_settings({}),
+                DatasetCatalog(database=str(work_dir / f"catalog_{batch_size}.duckdb")),
                 token=APIFY_TOKEN,
-                catalog=DatasetCatalog(database=str(work_dir / f"catalog_{batch_size}.duckdb")),
                 api_url=fake.url,
             )
             runs_before, requests_before = len(fake.runs), len(fake.requests)

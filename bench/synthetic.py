@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiktok_virality.config import DEFAULT_GEMINI_MODEL
+from tiktok_virality.config import load_settings
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
 from tiktok_virality.defs.analysis.schema import VideoAnalysis
 from tiktok_virality.defs.datasets.sample import generate_sample_items
@@ -243,7 +243,7 @@ def video_analyses(raw: pd.DataFrame, *, seed: int, per_row_text: bool = False) 
         raw,
         rows,
         analyzer="gemini",
-        model=DEFAULT_GEMINI_MODEL,
+        model=load_settings({}).gemini_model,
         input_kind="video",
         analyzed_at=SCRAPED_AT + timedelta(hours=1),
     )

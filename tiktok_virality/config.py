@@ -1,22 +1,39 @@
-"""Where the project keeps its files: the one place that reads the environment.
+"""The project's settings: the one place that reads the environment, and the one place that holds
+their defaults. Everything else receives these values as arguments or resource config.
 
-Everything else receives these values as arguments or resource config."""
+Each value comes from the first of: the process environment, the `.env` file of the working
+directory, the default below. pydantic-settings reads `.env` without loading it into the process
+environment, so that importing the Definitions from a checkout (as pytest does) does not slip a
+developer's credentials into everything the process runs afterwards.
+
+Credentials never reach run config or logs. Settings keeps their values only to mask them
+(`secret_values`, as `SecretStr`, which prints as stars); resources receive `dg.EnvVar` of the
+variable that holds them, which Dagster resolves from the environment of the run's process when
+the run starts. A credential written in `.env` reaches that environment because the CLI loads
+`.env` into its own (and its runs inherit it), and `dagster dev`, the webserver and the daemon
+load the working directory's `.env` into theirs. Anything else that runs the Definitions (a
+script, a notebook) loads `.env` itself, or its runs fail naming the variable."""
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, PlainValidator, SecretStr, ValidationError
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DATA_DIR_VARIABLE = "TIKTOK_VIRALITY_DATA_DIR"
 DATABASE_VARIABLE = "TIKTOK_VIRALITY_DATABASE"
 DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
+LOG_DIR_VARIABLE = "TIKTOK_VIRALITY_LOG_DIR"
 APIFY_TOKEN_VARIABLE = "APIFY_API_TOKEN"
 APIFY_URL_VARIABLE = "APIFY_API_URL"
-DEFAULT_APIFY_API_URL = "https://api.apify.com"
-GEMINI_KEY_VARIABLE = "GOOGLE_API_KEY"
+# Google's SDK and docs name the Gemini key either way; with both set the SDK uses GOOGLE_API_KEY,
+# and so do we: the order here is the order of preference.
+GEMINI_KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 # The SDK itself also honours GOOGLE_GEMINI_BASE_URL.
 GEMINI_URL_VARIABLE = "GEMINI_API_URL"
 GEMINI_MODEL_VARIABLE = "GEMINI_MODEL"
@@ -24,81 +41,148 @@ GEMINI_RPM_VARIABLE = "GEMINI_REQUESTS_PER_MINUTE"
 GEMINI_CONCURRENCY_VARIABLE = "GEMINI_CONCURRENCY"
 GEMINI_TIMEOUT_VARIABLE = "GEMINI_TIMEOUT_SECONDS"
 GEMINI_RETRY_DELAY_VARIABLE = "GEMINI_RETRY_DELAY_SECONDS"
-DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
-LOG_DIR_VARIABLE = "TIKTOK_VIRALITY_LOG_DIR"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
-
-
-@dataclass(frozen=True)
-class Settings:
-    database: Path
-    dagster_home: Path
-    log_dir: Path
-    report_dir: Path
-    apify_api_url: str
-    # Whether the token is set, never the token: resources read it through dg.EnvVar, so it stays
-    # out of run configs and logs.
-    apify_token_set: bool
-    gemini_api_url: str | None
-    gemini_key_set: bool
-    gemini_model: str
-    gemini_requests_per_minute: float
-    gemini_concurrency: int
-    gemini_timeout_seconds: float
-    gemini_retry_delay_seconds: float
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Paths from the environment (and `.env`, loaded by the CLI and by `dagster dev`), made absolute
-    so that the CLI, the Dagster daemon and the webserver agree whatever their working directory."""
-    env = os.environ if environ is None else environ
-    data_dir = Path(env.get(DATA_DIR_VARIABLE) or "data").expanduser().resolve()
-    database = Path(env.get(DATABASE_VARIABLE) or data_dir / DATABASE_FILE_NAME).expanduser()
-    dagster_home = Path(env.get(DAGSTER_HOME_VARIABLE) or data_dir / "dagster_home").expanduser()
-    return Settings(
-        database=database.resolve(),
-        dagster_home=dagster_home.resolve(),
-        log_dir=Path(env.get(LOG_DIR_VARIABLE) or "logs").expanduser().resolve(),
-        report_dir=data_dir / "reports",
-        apify_api_url=env.get(APIFY_URL_VARIABLE) or DEFAULT_APIFY_API_URL,
-        apify_token_set=bool(env.get(APIFY_TOKEN_VARIABLE)),
-        gemini_api_url=env.get(GEMINI_URL_VARIABLE) or None,
-        gemini_key_set=bool(env.get(GEMINI_KEY_VARIABLE)),
-        gemini_model=env.get(GEMINI_MODEL_VARIABLE) or DEFAULT_GEMINI_MODEL,
-        gemini_requests_per_minute=_positive_number(env, GEMINI_RPM_VARIABLE, 60.0),
-        gemini_concurrency=_positive_whole_number(env, GEMINI_CONCURRENCY_VARIABLE, 8),
-        gemini_timeout_seconds=_positive_number(env, GEMINI_TIMEOUT_VARIABLE, 600.0),
-        gemini_retry_delay_seconds=_positive_number(env, GEMINI_RETRY_DELAY_VARIABLE, 1.0),
-    )
-
-
-def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The credentials' values, for masking them wherever text leaves the program."""
-    env = os.environ if environ is None else environ
-    return [env[name] for name in (APIFY_TOKEN_VARIABLE, GEMINI_KEY_VARIABLE) if env.get(name)]
 
 
 class InvalidEnvironmentError(ValueError):
     """A setting in the environment that cannot be used; the message names it."""
 
 
-def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
-    text = env.get(name)
-    if not text:
-        return default
+def _absolute(path: Path) -> Path:
+    """Absolute, so that the CLI, the Dagster daemon and the webserver agree whatever their
+    working directory."""
+    return path.expanduser().resolve()
+
+
+def _positive_number(value: Any) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not (math.isfinite(value) and value > 0):
-        raise InvalidEnvironmentError(f"{name} must be a positive number, not {text!r}")
-    return value
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise PydanticCustomError("positive_number", "must be a positive number")
+    return number
 
 
-def _positive_whole_number(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(name)
-    if not text:
-        return default
-    if not text.strip().isdigit() or int(text) < 1:
-        raise InvalidEnvironmentError(f"{name} must be a whole number of at least 1, not {text!r}")
+def _positive_whole_number(value: Any) -> int:
+    """A whole number written as one: "2.0" is refused, as a typo may hide behind it."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise PydanticCustomError("positive_whole_number", "must be a whole number of at least 1")
     return int(text)
+
+
+AbsolutePath = Annotated[Path, AfterValidator(_absolute)]
+PositiveNumber = Annotated[float, PlainValidator(_positive_number)]
+PositiveWholeNumber = Annotated[int, PlainValidator(_positive_whole_number)]
+
+
+class Settings(BaseSettings):
+    """Where the project keeps its files, which services it calls, and how hard."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # An empty variable (`GEMINI_API_URL=`) means "not set", as it does in a shell script.
+        env_ignore_empty=True,
+        case_sensitive=True,
+        # `.env` and the environment hold much else.
+        extra="ignore",
+        frozen=True,
+    )
+
+    data_dir: AbsolutePath = Field(Path("data"), validation_alias=DATA_DIR_VARIABLE)
+    database: AbsolutePath = Field(
+        default_factory=lambda values: values["data_dir"] / DATABASE_FILE_NAME,
+        validation_alias=DATABASE_VARIABLE,
+    )
+    dagster_home: AbsolutePath = Field(
+        default_factory=lambda values: values["data_dir"] / "dagster_home",
+        validation_alias=DAGSTER_HOME_VARIABLE,
+    )
+    log_dir: AbsolutePath = Field(Path("logs"), validation_alias=LOG_DIR_VARIABLE)
+    apify_api_url: str = Field("https://api.apify.com", validation_alias=APIFY_URL_VARIABLE)
+    apify_token: SecretStr | None = Field(None, validation_alias=APIFY_TOKEN_VARIABLE)
+    google_api_key: SecretStr | None = Field(None, validation_alias=GEMINI_KEY_VARIABLES[0])
+    gemini_api_key: SecretStr | None = Field(None, validation_alias=GEMINI_KEY_VARIABLES[1])
+    # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
+    gemini_api_url: str | None = Field(None, validation_alias=GEMINI_URL_VARIABLE)
+    gemini_model: str = Field("gemini-2.5-flash", validation_alias=GEMINI_MODEL_VARIABLE)
+    # The project's quota; the asset's Dagster pool keeps concurrent runs within it together.
+    gemini_requests_per_minute: PositiveNumber = Field(60.0, validation_alias=GEMINI_RPM_VARIABLE)
+    gemini_concurrency: PositiveWholeNumber = Field(8, validation_alias=GEMINI_CONCURRENCY_VARIABLE)
+    # Each request (a Gemini call, a video download) gives up after this long, and is retried.
+    gemini_timeout_seconds: PositiveNumber = Field(600.0, validation_alias=GEMINI_TIMEOUT_VARIABLE)
+    gemini_retry_delay_seconds: PositiveNumber = Field(
+        1.0, validation_alias=GEMINI_RETRY_DELAY_VARIABLE
+    )
+
+    @property
+    def report_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def apify_token_variable(self) -> str | None:
+        """The variable the Apify token is taken from; None without a token."""
+        return APIFY_TOKEN_VARIABLE if self.apify_token is not None else None
+
+    @property
+    def apify_token_set(self) -> bool:
+        return self.apify_token is not None
+
+    @property
+    def gemini_key_variable(self) -> str | None:
+        """The variable the Gemini key is taken from (GOOGLE_API_KEY when both are set, as the
+        SDK does); None without a key."""
+        keys = dict(
+            zip(GEMINI_KEY_VARIABLES, (self.google_api_key, self.gemini_api_key), strict=True)
+        )
+        return next((name for name, key in keys.items() if key is not None), None)
+
+    @property
+    def gemini_key_set(self) -> bool:
+        return self.gemini_key_variable is not None
+
+    def secret_values(self) -> list[str]:
+        """The credentials' values, for masking them wherever text leaves the program."""
+        credentials = (self.apify_token, self.google_api_key, self.gemini_api_key)
+        return [secret.get_secret_value() for secret in credentials if secret is not None]
+
+
+class _SettingsOfGivenEnvironment(Settings):
+    """Settings read from a given environment alone: neither the process's nor `.env`."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of this process (its environment and `.env`), or, given `environ`, of that
+    environment alone (a child process's, a test's).
+
+    Raises InvalidEnvironmentError naming each variable that cannot be used."""
+    try:
+        if environ is None:
+            return Settings()
+        variables = {field.validation_alias for field in Settings.model_fields.values()}
+        given = {name: value for name, value in environ.items() if name in variables and value}
+        return _SettingsOfGivenEnvironment(**given)
+    except ValidationError as error:
+        raise InvalidEnvironmentError(_describe_problems(error)) from None
+
+
+def _describe_problems(error: ValidationError) -> str:
+    # Only the numbers can be refused (text is taken as it is, credentials included), so the input
+    # shown is no secret, and it helps to spot a typo.
+    return "; ".join(
+        f"{'.'.join(map(str, problem['loc']))} {problem['msg']}, not {problem['input']!r}"
+        for problem in error.errors()
+    )

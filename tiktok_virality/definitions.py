@@ -55,4 +55,8 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     )
 
 
-defs = build_definitions(build_resources(load_settings(), offline=False))
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev` loads: live resources where credentials allow. Built when loaded, not on
+    import, so that importing the jobs' names (the CLI does) reads no settings."""
+    return build_definitions(build_resources(load_settings(), offline=False))

@@ -23,5 +23,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
     monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
     return data

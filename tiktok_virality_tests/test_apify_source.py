@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from apify_client import ApifyClient
 
+from tiktok_virality.config import load_settings
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.scraping.apify import (
@@ -18,6 +19,7 @@ from tiktok_virality.defs.scraping.apify import (
     input_fingerprint,
 )
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
+from tiktok_virality.resources import apify_video_source
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 
 TOKEN = "apify-canary-token-3f9c"
@@ -41,9 +43,10 @@ def catalog(tmp_path: Path) -> DatasetCatalog:
 
 @pytest.fixture
 def source(fake_apify: FakeApify, catalog: DatasetCatalog) -> ApifyVideoSource:
-    return ApifyVideoSource(
+    return apify_video_source(
+        load_settings({}),
+        catalog,
         token=TOKEN,
-        catalog=catalog,
         api_url=fake_apify.url,
         max_retries=3,
         min_retry_delay_seconds=0.001,

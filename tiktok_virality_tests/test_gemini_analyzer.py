@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 from apify_client import ApifyClient
 
-from tiktok_virality.defs.analysis.gemini import AnalyzerConfigurationError, GeminiAnalyzer
+from tiktok_virality.config import load_settings
+from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.analysis.gemini_failures import AnalyzerConfigurationError
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.resources import gemini_analyzer
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     GENERATE_PATH,
@@ -38,9 +41,10 @@ def catalog(tmp_path: Path) -> DatasetCatalog:
 def analyzer(
     fake_gemini: FakeGemini, fake_apify: FakeApify, catalog: DatasetCatalog
 ) -> GeminiAnalyzer:
-    return GeminiAnalyzer(
+    return gemini_analyzer(
+        load_settings({}),
+        catalog,
         api_key=GEMINI_KEY,
-        catalog=catalog,
         base_url=fake_gemini.url,
         concurrency=4,
         requests_per_minute=60_000,

@@ -18,9 +18,8 @@ from tiktok_virality.config import load_settings
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.definitions import build_definitions
-from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.datasets.operations import import_export_file
-from tiktok_virality.resources import build_resources
+from tiktok_virality.resources import build_resources, gemini_analyzer
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     FakeGemini,
@@ -113,9 +112,10 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
 
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         resources = build_resources(settings, offline=False)
-        resources["analyzer"] = GeminiAnalyzer(
+        resources["analyzer"] = gemini_analyzer(
+            settings,
+            resources["catalog"],
             api_key="gemini-key",
-            catalog=resources["catalog"],
             base_url=fake_gemini.url,
             retry_attempts=2,
             initial_retry_delay_seconds=0.01,

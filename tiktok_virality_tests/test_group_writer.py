@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from tiktok_virality.defs.analysis.gemini import _GroupWriter, _Outcome
+from tiktok_virality.defs.analysis.gemini import _Outcome
+from tiktok_virality.defs.analysis.group_writer import GroupWriter
 from tiktok_virality.defs.datasets.catalog import RecordedError
 
 
@@ -26,7 +27,7 @@ def test_answers_arriving_during_a_write_go_together_in_the_next_write() -> None
         return outcomes
 
     async def store_all() -> list[_Outcome]:
-        writer = _GroupWriter(write)
+        writer = GroupWriter(write)
         first = asyncio.create_task(writer.store(failed("1")))
         await asyncio.to_thread(first_started.wait, 10)
         later = [asyncio.create_task(writer.store(failed(v))) for v in ("2", "3", "4")]
@@ -45,7 +46,7 @@ def test_a_failed_write_fails_every_store_waiting_on_it() -> None:
         raise OSError("disk full")
 
     async def store() -> _Outcome:
-        return await _GroupWriter(write).store(failed("1"))
+        return await GroupWriter(write).store(failed("1"))
 
     with pytest.raises(OSError, match="disk full"):
         asyncio.run(store())

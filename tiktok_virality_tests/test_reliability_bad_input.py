@@ -103,6 +103,7 @@ def use_folder(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
     monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     monkeypatch.chdir(root)
 
 

@@ -44,11 +44,10 @@ from tiktok_virality.cli.runner import (
 from tiktok_virality.cli.status import dataset_status, render, write_tracking_files
 from tiktok_virality.config import (
     APIFY_TOKEN_VARIABLE,
-    GEMINI_KEY_VARIABLE,
+    GEMINI_KEY_VARIABLES,
     InvalidEnvironmentError,
     Settings,
     load_settings,
-    secret_values,
 )
 from tiktok_virality.core.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.core.partitions import VideoPartition
@@ -358,8 +357,8 @@ def _command_run(args: argparse.Namespace) -> int:
     _refuse_what_cannot_run(settings, args)
     if not args.offline and not settings.gemini_key_set:
         print(
-            f"note: {GEMINI_KEY_VARIABLE} is not set: videos are analysed from their metadata only "
-            "(the offline analyzer); set it to have Gemini watch them"
+            f"note: {' or '.join(GEMINI_KEY_VARIABLES)} is not set: videos are analysed from their "
+            "metadata only (the offline analyzer); set one to have Gemini watch them"
         )
     with _open_session(settings, offline=args.offline) as session:
         dataset = _ensure_dataset(session, args)
@@ -386,7 +385,9 @@ def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> Non
 
 def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
     session.catalog.mark_run(dataset.name)
-    with run_log(session.settings.log_dir, dataset.name, secrets=secret_values()) as log:
+    with run_log(
+        session.settings.log_dir, dataset.name, secrets=session.settings.secret_values()
+    ) as log:
         return _run_logged(session, dataset, args, log)
 
 

@@ -20,13 +20,10 @@
 import asyncio
 import contextlib
 import io
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx2
 import pandas as pd
@@ -34,70 +31,31 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from tiktok_virality.config import DEFAULT_GEMINI_MODEL
 from tiktok_virality.core.errors import describe_error
 from tiktok_virality.defs.analysis.analyzers import AnalysisResult, VideoAnalyzer
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
+from tiktok_virality.defs.analysis.gemini_answers import (
+    INVALID_OUTPUT_ATTEMPTS,
+    UnusableAnswer,
+    analysis_from,
+    analysis_request_config,
+)
+from tiktok_virality.defs.analysis.gemini_failures import (
+    TRANSIENT_ERRORS,
+    AnalyzerConfigurationError,
+    PermanentFailure,
+    RetryPolicy,
+    answer_lost_on_the_way,
+    refused_for_now,
+    refuses_every_request,
+)
+from tiktok_virality.defs.analysis.gemini_media import VIDEO_MIME_TYPE, VideoMedia
+from tiktok_virality.defs.analysis.group_writer import GroupWriter
 from tiktok_virality.defs.analysis.prompt import build_prompt
 from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
-from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION, VideoAnalysis
+from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog, RecordedError
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
-
-VIDEO_MIME_TYPE = "video/mp4"
-# Gemini takes requests up to 20 MB, and inline data is base64 (4/3 of its size): 14 MB of video
-# leaves room for the prompt.
-DEFAULT_INLINE_MAX_BYTES = 14 * 1024 * 1024
-_GONE = {403, 404, 410}
-_REFUSALS = {
-    types.FinishReason.SAFETY,
-    types.FinishReason.PROHIBITED_CONTENT,
-    types.FinishReason.BLOCKLIST,
-    types.FinishReason.SPII,
-    types.FinishReason.RECITATION,
-    types.FinishReason.IMAGE_SAFETY,
-}
-# What the SDK and the download raise for trouble that may pass; anything else is a bug, not data.
-_TRANSIENT_ERRORS = (
-    genai_errors.ServerError,
-    httpx2.HTTPError,
-    TimeoutError,
-    OSError,
-    json.JSONDecodeError,
-)
-_INVALID_OUTPUT_ATTEMPTS = 2
-# What the SDK's HttpRetryOptions retry by default; the video downloads retry the same.
-_RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-T = TypeVar("T")
-
-
-def _answer_lost_on_the_way(error: BaseException) -> bool:
-    """A connection lost mid-answer or a body cut short: worth asking again, and not retried by
-    the SDK (it retries error statuses, timeouts and failed connects)."""
-    return isinstance(
-        error,
-        httpx2.ReadError | httpx2.WriteError | httpx2.RemoteProtocolError | json.JSONDecodeError,
-    )
-
-
-def _download_may_pass(error: BaseException) -> bool:
-    if isinstance(error, httpx2.HTTPStatusError):
-        return error.response.status_code in _RETRIED_STATUSES
-    return isinstance(error, httpx2.TransportError)
-
-
-def _same_origin(url: str, base: str) -> bool:
-    first, second = urlsplit(url), urlsplit(base)
-    return (first.scheme, first.hostname, first.port) == (
-        second.scheme,
-        second.hostname,
-        second.port,
-    )
-
-
-class AnalyzerConfigurationError(RuntimeError):
-    """Gemini refuses every request (a bad key, no access to the model): nothing will succeed."""
 
 
 @dataclass(frozen=True)
@@ -107,38 +65,33 @@ class _Outcome:
     error: RecordedError | None = None
 
 
-def _refuses_every_request(error: genai_errors.ClientError) -> bool:
-    """A bad key (Gemini answers 400 API_KEY_INVALID), no access, or a model that does not exist:
-    every video would fail the same way."""
-    return error.code in (401, 403, 404) or "API_KEY_INVALID" in str(error.details)
-
-
-class _PermanentFailure(Exception):
-    """This video cannot be analysed, however often we try."""
-
-
 class GeminiAnalyzer(VideoAnalyzer):
     """Each video watched by Gemini and described in the versioned analysis schema."""
 
+    # Passed in by `resources.py`, from `Settings` (which holds the defaults).
     api_key: str
     catalog: DatasetCatalog
-    model: str = DEFAULT_GEMINI_MODEL
+    model: str
     # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
-    base_url: str | None = None
-    api_version: str = "v1beta"
-    concurrency: int = 8
-    requests_per_minute: float = 60.0
-    retry_attempts: int = 5
-    initial_retry_delay_seconds: float = 1.0
+    base_url: str | None
+    concurrency: int
+    requests_per_minute: float
+    initial_retry_delay_seconds: float
     # Each request (a Gemini call, a video download) gives up after this long, and is retried.
-    request_timeout_seconds: float = 600.0
-    inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES
+    request_timeout_seconds: float
+    # The scraped video files are records of Apify's key-value stores, fetched with its token.
+    apify_token: str | None
+    apify_api_url: str
+    # Not read from the environment: their one default is here (tests shorten some).
+    api_version: str = "v1beta"
+    retry_attempts: int = 5
+    # Gemini takes requests up to 20 MB, and inline data is base64 (4/3 of its size): 14 MB of
+    # video leaves room for the prompt.
+    inline_max_bytes: int = 14 * 1024 * 1024
     file_poll_seconds: float = 2.0
     file_poll_attempts: int = 150
     # A video failing this many runs in a row is given up on (recorded, not retried).
     give_up_after_attempts: int = 3
-    apify_token: str | None = None
-    apify_api_url: str = "https://api.apify.com"
 
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
         rows = videos.to_dict("records")
@@ -211,14 +164,14 @@ class GeminiAnalyzer(VideoAnalyzer):
         limiter = RequestRateLimiter(self.requests_per_minute)
         slots = asyncio.Semaphore(self.concurrency)
         refused: list[AnalyzerConfigurationError] = []
-        writer = _GroupWriter(self._store)
+        writer = GroupWriter(self._store)
 
-        async def one(http: httpx2.AsyncClient, video: dict[str, Any]) -> _Outcome | None:
+        async def one(media: VideoMedia, video: dict[str, Any]) -> _Outcome | None:
             async with slots:
                 if refused:
                     return None
                 try:
-                    outcome = await self._analyze_one(client, http, limiter, video)
+                    outcome = await self._analyze_one(client, media, limiter, video)
                 except AnalyzerConfigurationError as error:
                     refused.append(error)
                     return None
@@ -228,7 +181,8 @@ class GeminiAnalyzer(VideoAnalyzer):
             async with httpx2.AsyncClient(
                 follow_redirects=True, timeout=self.request_timeout_seconds
             ) as http:
-                outcomes = await asyncio.gather(*(one(http, video) for video in videos))
+                media = VideoMedia(http, self.apify_api_url, self.apify_token, self._retry_policy())
+                outcomes = await asyncio.gather(*(one(media, video) for video in videos))
         finally:
             await client.aio.aclose()
         if refused:
@@ -261,24 +215,24 @@ class GeminiAnalyzer(VideoAnalyzer):
     async def _analyze_one(
         self,
         client: genai.Client,
-        http: httpx2.AsyncClient,
+        media: VideoMedia,
         limiter: RequestRateLimiter,
         video: dict[str, Any],
     ) -> _Outcome:
         video_id, account = video["video_id"], video.get("account")
         try:
-            analysis = await self._watch(client, http, limiter, video)
-        except _PermanentFailure as failure:
+            analysis = await self._watch(client, media, limiter, video)
+        except PermanentFailure as failure:
             return _Outcome(video_id, error=RecordedError(account, f"{video_id}: {failure}", True))
         except genai_errors.ClientError as error:
             message = describe_error(error, secrets=self._secrets())
-            if _refuses_every_request(error):
+            if refuses_every_request(error):
                 raise AnalyzerConfigurationError(message) from None
-            permanent = error.code not in (408, 429)
+            permanent = not refused_for_now(error)
             return _Outcome(
                 video_id, error=RecordedError(account, f"{video_id}: {message}", permanent)
             )
-        except _TRANSIENT_ERRORS as error:  # a later retry may succeed
+        except TRANSIENT_ERRORS as error:  # a later retry may succeed
             message = f"{video_id}: {describe_error(error, secrets=self._secrets())}"
             return _Outcome(video_id, error=RecordedError(account, message, permanent=False))
         return _Outcome(video_id, analysis=analysis)
@@ -286,28 +240,31 @@ class GeminiAnalyzer(VideoAnalyzer):
     def _secrets(self) -> list[str]:
         return [secret for secret in (self.api_key, self.apify_token) if secret]
 
+    def _retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.retry_attempts, self.initial_retry_delay_seconds)
+
     async def _watch(
         self,
         client: genai.Client,
-        http: httpx2.AsyncClient,
+        media: VideoMedia,
         limiter: RequestRateLimiter,
         video: dict[str, Any],
     ) -> CachedAnalysis:
-        video_bytes = None if video.get("is_slideshow") else await self._download_video(http, video)
+        video_bytes = None if video.get("is_slideshow") else await media.video_file(video)
         uploaded: types.File | None = None
         try:
             if video_bytes is None:
-                media = await self._cover_parts(http, video)
-                input_kind = "metadata_and_cover" if media else "metadata"
+                parts = await media.cover_parts(video)
+                input_kind = "metadata_and_cover" if parts else "metadata"
             elif len(video_bytes) <= self.inline_max_bytes:
                 input_kind = "video"
-                media = [types.Part.from_bytes(data=video_bytes, mime_type=VIDEO_MIME_TYPE)]
+                parts = [types.Part.from_bytes(data=video_bytes, mime_type=VIDEO_MIME_TYPE)]
             else:
                 input_kind = "video"
                 uploaded = await self._upload(client, video_bytes)
-                media = [types.Part.from_uri(file_uri=uploaded.uri, mime_type=VIDEO_MIME_TYPE)]
+                parts = [types.Part.from_uri(file_uri=uploaded.uri, mime_type=VIDEO_MIME_TYPE)]
             prompt = build_prompt(video, has_video=input_kind == "video")
-            record = await self._generate(client, limiter, [*media, prompt])
+            record = await self._generate(client, limiter, [*parts, prompt])
         finally:
             if uploaded is not None and uploaded.name:
                 with contextlib.suppress(Exception):  # it expires in 48 h anyway
@@ -317,102 +274,22 @@ class GeminiAnalyzer(VideoAnalyzer):
     async def _generate(
         self, client: genai.Client, limiter: RequestRateLimiter, contents: list[Any]
     ) -> dict[str, Any]:
-        config = types.GenerateContentConfig(
-            response_mime_type="application/json", response_schema=VideoAnalysis
-        )
+        """The analysis; an unusable answer is asked for once more, then given up on."""
+        config = analysis_request_config()
         problem = "no answer"
-        for _ in range(_INVALID_OUTPUT_ATTEMPTS):
+        for _ in range(INVALID_OUTPUT_ATTEMPTS):
             await limiter.acquire()
-            response = await self._retrying(
+            response = await self._retry_policy().run(
                 lambda: client.aio.models.generate_content(
                     model=self.model, contents=contents, config=config
                 ),
-                may_pass=_answer_lost_on_the_way,
+                may_pass=answer_lost_on_the_way,
             )
-            blocked = response.prompt_feedback and response.prompt_feedback.block_reason
-            if blocked:
-                raise _PermanentFailure(f"blocked by Gemini ({blocked})")
-            if not response.candidates:
-                problem = "no answer"
-                continue
-            finish = response.candidates[0].finish_reason
-            if finish in _REFUSALS:
-                raise _PermanentFailure(f"refused by Gemini (finish reason {finish})")
-            if finish not in (None, types.FinishReason.STOP):
-                problem = f"an incomplete answer (finish reason {finish})"
-                continue
-            # The SDK gives None, without an exception, for output that is not valid JSON or does
-            # not fit the schema: asked once more, then given up on.
-            if isinstance(response.parsed, VideoAnalysis):
-                return response.parsed.model_dump(mode="json")
-            problem = "output that is not valid JSON for the analysis schema"
-        raise _PermanentFailure(f"{problem}, {_INVALID_OUTPUT_ATTEMPTS} times")
-
-    async def _retrying(
-        self, attempt: Callable[[], Awaitable[T]], *, may_pass: Callable[[BaseException], bool]
-    ) -> T:
-        """`attempt()`, made again while it fails with trouble that `may_pass`: up to
-        `retry_attempts` times in all, waiting `initial_retry_delay_seconds`, doubling."""
-        for number in range(1, self.retry_attempts + 1):
             try:
-                return await attempt()
-            except Exception as error:
-                if number == self.retry_attempts or not may_pass(error):
-                    raise
-            await asyncio.sleep(self.initial_retry_delay_seconds * 2 ** (number - 1))
-        raise ValueError(f"retry_attempts must be at least 1, not {self.retry_attempts}")
-
-    async def _download_video(
-        self, http: httpx2.AsyncClient, video: dict[str, Any]
-    ) -> bytes | None:
-        """The scraped video file; None when the scrape has none or it is gone.
-
-        The token goes to Apify's own origin only. 404 and 410 mean gone (and 403, which is how
-        CDNs answer an expired link); a CDN host that no longer answers too. Anything else may
-        pass: it is tried again at once, then fails the video for a later run."""
-        url = video.get("video_url")
-        if not url:
-            return None
-        from_apify = _same_origin(url, self.apify_api_url)
-        headers = {}
-        if from_apify and self.apify_token:
-            headers["Authorization"] = f"Bearer {self.apify_token}"
-        return await self._retrying(
-            lambda: self._download(http, url, headers, from_apify=from_apify),
-            may_pass=_download_may_pass,
-        )
-
-    async def _download(
-        self, http: httpx2.AsyncClient, url: str, headers: dict[str, str], *, from_apify: bool
-    ) -> bytes | None:
-        try:
-            response = await http.get(url, headers=headers)
-        except httpx2.ConnectError:
-            if from_apify:
-                raise
-            return None  # an export's CDN host that no longer answers
-        if from_apify and response.status_code in (401, 403):
-            raise AnalyzerConfigurationError(
-                f"Apify refused the scraped video files (HTTP {response.status_code}): check "
-                "APIFY_API_TOKEN"
-            )
-        if response.status_code in _GONE:
-            return None
-        response.raise_for_status()  # anything else (5xx, 429) may pass: retried
-        return response.content
-
-    async def _cover_parts(self, http: httpx2.AsyncClient, video: dict[str, Any]) -> list[Any]:
-        url = video.get("cover_url")
-        if not url:
-            return []
-        with contextlib.suppress(httpx2.HTTPError):
-            response = await http.get(url)
-            if response.is_success and response.headers.get("content-type", "").startswith(
-                "image/"
-            ):
-                mime_type = response.headers["content-type"].split(";")[0]
-                return [types.Part.from_bytes(data=response.content, mime_type=mime_type)]
-        return []
+                return analysis_from(response)
+            except UnusableAnswer as unusable:
+                problem = str(unusable)
+        raise PermanentFailure(f"{problem}, {INVALID_OUTPUT_ATTEMPTS} times")
 
     async def _upload(self, client: genai.Client, video_bytes: bytes) -> types.File:
         uploaded = await client.aio.files.upload(
@@ -423,7 +300,7 @@ class GeminiAnalyzer(VideoAnalyzer):
                 if uploaded.state == types.FileState.ACTIVE:
                     return uploaded
                 if uploaded.state == types.FileState.FAILED:
-                    raise _PermanentFailure("Gemini could not process the uploaded video")
+                    raise PermanentFailure("Gemini could not process the uploaded video")
                 await asyncio.sleep(self.file_poll_seconds)
                 uploaded = await client.aio.files.get(name=uploaded.name or "")
             raise TimeoutError(f"the uploaded video stayed {uploaded.state} too long")
@@ -431,33 +308,3 @@ class GeminiAnalyzer(VideoAnalyzer):
             with contextlib.suppress(Exception):  # it would expire in 48 h anyway
                 await client.aio.files.delete(name=uploaded.name or "")
             raise
-
-
-class _GroupWriter:
-    """Stores outcomes off the event loop, one write at a time, each write taking every outcome
-    that arrived while the previous one ran (a group commit): an answer is kept as soon as the
-    database can take it, and at high concurrency the writes do not queue up one per answer."""
-
-    def __init__(self, write: Callable[[list[_Outcome]], list[_Outcome]]) -> None:
-        self._write = write
-        self._pending: list[tuple[_Outcome, asyncio.Future[_Outcome]]] = []
-        self._writing: asyncio.Task[None] | None = None
-
-    async def store(self, outcome: _Outcome) -> _Outcome:
-        stored: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((outcome, stored))
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.create_task(self._write_pending())
-        return await stored
-
-    async def _write_pending(self) -> None:
-        while self._pending:
-            group, self._pending = self._pending, []
-            try:
-                written = await asyncio.to_thread(self._write, [outcome for outcome, _ in group])
-            except Exception as error:
-                for _, stored in group:
-                    stored.set_exception(error)
-                continue
-            for (_, stored), outcome in zip(group, written, strict=True):
-                stored.set_result(outcome)

@@ -39,7 +39,6 @@ from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.scraping.normalize import map_strings
 from tiktok_virality.defs.scraping.sources import ScrapeRequest, SourceItems, VideoSource
 
-DEFAULT_API_URL = "https://api.apify.com"
 DEFAULT_ACTOR = "clockworks/tiktok-scraper"
 SUCCEEDED = "SUCCEEDED"
 UNFINISHED = ("READY", "RUNNING")
@@ -81,9 +80,11 @@ def input_fingerprint(run_input: dict[str, Any]) -> str:
 class ApifyVideoSource(VideoSource):
     """The batch's accounts scraped live by an Apify actor run."""
 
+    # Passed in by `resources.py`, from `Settings` (which holds the defaults).
     token: str
     catalog: DatasetCatalog
-    api_url: str = DEFAULT_API_URL
+    api_url: str
+    # Not read from the environment: their one default is here (tests shorten some).
     actor_id: str = DEFAULT_ACTOR
     download_videos: bool = True
     run_timeout_seconds: int = 3600
