@@ -2,14 +2,12 @@ from pathlib import Path
 
 import pytest
 
-# CI clones the repo with shared/ beside it, as on the developers' machines.
-APIFY_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "apify"
+# Real outputs of Apify's scrapers, test data kept beside the tests (see its README.md).
+APIFY_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apify"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def apify_fixtures() -> Path:
-    if not APIFY_FIXTURES.is_dir():
-        pytest.fail(f"the real Apify fixtures are missing: expected them in {APIFY_FIXTURES}")
     return APIFY_FIXTURES
 
 
