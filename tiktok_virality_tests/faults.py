@@ -2,9 +2,7 @@
 sample, each run dated alike so that two scrapes store the same rows), the tables of a run that was
 never disturbed, and a CLI that kills itself (SIGKILL) at a chosen point.
 
-Import the fixtures into a test module beside those of :mod:`.live_cli`::
-
-    from tiktok_virality_tests.faults import sample_accounts, undisturbed_scrape  # noqa: F401
+Its fixtures are registered in conftest.py and module-scoped, like those of :mod:`.live_cli`.
 
 Run as a module, it is the CLI with a kill point: ``python -m tiktok_virality_tests.faults POINT
 run --dataset NAME`` (see :func:`killing_cli` and :data:`KILL_POINTS`).
@@ -47,18 +45,20 @@ SCRAPE_FINISHED_AT = datetime.now(UTC).replace(microsecond=0)
 
 @pytest.fixture(scope="module")
 def sample_accounts(
-    tmp_path_factory: pytest.TempPathFactory, fake_apify: FakeApify, sample_export: Path
+    tmp_path_factory: pytest.TempPathFactory, module_fake_apify: FakeApify, sample_export: Path
 ) -> Path:
     """An accounts file of the bundled sample's accounts (one does not exist), which the fake
     Apify scrapes: each actor run serves the sample export's items of the profiles it was given,
     whose video files the fake serves too."""
-    fake_apify.items_by_profile = {}
+    module_fake_apify.items_by_profile = {}
     for item in json.loads(sample_export.read_text(encoding="utf-8")):
         if "authorMeta" in item:
-            fake_apify.items_by_profile.setdefault(item["authorMeta"]["name"], []).append(item)
-    fake_apify.on_run(
+            module_fake_apify.items_by_profile.setdefault(item["authorMeta"]["name"], []).append(
+                item
+            )
+    module_fake_apify.on_run(
         lambda run_input, params: replace(
-            fake_apify.default_run_handler(run_input, params), finished_at=SCRAPE_FINISHED_AT
+            module_fake_apify.default_run_handler(run_input, params), finished_at=SCRAPE_FINISHED_AT
         )
     )
     path = tmp_path_factory.mktemp("accounts") / "accounts.txt"
@@ -100,16 +100,16 @@ class Undisturbed:
 def undisturbed_scrape(
     tmp_path_factory: pytest.TempPathFactory,
     sample_accounts: Path,
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> Undisturbed:
     data = tmp_path_factory.mktemp("undisturbed") / "data"
-    gemini = WatchingGemini(fake_gemini)
-    fake_gemini.on_generate(gemini)
-    runs_before = len(fake_apify.runs)
+    gemini = WatchingGemini(module_fake_gemini)
+    module_fake_gemini.on_generate(gemini)
+    runs_before = len(module_fake_apify.runs)
     code, output = finished(
         cli(
-            scrape_env(data, fake_apify, fake_gemini),
+            scrape_env(data, module_fake_apify, module_fake_gemini),
             "run",
             "--dataset",
             SCRAPED_DATASET,
@@ -120,7 +120,7 @@ def undisturbed_scrape(
     assert code == 0, output
     assert set(gemini.calls.values()) == {1}
     return Undisturbed(
-        all_tables(data), len(fake_apify.runs) - runs_before, sum(gemini.calls.values())
+        all_tables(data), len(module_fake_apify.runs) - runs_before, sum(gemini.calls.values())
     )
 
 

@@ -3,9 +3,8 @@ sample as an Apify export whose video files the fake Apify serves, a fake Gemini
 video with values of its own and can hold calls (to stop a run at a chosen point), and the tables
 of a run that was never disturbed, to compare with.
 
-Import the fixtures into a test module (they are module-scoped: one fake of each per module)::
-
-    from tiktok_virality_tests.live_cli import fake_apify, fake_gemini, sample_export  # noqa: F401
+Its fixtures are registered in conftest.py and module-scoped: the CLI runs they make are shared by
+the tests of a module, which talk to the same `module_fake_apify` and `module_fake_gemini`.
 """
 
 import base64
@@ -16,7 +15,7 @@ import sys
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,27 +40,12 @@ WHEN_DONE = {"analyzed_at", "trained_at"}
 
 
 @pytest.fixture(scope="module")
-def fake_apify() -> Iterator[FakeApify]:
-    """One fake Apify for the module: it serves the files of the sample export."""
-    with FakeApify() as fake:
-        yield fake
-    assert not fake.handler_errors
-
-
-@pytest.fixture(scope="module")
-def fake_gemini() -> Iterator[FakeGemini]:
-    with FakeGemini() as fake:
-        yield fake
-    assert not fake.handler_errors
-
-
-@pytest.fixture(scope="module")
-def sample_export(tmp_path_factory: pytest.TempPathFactory, fake_apify: FakeApify) -> Path:
+def sample_export(tmp_path_factory: pytest.TempPathFactory, module_fake_apify: FakeApify) -> Path:
     """The bundled sample's items as an Apify export whose video files the fake Apify serves,
     each file naming its video (so the fake Gemini can tell which video it is asked about)."""
     items = generate_sample_items(scraped_at=SCRAPED_AT)
     videos = [item for item in items if "id" in item]
-    fake_apify.on_run(
+    module_fake_apify.on_run(
         lambda run_input, params: RunScript(
             records={
                 item["id"]: (VIDEO_HEADER + f"video:{item['id']}".encode(), "video/mp4")
@@ -69,10 +53,12 @@ def sample_export(tmp_path_factory: pytest.TempPathFactory, fake_apify: FakeApif
             }
         )
     )
-    ApifyClient("token", api_url=fake_apify.url).actor("clockworks/tiktok-scraper").start()
-    store = fake_apify.runs[-1].default_key_value_store_id
+    ApifyClient("token", api_url=module_fake_apify.url).actor("clockworks/tiktok-scraper").start()
+    store = module_fake_apify.runs[-1].default_key_value_store_id
     for item in videos:
-        item["mediaUrls"] = [f"{fake_apify.url}/v2/key-value-stores/{store}/records/{item['id']}"]
+        item["mediaUrls"] = [
+            f"{module_fake_apify.url}/v2/key-value-stores/{store}/records/{item['id']}"
+        ]
     path = tmp_path_factory.mktemp("export") / "sample_export.json"
     path.write_text(json.dumps(items), encoding="utf-8")
     return path
@@ -174,12 +160,14 @@ def tables(data: Path) -> dict[str, pd.DataFrame]:
 def uninterrupted_tables(
     tmp_path_factory: pytest.TempPathFactory,
     sample_export: Path,
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> dict[str, pd.DataFrame]:
     data = tmp_path_factory.mktemp("uninterrupted") / "data"
-    fake_gemini.on_generate(WatchingGemini(fake_gemini))
+    module_fake_gemini.on_generate(WatchingGemini(module_fake_gemini))
     import_sample(data, sample_export)
-    code, output = finished(cli(cli_env(data, fake_apify, fake_gemini), "run", "--dataset", "cut"))
+    code, output = finished(
+        cli(cli_env(data, module_fake_apify, module_fake_gemini), "run", "--dataset", "cut")
+    )
     assert code == 0, output
     return tables(data)

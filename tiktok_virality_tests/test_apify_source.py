@@ -1,5 +1,4 @@
 """The Apify video source on the real apify-client, against the local fake Apify API."""
-# ruff: noqa: F811  (tests take the imported fixture as a parameter)
 
 import json
 import logging
@@ -20,7 +19,7 @@ from tiktok_virality.defs.scraping.apify import (
 )
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
 from tiktok_virality.resources import apify_video_source
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 
 TOKEN = "apify-canary-token-3f9c"
 LOG = logging.getLogger("test")
@@ -34,11 +33,6 @@ REQUEST = ScrapeRequest(
     max_videos=500,
     max_age_days=180,
 )
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> DatasetCatalog:
-    return DatasetCatalog(database=str(tmp_path / "catalog.duckdb"))
 
 
 @pytest.fixture

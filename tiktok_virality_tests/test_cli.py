@@ -1,31 +1,19 @@
 """The CLI as a user runs it: offline run, resume, refusals before any work, dataset commands,
 and a live run against the fake Apify API."""
-# ruff: noqa: F811  (a test takes the imported fake_apify fixture as a parameter)
 
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from tiktok_virality.cli.main import EXIT_USAGE, main
 from tiktok_virality.defs.scraping.batch import NO_VIDEOS
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
-
-
-def accounts_file(directory: Path, *accounts: str) -> Path:
-    path = directory / "accounts.txt"
-    path.write_text("".join(f"{account}\n" for account in accounts), encoding="utf-8")
-    return path
-
-
-def query(data_dir: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(data_dir / "tiktok_virality.duckdb"), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.helpers import accounts_file, query, recent_copies
 
 
 def run_count(data_dir: Path) -> int:
@@ -256,17 +244,6 @@ def test_a_run_killed_mid_partition_is_resumed_by_the_next_run(
     assert query(
         data_dir, "SELECT count(*) FROM raw_videos r ANTI JOIN video_analyses a USING (video_id)"
     ) == [(0,)]
-
-
-def recent_copies(items: list[dict], now: datetime) -> list[dict]:
-    """The real items, posted in the last days (the fixture's dates are older than the max age)."""
-    copies = []
-    for days, item in enumerate(items, start=1):
-        posted = now - timedelta(days=days)
-        copies.append(
-            {**item, "createTime": int(posted.timestamp()), "createTimeISO": posted.isoformat()}
-        )
-    return copies
 
 
 def test_a_live_run_scrapes_through_apify_and_records_errors_and_checks(

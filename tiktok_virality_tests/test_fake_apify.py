@@ -1,8 +1,5 @@
 """The Apify fake, exercised through the real ``apify-client``: protocol, scenarios, faults."""
 
-# The tests take the imported `fake_apify` fixture as a parameter, which pyflakes calls a redefinition.
-# ruff: noqa: F811
-
 import json
 import time
 import urllib.error
@@ -18,11 +15,10 @@ from apify_client.errors import (
     UnauthorizedError,
 )
 
-from tiktok_virality_tests.fakes.apify import (  # noqa: F401 (fake_apify is a fixture)
+from tiktok_virality_tests.fakes.apify import (
     MISSING_PROFILE_ERROR,
     FakeApify,
     RunScript,
-    fake_apify,
 )
 
 ACTOR = "clockworks/tiktok-scraper"

@@ -1,8 +1,5 @@
 """The Gemini fake, exercised through the real ``google-genai`` SDK: protocol, scenarios, faults."""
 
-# The tests take the imported `fake_gemini` fixture as a parameter, which pyflakes calls a redefinition.
-# ruff: noqa: F811
-
 import asyncio
 import base64
 import io
@@ -19,14 +16,13 @@ from google import genai
 from google.genai import errors, types
 
 from tiktok_virality.defs.analysis.schema import VideoAnalysis
-from tiktok_virality_tests.fakes.gemini import (  # noqa: F401 (fake_gemini is a fixture)
+from tiktok_virality_tests.fakes.gemini import (
     GENERATE_PATH,
     UPLOAD_PATH,
     FakeGemini,
     FileScript,
     GeminiApiError,
     GenerateScript,
-    fake_gemini,
     request_schema,
     request_text,
     schema_value,

@@ -1,90 +1,32 @@
 """The Gemini analyzer on the real google-genai SDK, against the local fake Gemini and Apify APIs."""
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
-import logging
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from apify_client import ApifyClient
 
-from tiktok_virality.config import load_settings
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.gemini_failures import AnalyzerConfigurationError
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog
-from tiktok_virality.resources import gemini_analyzer
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
-from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
+from tiktok_virality_tests.fakes.apify import FakeApify
+from tiktok_virality_tests.fakes.gemini import (
     GENERATE_PATH,
     FakeGemini,
     GeminiApiError,
     GenerateScript,
-    fake_gemini,
     request_text,
 )
+from tiktok_virality_tests.helpers import (
+    APIFY_TOKEN,
+    GEMINI_KEY,
+    LOG,
+    SMALL,
+    video_urls,
+    videos,
+)
 
-GEMINI_KEY = "gemini-canary-key-51aa"
-APIFY_TOKEN = "apify-canary-token-77c2"
-LOG = logging.getLogger("test")
-SMALL = b"\x00\x00\x00\x18ftypmp42" + b"v" * 2_000
 LARGE = b"\x00\x00\x00\x18ftypmp42" + b"V" * 300_000
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> DatasetCatalog:
-    return DatasetCatalog(database=str(tmp_path / "catalog.duckdb"))
-
-
-@pytest.fixture
-def analyzer(
-    fake_gemini: FakeGemini, fake_apify: FakeApify, catalog: DatasetCatalog
-) -> GeminiAnalyzer:
-    return gemini_analyzer(
-        load_settings({}),
-        catalog,
-        api_key=GEMINI_KEY,
-        base_url=fake_gemini.url,
-        concurrency=4,
-        requests_per_minute=60_000,
-        retry_attempts=2,
-        initial_retry_delay_seconds=0.01,
-        inline_max_bytes=100_000,
-        file_poll_seconds=0.01,
-        apify_token=APIFY_TOKEN,
-        apify_api_url=fake_apify.url,
-    )
-
-
-def video_urls(
-    fake_apify: FakeApify, files: dict[str, bytes | tuple[bytes, str]]
-) -> dict[str, str]:
-    """The files as records of a scrape run's key-value store, as Apify keeps downloaded videos."""
-    records = {k: v if isinstance(v, tuple) else (v, "video/mp4") for k, v in files.items()}
-    fake_apify.on_run(lambda run_input, params: RunScript(records=records))
-    ApifyClient(APIFY_TOKEN, api_url=fake_apify.url).actor("clockworks/tiktok-scraper").start()
-    store = fake_apify.runs[-1].default_key_value_store_id
-    return {key: f"{fake_apify.url}/v2/key-value-stores/{store}/records/{key}" for key in files}
-
-
-def videos(*rows: dict[str, Any]) -> pd.DataFrame:
-    defaults = {
-        "dataset": "v1",
-        "batch": "b001",
-        "account": "meenitech",
-        "video_url": None,
-        "cover_url": None,
-        "is_slideshow": False,
-        "hashtags": ["tech"],
-        "music_name": "original sound",
-        "music_original": True,
-        "duration_seconds": 20,
-        "language": "en",
-    }
-    return pd.DataFrame(
-        [{**defaults, **row, "caption": f"video {row['video_id']}"} for row in rows]
-    )
 
 
 def test_small_videos_go_inline_one_call_each_and_are_never_paid_for_twice(

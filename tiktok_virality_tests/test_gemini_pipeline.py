@@ -1,6 +1,5 @@
 """Gemini in the pipeline: the CLI's live analysis, and a partition retried after injected failures
 paying only for the videos that failed."""
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -8,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pytest
 from apify_client import ApifyClient
 
@@ -20,14 +18,14 @@ from tiktok_virality.core.phases import Phase
 from tiktok_virality.definitions import build_definitions
 from tiktok_virality.defs.datasets.operations import import_export_file
 from tiktok_virality.resources import build_resources, gemini_analyzer
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
-from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.fakes.gemini import (
     FakeGemini,
     GeminiApiError,
     GenerateScript,
-    fake_gemini,
     request_text,
 )
+from tiktok_virality_tests.helpers import query
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 1_000
 
@@ -71,11 +69,6 @@ def live_env(
     monkeypatch.setenv("GEMINI_REQUESTS_PER_MINUTE", "60000")
     monkeypatch.chdir(tmp_path)
     return data
-
-
-def query(data: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(data / "tiktok_virality.duckdb"), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
 
 
 def test_a_run_with_a_gemini_key_has_every_video_watched_once(

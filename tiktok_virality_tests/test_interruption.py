@@ -2,7 +2,6 @@
 videos: the next plain `run` resumes where it stopped, and the tables end up equal, value for value,
 to those of a run that was never interrupted; no video answered before the stop is paid for again.
 """
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import signal
 from pathlib import Path
@@ -14,17 +13,13 @@ import pytest
 from tiktok_virality.cli.main import EXIT_INTERRUPTED
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.live_cli import (  # noqa: F401
+from tiktok_virality_tests.live_cli import (
     WatchingGemini,
     cli,
     cli_env,
-    fake_apify,
-    fake_gemini,
     finished,
     import_sample,
-    sample_export,
     tables,
-    uninterrupted_tables,
 )
 
 STOP_AT_CALL = 40  # of the sample's ~117 videos: inside the first batch
@@ -36,15 +31,15 @@ def test_a_run_stopped_mid_partition_resumes_to_the_tables_of_an_uninterrupted_r
     tmp_path: Path,
     sample_export: Path,
     uninterrupted_tables: dict[str, pd.DataFrame],
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> None:
     videos = len(uninterrupted_tables["raw_videos"])
     assert videos > STOP_AT_CALL
     data = tmp_path / "data"
-    env = cli_env(data, fake_apify, fake_gemini)
-    gemini = WatchingGemini(fake_gemini, stop_at=STOP_AT_CALL)
-    fake_gemini.on_generate(gemini)
+    env = cli_env(data, module_fake_apify, module_fake_gemini)
+    gemini = WatchingGemini(module_fake_gemini, stop_at=STOP_AT_CALL)
+    module_fake_gemini.on_generate(gemini)
     import_sample(data, sample_export)
 
     stopped = cli(env, "run", "--dataset", "cut")

@@ -9,9 +9,6 @@ import pandas as pd
 import pytest
 
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.analysis.offline import analyze_offline
-from tiktok_virality.defs.datasets.sample import generate_sample_items
-from tiktok_virality.defs.features.build import build_features
 from tiktok_virality.defs.model import (
     LEAKING_COLUMNS,
     METRICS,
@@ -22,25 +19,14 @@ from tiktok_virality.defs.model import (
     train_virality_model,
 )
 from tiktok_virality.defs.model.training import account_folds
-from tiktok_virality.defs.scraping.normalize import normalize_items
-from tiktok_virality.defs.scraping.quality import QualityThresholds, apply_quality_rules
 from tiktok_virality.warehouse.io_manager import read_partitions, write_partition
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_FEATURES
+from tiktok_virality_tests.helpers import sample_model_inputs
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 0, tzinfo=UTC)
 # The sample's planted drivers that a video's metadata shows (sample.py): a call to action in the
 # caption, an original sound, a short video.
 PLANTED_DRIVERS = {"ai_has_call_to_action", "original_sound", "duration_seconds"}
-
-
-def sample_model_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The bundled sample as the model asset gets it: `video_features` and `raw_videos` of the
-    videos that pass quality control, analysed offline."""
-    items = generate_sample_items(scraped_at=SCRAPED_AT)
-    scraped = normalize_items(items, dataset="demo", batch="b001", scraped_at=SCRAPED_AT).videos
-    raw_videos = apply_quality_rules(scraped, QualityThresholds()).accepted
-    features = build_features(raw_videos, analyze_offline(raw_videos, analyzed_at=SCRAPED_AT))
-    return features, raw_videos
 
 
 @pytest.fixture(scope="module")

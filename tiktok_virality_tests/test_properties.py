@@ -185,17 +185,16 @@ def test_accepted_rows_are_stored_and_read_back_as_they_were(
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bytes, list[dict]]]:
+def exports(apify_fixtures: Path) -> dict[str, tuple[bytes, list[dict]]]:
     """The real exports as JSON, JSON Lines and console CSV: their bytes and their items."""
-    fixtures = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "apify"
-    json_items = read_export(fixtures / "profile_items_2025.json")
+    json_items = read_export(apify_fixtures / "profile_items_2025.json")
     jsonl = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in json_items)
     return {
-        "JSON": ((fixtures / "profile_items_2025.json").read_bytes(), json_items),
+        "JSON": ((apify_fixtures / "profile_items_2025.json").read_bytes(), json_items),
         "JSON Lines": (jsonl.encode(), json_items),
         "CSV": (
-            (fixtures / "profile_export_2024.csv").read_bytes(),
-            read_export(fixtures / "profile_export_2024.csv"),
+            (apify_fixtures / "profile_export_2024.csv").read_bytes(),
+            read_export(apify_fixtures / "profile_export_2024.csv"),
         ),
     }
 

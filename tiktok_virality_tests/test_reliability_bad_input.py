@@ -2,140 +2,29 @@
 refused with a message that says what is wrong and where, and leaves nothing half-written: no
 dataset, no rows, no partition. Items that cannot be used are kept out one by one, each with its
 reason, while the rest of their batch goes on. `docs/reliability.md` lists what is tried where."""
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import json
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
-import duckdb
 import pytest
 
-from tiktok_virality.cli.main import EXIT_USAGE, main
+from tiktok_virality.cli.main import main
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.defs.datasets.catalog import DatasetCatalog
-from tiktok_virality.defs.datasets.sample import generate_sample_items
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
-from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
-    GENERATE_PATH,
-    FakeGemini,
-    GenerateScript,
-    fake_gemini,
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.fakes.gemini import GENERATE_PATH, FakeGemini, GenerateScript
+from tiktok_virality_tests.helpers import (
+    LOG,
+    accounts_file,
+    assert_refused_writing_nothing,
+    query,
+    real_items,
+    videos,
 )
-from tiktok_virality_tests.test_cli import accounts_file, query, recent_copies
-from tiktok_virality_tests.test_gemini_analyzer import LOG, analyzer, catalog, videos  # noqa: F401
-
-DATABASE_FILE = "tiktok_virality.duckdb"
-BUILT = "built"
-
-
-def stored_state(data: Path) -> dict[str, Any]:
-    """Everything a command could have written in the data folder: each DuckDB table's columns,
-    row count and a checksum of its rows, and the partition keys and runs of the Dagster home."""
-    state: dict[str, Any] = {}
-    if (data / DATABASE_FILE).exists():
-        with duckdb.connect(str(data / DATABASE_FILE), read_only=True) as connection:
-            tables = connection.execute(
-                "SELECT table_name FROM information_schema.tables ORDER BY 1"
-            ).fetchall()
-            for (table,) in tables:
-                quoted = '"' + table.replace('"', '""') + '"'
-                state[table] = (
-                    connection.execute(f"DESCRIBE {quoted}").fetchall(),
-                    connection.execute(
-                        f"SELECT count(*), bit_xor(hash(t)) FROM {quoted} t"
-                    ).fetchall(),
-                )
-    if (data / "dagster_home").exists():
-        with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
-            state["partition keys"] = {
-                dimension: sorted(instance.get_dynamic_partitions(dimension))
-                for dimension in ("dataset", "batch")
-            }
-            state["runs"] = len(instance.get_run_records())
-    return state
-
-
-def files_under(root: Path) -> set[Path]:
-    return {path.relative_to(root) for path in root.rglob("*")}
-
-
-def real_items(apify_fixtures: Path) -> list[dict[str, Any]]:
-    """The real export's items, posted in the last days (its dates are older than the max age)."""
-    items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
-    return recent_copies(items, datetime.now(UTC))
-
-
-@pytest.fixture(scope="module")
-def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder whose data folder holds a dataset run to the end, to compare with after a command
-    that must write nothing. Built once per session (the modules importing this fixture share it):
-    tests only run refused commands against it, or copy it."""
-    root = tmp_path_factory.getbasetemp() / "populated"
-    if (root / BUILT).exists():
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir()
-    items = generate_sample_items(scraped_at=datetime.now(UTC))
-    first_account = items[0]["input"]
-    export = root / "export.json"
-    export.write_text(
-        json.dumps([item for item in items if item["input"] == first_account]), encoding="utf-8"
-    )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        use_folder(monkeypatch, root)
-        assert main(["dataset", "import", "--dataset", "existing", str(export)]) == 0
-        assert main(["run", "--dataset", "existing", "--offline"]) == 0
-    (root / BUILT).touch()
-    return root
-
-
-def use_folder(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-    """Run the CLI with its data folder and logs in `root`, without credentials."""
-    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(root / "data"))
-    monkeypatch.setenv("DAGSTER_HOME", str(root / "data" / "dagster_home"))
-    monkeypatch.setenv("TIKTOK_VIRALITY_LOG_DIR", str(root / "logs"))
-    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
-    monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
-    monkeypatch.chdir(root)
-
-
-@pytest.fixture
-def existing_data(
-    populated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Path:
-    """The populated folder, as the CLI's folder for this test."""
-    use_folder(monkeypatch, populated)
-    capsys.readouterr()
-    return populated
-
-
-def assert_refused_writing_nothing(
-    root: Path, commands: list[list[str]], capsys: pytest.CaptureFixture[str]
-) -> list[str]:
-    """Run commands that must each be refused (exit 2) and write nothing in `root`; returns their
-    error output, one per command."""
-    state, files = stored_state(root / "data"), files_under(root)
-    errors = []
-    for command in commands:
-        try:
-            exit_code = main(command)
-        except SystemExit as exited:  # refused by the argument parser
-            exit_code = exited.code
-        error = capsys.readouterr().err
-        assert exit_code == EXIT_USAGE, (command, error)
-        errors.append(error)
-    assert stored_state(root / "data") == state
-    assert files_under(root) == files
-    return errors
-
 
 # --- export files -----------------------------------------------------------------------------
 

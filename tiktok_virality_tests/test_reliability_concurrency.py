@@ -6,7 +6,6 @@ say which process holds the file; once the notebook closes it, the run goes on a
 
 Slow (four runs at once on two cores): `pytest -m reliability`.
 """
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import os
 import subprocess
@@ -23,18 +22,13 @@ from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 from tiktok_virality_tests.faults import REPOSITORY, assert_tables_equal
-from tiktok_virality_tests.live_cli import (  # noqa: F401
-    SCRAPED_AT,
+from tiktok_virality_tests.live_cli import (
     WatchingGemini,
     cli,
     cli_env,
-    fake_apify,
-    fake_gemini,
     finished,
     import_sample,
-    sample_export,
     tables,
-    uninterrupted_tables,
 )
 
 pytestmark = pytest.mark.reliability
@@ -80,14 +74,14 @@ def test_four_cli_runs_at_once_on_one_file_each_store_the_rows_of_a_run_alone(
     tmp_path: Path,
     sample_export: Path,
     uninterrupted_tables: dict[str, pd.DataFrame],
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> None:
     datasets = ("p1", "p2", "p3", "p4")
     data = tmp_path / "data"
     import_sample(data, sample_export, datasets)
-    fake_gemini.on_generate(WatchingGemini(fake_gemini))
-    env = cli_env(data, fake_apify, fake_gemini)
+    module_fake_gemini.on_generate(WatchingGemini(module_fake_gemini))
+    env = cli_env(data, module_fake_apify, module_fake_gemini)
 
     runs = [cli(env, "run", "--dataset", dataset) for dataset in datasets]
 
@@ -133,14 +127,14 @@ def test_four_partitions_at_once_with_a_process_per_step_store_the_rows_of_a_run
     tmp_path: Path,
     sample_export: Path,
     uninterrupted_tables: dict[str, pd.DataFrame],
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> None:
     datasets = ("m1", "m2")
     data = tmp_path / "data"
     import_sample(data, sample_export, datasets)
-    fake_gemini.on_generate(WatchingGemini(fake_gemini))
-    env = cli_env(data, fake_apify, fake_gemini) | {"PYTHONPATH": str(REPOSITORY)}
+    module_fake_gemini.on_generate(WatchingGemini(module_fake_gemini))
+    env = cli_env(data, module_fake_apify, module_fake_gemini) | {"PYTHONPATH": str(REPOSITORY)}
     partitions = [VideoPartition(dataset, batch) for dataset in datasets for batch in BATCHES]
 
     runs = [
@@ -170,15 +164,17 @@ def test_a_run_waits_for_a_notebooks_read_only_connection_says_why_and_goes_on_o
     tmp_path: Path,
     sample_export: Path,
     uninterrupted_tables: dict[str, pd.DataFrame],
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> None:
     data = tmp_path / "data"
     import_sample(data, sample_export, [REFERENCE_DATASET])
     # Every Gemini call is held, so that nothing is written while the notebook connects.
-    gemini = WatchingGemini(fake_gemini, stop_at=1)
-    fake_gemini.on_generate(gemini)
-    run = cli(cli_env(data, fake_apify, fake_gemini), "run", "--dataset", REFERENCE_DATASET)
+    gemini = WatchingGemini(module_fake_gemini, stop_at=1)
+    module_fake_gemini.on_generate(gemini)
+    run = cli(
+        cli_env(data, module_fake_apify, module_fake_gemini), "run", "--dataset", REFERENCE_DATASET
+    )
     assert gemini.reached.wait(timeout=120), "the run never asked Gemini"
 
     notebook = duckdb.connect(str(data / "tiktok_virality.duckdb"), read_only=True)

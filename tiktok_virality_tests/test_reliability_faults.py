@@ -9,7 +9,6 @@ faults lost. A harsher 50% exhausts the clients' retries, so that partitions fai
 The runs are slow (a few CLI runs per seed): `pytest -m reliability`. The fakes' fault drawing
 itself is checked fast, in the normal suite.
 """
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import http.client
 import urllib.request
@@ -21,23 +20,18 @@ import pytest
 
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.faults import (  # noqa: F401
+from tiktok_virality_tests.faults import (
     SCRAPED_DATASET,
     Undisturbed,
     all_tables,
     assert_tables_equal,
-    sample_accounts,
     scrape_env,
-    undisturbed_scrape,
     video_key,
 )
-from tiktok_virality_tests.live_cli import (  # noqa: F401
+from tiktok_virality_tests.live_cli import (
     WatchingGemini,
     cli,
-    fake_apify,
-    fake_gemini,
     finished,
-    sample_export,
 )
 
 # (fault rate, seed) of each scenario.
@@ -79,21 +73,21 @@ def test_runs_under_faults_retried_until_done_store_the_tables_of_a_fault_free_r
     tmp_path: Path,
     sample_accounts: Path,
     undisturbed_scrape: Undisturbed,
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> None:
     data = tmp_path / "data"
-    env = scrape_env(data, fake_apify, fake_gemini) | {
+    env = scrape_env(data, module_fake_apify, module_fake_gemini) | {
         "GEMINI_TIMEOUT_SECONDS": str(REQUEST_TIMEOUT_SECONDS),
         "GEMINI_RETRY_DELAY_SECONDS": str(RETRY_DELAY_SECONDS),
     }
-    gemini = WatchingGemini(fake_gemini)
-    fake_gemini.on_generate(gemini)
-    runs_before = len(fake_apify.runs)
-    apify_faults_before = fake_apify.injected_faults
-    gemini_faults_before = fake_gemini.injected_faults
+    gemini = WatchingGemini(module_fake_gemini)
+    module_fake_gemini.on_generate(gemini)
+    runs_before = len(module_fake_apify.runs)
+    apify_faults_before = module_fake_apify.injected_faults
+    gemini_faults_before = module_fake_gemini.injected_faults
 
-    with faults_at_rate(fake_apify, fake_gemini, rate, seed):
+    with faults_at_rate(module_fake_apify, module_fake_gemini, rate, seed):
         rounds = [
             finished(
                 cli(
@@ -115,8 +109,8 @@ def test_runs_under_faults_retried_until_done_store_the_tables_of_a_fault_free_r
         while rounds[-1][0] != 0 and len(rounds) <= MAX_RETRY_ROUNDS:
             rounds.append(finished(cli(env, "run", "--dataset", SCRAPED_DATASET, "--retry-failed")))
 
-    apify_faults = fake_apify.injected_faults - apify_faults_before
-    gemini_faults = fake_gemini.injected_faults - gemini_faults_before
+    apify_faults = module_fake_apify.injected_faults - apify_faults_before
+    gemini_faults = module_fake_gemini.injected_faults - gemini_faults_before
     extra_calls = sum(gemini.calls.values()) - undisturbed_scrape.gemini_calls
     print(
         f"{rate:.0%} seed {seed}: {len(rounds)} runs (exit {[code for code, _ in rounds]}), "
@@ -129,7 +123,7 @@ def test_runs_under_faults_retried_until_done_store_the_tables_of_a_fault_free_r
     assert_tables_equal(all_tables(data), undisturbed_scrape.tables)
     # One paid actor run per batch, whatever the faults; Gemini asked again only for answers that
     # a fault lost (a 429 is refused before any work).
-    assert len(fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs
+    assert len(module_fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs
     assert 0 <= extra_calls <= sum(gemini_faults.values()) - gemini_faults["429"]
 
 

@@ -8,7 +8,6 @@ test_interruption.py.)
 
 Slow (two CLI runs per kill point): `pytest -m reliability`.
 """
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import signal
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.faults import (  # noqa: F401
+from tiktok_virality_tests.faults import (
     KILL_POINTS,
     SCRAPED_DATASET,
     Undisturbed,
@@ -25,17 +24,12 @@ from tiktok_virality_tests.faults import (  # noqa: F401
     assert_tables_equal,
     killing_cli,
     opens_cleanly,
-    sample_accounts,
     scrape_env,
-    undisturbed_scrape,
 )
-from tiktok_virality_tests.live_cli import (  # noqa: F401
+from tiktok_virality_tests.live_cli import (
     WatchingGemini,
     cli,
-    fake_apify,
-    fake_gemini,
     finished,
-    sample_export,
 )
 
 pytestmark = pytest.mark.reliability
@@ -52,14 +46,14 @@ def test_a_run_killed_then_run_again_stores_the_tables_of_an_undisturbed_run(
     tmp_path: Path,
     sample_accounts: Path,
     undisturbed_scrape: Undisturbed,
-    fake_apify: FakeApify,
-    fake_gemini: FakeGemini,
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
 ) -> None:
     data = tmp_path / "data"
-    env = scrape_env(data, fake_apify, fake_gemini)
-    gemini = WatchingGemini(fake_gemini)
-    fake_gemini.on_generate(gemini)
-    runs_before = len(fake_apify.runs)
+    env = scrape_env(data, module_fake_apify, module_fake_gemini)
+    gemini = WatchingGemini(module_fake_gemini)
+    module_fake_gemini.on_generate(gemini)
+    runs_before = len(module_fake_apify.runs)
 
     killed_code, killed_output = finished(
         killing_cli(
@@ -76,13 +70,13 @@ def test_a_run_killed_then_run_again_stores_the_tables_of_an_undisturbed_run(
 
     print(
         f"{kill_point}: {answered_before_kill} Gemini calls before the kill, "
-        f"{len(fake_apify.runs) - runs_before} actor runs in all; rows after the kill: "
+        f"{len(module_fake_apify.runs) - runs_before} actor runs in all; rows after the kill: "
         f"{rows_after_kill}"
     )
     assert code == 0, output
     assert "1 earlier run stopped without finishing (killed?)" in output
     assert_tables_equal(all_tables(data), undisturbed_scrape.tables)
     # Nothing paid twice: one actor run per batch, and no video asked again.
-    assert len(fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs
+    assert len(module_fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs
     assert set(gemini.calls.values()) == {1}
     assert sum(gemini.calls.values()) == undisturbed_scrape.gemini_calls

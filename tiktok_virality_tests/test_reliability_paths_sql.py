@@ -2,7 +2,6 @@
 writes outside the data folder or changes a SQL statement: hostile values are refused with a clear
 message (exit 2) before anything is written, or stored verbatim as data, with every table's schema
 and every other dataset's rows unchanged."""
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import json
 import shutil
@@ -12,12 +11,10 @@ import duckdb
 import pytest
 
 from tiktok_virality.cli.main import main
-from tiktok_virality_tests.test_reliability_bad_input import (
+from tiktok_virality_tests.helpers import (
     BUILT,
     DATABASE_FILE,
     assert_refused_writing_nothing,
-    existing_data,  # noqa: F401
-    populated,  # noqa: F401
     real_items,
     stored_state,
     use_folder,

@@ -2,7 +2,6 @@
 runs that succeed and runs that fail — with the fakes echoing the credentials back in error items,
 error bodies and URLs — leave the canaries nowhere: not in the logs, the DuckDB tables, the Dagster
 event logs, run configs and tags, the compute logs, the error messages, nor `status`."""
-# ruff: noqa: F811  (tests take the imported fixtures as parameters)
 
 import sqlite3
 from collections.abc import Iterator
@@ -13,17 +12,14 @@ import duckdb
 import pytest
 
 from tiktok_virality.cli.main import main
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
-from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
+from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.fakes.gemini import (
     FakeGemini,
     GeminiApiError,
     GenerateScript,
-    fake_gemini,
     request_text,
 )
-from tiktok_virality_tests.test_cli import accounts_file
-from tiktok_virality_tests.test_gemini_analyzer import SMALL, video_urls
-from tiktok_virality_tests.test_reliability_bad_input import real_items
+from tiktok_virality_tests.helpers import SMALL, accounts_file, real_items, video_urls
 
 APIFY_CANARY = "apify_api_CANARY0a1b2c3d4e5f"
 GEMINI_CANARY = "AIzaCANARY9z8y7x6w5v4u3t"

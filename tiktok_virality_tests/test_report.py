@@ -34,7 +34,7 @@ from tiktok_virality.warehouse.tables import (
     VIDEO_FEATURES,
     VIDEO_PREDICTIONS,
 )
-from tiktok_virality_tests.test_model_training import sample_model_inputs
+from tiktok_virality_tests.helpers import sample_model_inputs
 
 GENERATED_AT = datetime(2025, 7, 9, 12, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("caption")</script><img src=x onerror=alert(1)> & "quoted"'

@@ -9,7 +9,6 @@
   it (or resets, truncates or stalls it).
 - :class:`Handler`: the request handler (keep-alive, ``TCP_NODELAY``, socket tracking, no logging).
 - :func:`read_body`: a request body, de-chunked and decompressed.
-- :func:`pytest_fixture`: the ``fake_*`` fixture of a fake.
 
 A fake subclasses :class:`FakeServer` and implements :meth:`FakeServer._make_request`,
 :meth:`FakeServer._error_response`, :meth:`FakeServer._fault_response` and
@@ -29,7 +28,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
@@ -576,24 +575,3 @@ def read_body(
         return decompress(body)
     except Exception as exc:
         raise BodyError(400, f"The request body is not valid {encoding}: {exc}") from None
-
-
-FakeT = TypeVar("FakeT", bound=FakeServer[Any])
-
-
-def pytest_fixture(fake_class: type[FakeT], name: str) -> Any:
-    """The pytest fixture ``name``: a running ``fake_class()``; it fails the test if a scenario
-    handler raised (``handler_errors``). Raises ``ImportError`` without pytest."""
-    import pytest
-
-    def fixture() -> Iterator[FakeT]:
-        with fake_class() as fake:
-            yield fake
-        if fake.handler_errors:
-            raise AssertionError(f"{fake_class.__name__} handler errors: {fake.handler_errors!r}")
-
-    fixture.__name__ = fixture.__qualname__ = name
-    fixture.__doc__ = (
-        f"A running :class:`{fake_class.__name__}`; fails the test if a scenario handler raised."
-    )
-    return pytest.fixture(name=name)(fixture)

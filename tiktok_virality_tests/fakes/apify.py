@@ -36,10 +36,8 @@ Usage::
         )
         items = list(client.dataset(run.default_dataset_id).iterate_items())
 
-In pytest, import the fixture into the test module (conftest.py does not re-export it)::
-
-    # ruff: noqa: F811  (a test taking the imported fixture as a parameter "redefines" it)
-    from tiktok_virality_tests.fakes.apify import fake_apify  # noqa: F401
+In pytest, take the ``fake_apify`` fixture (``tiktok_virality_tests/fake_servers.py``), a running
+``FakeApify`` of the test's own::
 
     def test_something(fake_apify): ...
 
@@ -54,7 +52,6 @@ request masks it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import traceback
@@ -73,7 +70,6 @@ __all__ = [
     "FakeRun",
     "RecordedRequest",
     "RunScript",
-    "fake_apify",
 ]
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
@@ -342,7 +338,7 @@ class FakeApify(_http.FakeServer[RecordedRequest]):
         required_token: If set, a request without ``Authorization: Bearer <required_token>``
             gets 401 (the request is still recorded).
         handler_errors: Exceptions raised by scenario handlers or by the fake itself while
-            serving (the client got a 500); the pytest fixture fails the test if any.
+            serving (the client got a 500); the ``fake_apify`` fixture fails the test if any.
     """
 
     _handler_class = _Handler
@@ -840,9 +836,3 @@ def _to_record(value: Any) -> _Record:
     return _Record(
         json.dumps(value, ensure_ascii=False).encode(), "application/json; charset=utf-8"
     )
-
-
-# --------------------------------------------------------------------------------- pytest fixture
-
-with contextlib.suppress(ImportError):  # benchmarks may run without pytest
-    fake_apify = _http.pytest_fixture(FakeApify, "fake_apify")

@@ -43,10 +43,8 @@ Usage::
 Keep the ``genai.Client`` in a variable: a temporary one (``genai.Client(...).files.upload(...)``)
 may be garbage-collected mid-call, and its ``__del__`` closes the HTTP client the call is using.
 
-In pytest, import the fixture into the test module (conftest.py does not re-export it)::
-
-    # ruff: noqa: F811  (a test taking the imported fixture as a parameter "redefines" it)
-    from tiktok_virality_tests.fakes.gemini import fake_gemini  # noqa: F401
+In pytest, take the ``fake_gemini`` fixture (``tiktok_virality_tests/fake_servers.py``), a running
+``FakeGemini`` of the test's own::
 
     def test_something(fake_gemini): ...
 
@@ -65,7 +63,6 @@ masks it.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import math
@@ -90,7 +87,6 @@ __all__ = [
     "GeminiApiError",
     "GenerateScript",
     "RecordedRequest",
-    "fake_gemini",
     "request_schema",
     "request_text",
     "schema_value",
@@ -416,7 +412,7 @@ class FakeGemini(_http.FakeServer[RecordedRequest]):
             the fake that does not exist (403) or is not ``ACTIVE`` (400).
         handler_errors: Exceptions raised while serving by scenario handlers (the client got a
             500), by ``when`` predicates (the fault did not match) or by the fake itself; the
-            pytest fixture fails the test if any.
+            ``fake_gemini`` fixture fails the test if any.
     """
 
     _handler_class = _Handler
@@ -1265,9 +1261,3 @@ def _iso(moment: datetime) -> str:
 def _short(value: Any, limit: int = 300) -> str:
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}...<{len(text) - limit} more>"
-
-
-# --------------------------------------------------------------------------------- pytest fixture
-
-with contextlib.suppress(ImportError):  # benchmarks may run without pytest
-    fake_gemini = _http.pytest_fixture(FakeGemini, "fake_gemini")
