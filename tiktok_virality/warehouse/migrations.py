@@ -3,7 +3,8 @@
 Each store declares its migrations in its own module (a `StoreSchema`); `migrate` applies the ones a
 database file has not had yet, each in its own transaction together with its row in
 `schema_versions` (store, version, applied_at), so that a migration is either wholly applied and
-recorded or not at all. Once a file is up to date, `migrate` costs one read-only connection and one query.
+recorded or not at all. Once a file is up to date, `migrate` costs one read-only connection and
+one query.
 
 Migration 1 of each store creates its tables and also upgrades a file made before versions were
 recorded (its statements are idempotent: `CREATE TABLE IF NOT EXISTS`, `ADD COLUMN IF NOT
