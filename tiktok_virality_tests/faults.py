@@ -193,12 +193,12 @@ def _kill_when_analysis_starts() -> None:
 
 def _kill_once_the_actor_run_started() -> None:
     """SIGKILL once the batch's Apify run has started, before its id is stored."""
-    from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+    from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 
-    def remember_scrape_run(self: DatasetCatalog, *args: Any) -> None:
+    def remember_scrape_run(self: ScrapeLedger, *args: Any) -> None:
         _kill_self()
 
-    DatasetCatalog.remember_scrape_run = remember_scrape_run  # type: ignore[method-assign]
+    ScrapeLedger.remember_scrape_run = remember_scrape_run  # type: ignore[method-assign]
 
 
 KILL_POINTS: dict[str, Callable[[], None]] = {

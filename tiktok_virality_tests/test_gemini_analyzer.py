@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from apify_client import ApifyClient
 
+from tiktok_virality.defs.analysis.cache import ANALYSIS_CACHE_SCHEMA, AnalysisCache
 from tiktok_virality.defs.analysis.gemini import AnalyzerConfigurationError, GeminiAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     GENERATE_PATH,
@@ -30,17 +31,19 @@ LARGE = b"\x00\x00\x00\x18ftypmp42" + b"V" * 300_000
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> DatasetCatalog:
-    return DatasetCatalog(database=str(tmp_path / "catalog.duckdb"))
+def cache(tmp_path: Path) -> AnalysisCache:
+    database = tmp_path / "cache.duckdb"
+    migrate(database, [ANALYSIS_CACHE_SCHEMA])
+    return AnalysisCache(database=str(database))
 
 
 @pytest.fixture
 def analyzer(
-    fake_gemini: FakeGemini, fake_apify: FakeApify, catalog: DatasetCatalog
+    fake_gemini: FakeGemini, fake_apify: FakeApify, cache: AnalysisCache
 ) -> GeminiAnalyzer:
     return GeminiAnalyzer(
         api_key=GEMINI_KEY,
-        catalog=catalog,
+        cache=cache,
         base_url=fake_gemini.url,
         concurrency=4,
         requests_per_minute=60_000,
@@ -316,7 +319,7 @@ def test_the_apify_token_goes_to_apifys_own_origin_only(
 
 
 def test_answers_already_paid_for_are_kept_when_gemini_starts_refusing_the_key(
-    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, catalog: DatasetCatalog
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, cache: AnalysisCache
 ) -> None:
     answered: list[int] = []
 
@@ -332,7 +335,7 @@ def test_answers_already_paid_for_are_kept_when_gemini_starts_refusing_the_key(
     with pytest.raises(AnalyzerConfigurationError):
         analyzer.analyze(batch, LOG)
 
-    stored = catalog.cached_analyses(
+    stored = cache.cached_analyses(
         [str(n) for n in range(10)], model=analyzer.model, schema_version=SCHEMA_VERSION
     )
     assert len(stored) == 3

@@ -20,7 +20,8 @@ from tiktok_virality.core.phases import Phase
 from tiktok_virality.definitions import build_definitions
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.datasets.operations import import_export_file
-from tiktok_virality.resources import build_resources
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     FakeGemini,
@@ -113,16 +114,17 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
 
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         resources = build_resources(settings, offline=False)
+        migrate(settings.database, STORE_SCHEMAS)
         resources["analyzer"] = GeminiAnalyzer(
             api_key="gemini-key",
-            catalog=resources["catalog"],
+            cache=resources["analysis_cache"],
             base_url=fake_gemini.url,
             retry_attempts=2,
             initial_retry_delay_seconds=0.01,
             requests_per_minute=60_000,
             apify_api_url=fake_apify.url,
         )
-        import_export_file(instance, resources["catalog"], "meeni", export_file)
+        import_export_file(instance, resources["registry"], "meeni", export_file)
         partition = VideoPartition("meeni", "b001")
         fake_gemini.on_generate(overloaded_for_two)
         first = plan_runs(

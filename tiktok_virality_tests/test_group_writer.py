@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
+from tiktok_virality.core.errors import RecordedError
 from tiktok_virality.defs.analysis.gemini import _GroupWriter, _Outcome
-from tiktok_virality.defs.datasets.catalog import RecordedError
 
 
 def failed(video_id: str) -> _Outcome:

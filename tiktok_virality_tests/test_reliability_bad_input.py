@@ -16,9 +16,9 @@ import duckdb
 import pytest
 
 from tiktok_virality.cli.main import EXIT_USAGE, main
+from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript, fake_apify  # noqa: F401
 from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
@@ -28,7 +28,7 @@ from tiktok_virality_tests.fakes.gemini import (  # noqa: F401
     fake_gemini,
 )
 from tiktok_virality_tests.test_cli import accounts_file, query, recent_copies
-from tiktok_virality_tests.test_gemini_analyzer import LOG, analyzer, catalog, videos  # noqa: F401
+from tiktok_virality_tests.test_gemini_analyzer import LOG, analyzer, cache, videos  # noqa: F401
 
 DATABASE_FILE = "tiktok_virality.duckdb"
 BUILT = "built"
@@ -412,7 +412,7 @@ GARBAGE_ANSWERS: dict[str, tuple[Answer, bool, str, int]] = {
 def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stored_for_it(
     analyzer: GeminiAnalyzer,
     fake_gemini: FakeGemini,
-    catalog: DatasetCatalog,
+    cache: AnalysisCache,
     answer: Answer,
     permanent: bool,
     message: str,
@@ -427,8 +427,8 @@ def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stor
     assert error.permanent is permanent and message in error.error
     assert fake_gemini.generate_calls == calls
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
-    assert catalog.cached_analyses(["9"], **versions) == {}
-    assert catalog.analysis_failures(["9"], **versions)["9"].permanent is permanent
+    assert cache.cached_analyses(["9"], **versions) == {}
+    assert cache.analysis_failures(["9"], **versions)["9"].permanent is permanent
 
 
 @pytest.mark.parametrize(
@@ -437,7 +437,7 @@ def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stor
     ids=["an HTTP body that is not JSON", "a body cut mid-transfer"],
 )
 def test_an_answer_lost_on_the_way_is_asked_for_again_at_once_and_stored(
-    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, catalog: DatasetCatalog, cut: dict[str, Any]
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, cache: AnalysisCache, cut: dict[str, Any]
 ) -> None:
     fake_gemini.truncate_next(GENERATE_PATH, **cut)
 
@@ -446,4 +446,4 @@ def test_an_answer_lost_on_the_way_is_asked_for_again_at_once_and_stored(
     assert len(result.analyses) == 1 and result.errors == []
     assert fake_gemini.generate_calls == 2
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
-    assert list(catalog.cached_analyses(["9"], **versions)) == ["9"]
+    assert list(cache.cached_analyses(["9"], **versions)) == ["9"]

@@ -35,8 +35,9 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from tiktok_virality.config import DEFAULT_GEMINI_MODEL
-from tiktok_virality.core.errors import describe_error
+from tiktok_virality.core.errors import RecordedError, describe_error
 from tiktok_virality.defs.analysis.analyzers import AnalysisResult, VideoAnalyzer
+from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
 from tiktok_virality.defs.analysis.prompt import build_prompt
 from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
 from tiktok_virality.defs.analysis.schema import (
@@ -45,7 +46,6 @@ from tiktok_virality.defs.analysis.schema import (
     analysis_frame,
     flatten_analyses,
 )
-from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog, RecordedError
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
 VIDEO_MIME_TYPE = "video/mp4"
@@ -125,7 +125,7 @@ class GeminiAnalyzer(VideoAnalyzer):
     """Each video watched by Gemini and described in the versioned analysis schema."""
 
     api_key: str
-    catalog: DatasetCatalog
+    cache: AnalysisCache
     model: str = DEFAULT_GEMINI_MODEL
     # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
     base_url: str | None = None
@@ -147,12 +147,12 @@ class GeminiAnalyzer(VideoAnalyzer):
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
         rows = videos.to_dict("records")
         video_ids = [row["video_id"] for row in rows]
-        cached = self.catalog.cached_analyses(
+        cached = self.cache.cached_analyses(
             video_ids, model=self.model, schema_version=SCHEMA_VERSION
         )
         given_up = {
             video_id: failure
-            for video_id, failure in self.catalog.analysis_failures(
+            for video_id, failure in self.cache.analysis_failures(
                 video_ids, model=self.model, schema_version=SCHEMA_VERSION
             ).items()
             if failure.permanent
@@ -244,7 +244,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         up on."""
         answered = {o.video_id: o.analysis for o in outcomes if o.analysis is not None}
         if answered:
-            self.catalog.store_analyses(answered, model=self.model, schema_version=SCHEMA_VERSION)
+            self.cache.store_analyses(answered, model=self.model, schema_version=SCHEMA_VERSION)
         return [
             outcome if outcome.analysis is not None else self._count_failure(outcome)
             for outcome in outcomes
@@ -252,7 +252,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     def _count_failure(self, outcome: _Outcome) -> _Outcome:
         assert outcome.error is not None
-        failure = self.catalog.record_analysis_failure(
+        failure = self.cache.record_analysis_failure(
             outcome.video_id,
             model=self.model,
             schema_version=SCHEMA_VERSION,
