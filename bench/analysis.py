@@ -2,7 +2,7 @@
 
 The videos are analysed batch after batch, as the pipeline's partitions are, by the real
 `GeminiAnalyzer` (its concurrency, its requests-per-minute limiter, inline data or the Files API,
-every answer stored in the catalog as it arrives). Throughput is compared with the bound
+every answer stored in the analysis cache as it arrives). Throughput is compared with the bound
 min(concurrency / latency per video, requests per minute / 60); whether the quota was kept is read
 from the fake server's own record of when requests arrived, not from the limiter."""
 
@@ -31,8 +31,9 @@ from bench.fakes import (
     stored_files,
 )
 from tiktok_virality.config import load_settings
-from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog
+from tiktok_virality.defs.analysis.cache import ANALYSIS_CACHE_SCHEMA, AnalysisCache, CachedAnalysis
 from tiktok_virality.resources import gemini_analyzer
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 
@@ -102,16 +103,16 @@ class ThroughputRow:
     bound_by: str = column("bound by")
     ratio: float = column("÷ bound", "{:.2f}")
     overhead_per_batch: float = column("s per batch beyond the API", "{:.2f}")
-    catalog_write_seconds: float = column("catalog writes s", "{:.1f}")
-    catalog_read_seconds: float = column("catalog reads s", "{:.1f}")
+    cache_write_seconds: float = column("cache writes s", "{:.1f}")
+    cache_read_seconds: float = column("cache reads s", "{:.1f}")
     max_in_flight: int = column("max in flight")
     max_per_minute: int = column("max req in any 60 s")
     min_gap_ms: float = column("min gap between requests ms", "{:.0f}")
     quota_kept: bool = column("quota kept")
 
 
-class _TimedCatalog(DatasetCatalog):
-    """The catalog, timing the analyzer's reads (two per batch) and writes (one per answer, one at
+class _TimedCache(AnalysisCache):
+    """The analysis cache, timing the analyzer's reads (two per batch) and writes (one per answer, one at
     a time under the analyzer's store lock); `stores_answers=False` skips the writes."""
 
     stores_answers: bool = True
@@ -173,7 +174,7 @@ def measure(config: AnalysisConfig, work_dir: Path) -> Measurement:
             stored_files(apify, {"small": _SMALL_VIDEO, "large": _LARGE_VIDEO}),
         )
         rows = [
-            _run_variant(variant, config, batches, servers, work_dir / f"catalog_{number}.duckdb")
+            _run_variant(variant, config, batches, servers, work_dir / f"cache_{number}.duckdb")
             for number, variant in enumerate(config.variants)
         ]
     return _measurement(config, rows)
@@ -186,10 +187,11 @@ def _run_variant(
     servers: _Servers,
     database: Path,
 ) -> ThroughputRow:
-    catalog = _TimedCatalog(database=str(database), stores_answers=variant.stores_answers)
+    migrate(database, [ANALYSIS_CACHE_SCHEMA])
+    cache = _TimedCache(database=str(database), stores_answers=variant.stores_answers)
     analyzer = gemini_analyzer(
         load_settings({}),
-        catalog,
+        cache,
         api_key=GEMINI_KEY,
         base_url=servers.gemini.url,
         concurrency=variant.concurrency,
@@ -237,8 +239,8 @@ def _run_variant(
         bound_by="quota" if by_quota < by_concurrency else "concurrency",
         ratio=videos / seconds / bound,
         overhead_per_batch=(seconds - api_seconds) / len(batches),
-        catalog_write_seconds=catalog.seconds("write"),
-        catalog_read_seconds=catalog.seconds("read"),
+        cache_write_seconds=cache.seconds("write"),
+        cache_read_seconds=cache.seconds("read"),
         max_in_flight=servers.gemini.max_concurrent_generates,
         max_per_minute=max_per_minute,
         min_gap_ms=1000 * float(min(np.diff(arrivals), default=0.0)),
@@ -297,20 +299,20 @@ def _notes(config: AnalysisConfig, by_variant: dict[Variant, ThroughputRow]) -> 
     missed = [
         row for variant, row in by_variant.items() if variant.targeted and row.ratio < _TARGET_RATIO
     ]
-    stored = [row for row in rows if row.catalog_write_seconds > 0]
+    stored = [row for row in rows if row.cache_write_seconds > 0]
     write_ms = (
-        1000 * sum(row.catalog_write_seconds for row in stored) / sum(row.videos for row in stored)
+        1000 * sum(row.cache_write_seconds for row in stored) / sum(row.videos for row in stored)
     )
     notes = []
     if missed:
         worst = min(missed, key=lambda row: row.ratio)
         notes.append(
             f"Target missed ({', '.join(f'{row.variant}: {row.ratio:.2f}' for row in missed)}). "
-            f"Answers are stored as they arrive, by group commit (`DatasetCatalog.store_analyses`:"
+            f"Answers are stored as they arrive, by group commit (`AnalysisCache.store_analyses`:"
             f" each write takes every answer that arrived during the previous one) — "
             f"{write_ms:.0f} ms of writing per answer here, off the event loop: at "
-            f"{worst.variant}, catalog writes took {worst.catalog_write_seconds:.1f} s of "
-            f"{worst.seconds:.1f} s ({share(worst.catalog_write_seconds, worst.seconds):.0%}), "
+            f"{worst.variant}, cache writes took {worst.cache_write_seconds:.1f} s of "
+            f"{worst.seconds:.1f} s ({share(worst.cache_write_seconds, worst.seconds):.0%}), "
             "overlapping the requests. (Before the group commit, one transaction per answer, one "
             "at a time, took 42% of the wall time at concurrency 16 and held it to 0.31.)"
         )
@@ -330,8 +332,8 @@ def _notes(config: AnalysisConfig, by_variant: dict[Variant, ThroughputRow]) -> 
             f"fills to {fills} — the most it can reach even with no overhead — "
             f"and each batch spends {diagnostic.overhead_per_batch:.2f} s beyond "
             f"the API's own time — a new event loop, Gemini and HTTP clients and their "
-            f"connections, the video downloads, and (where answers are stored) two catalog "
-            f"reads, {1000 * max(r.catalog_read_seconds for r in stored) / config.batches:.0f} "
+            f"connections, the video downloads, and (where answers are stored) two cache "
+            f"reads, {1000 * max(r.cache_read_seconds for r in stored) / config.batches:.0f} "
             "ms per batch at most."
         )
         notes.append(

@@ -18,8 +18,9 @@ import dagster as dg
 from bench import synthetic
 from bench.core import Benchmark, Measurement, ResultTable, Verdict, column, share
 from bench.pipeline import CliRun, Workspace
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.datasets.operations import create_export_dataset
+from tiktok_virality.defs.datasets.registry import REGISTRY_SCHEMA, DatasetRegistry
+from tiktok_virality.warehouse.migrations import migrate
 
 _DATASET = "bench"
 _TARGET_SECONDS_PER_STEP = 1.0
@@ -74,10 +75,11 @@ def measure(config: OrchestrationConfig, work_dir: Path) -> Measurement:
     items = synthetic.apify_items(
         accounts, scraped_at=scraped_at, videos_per_account=config.videos_per_account
     )
+    migrate(workspace.settings.database, [REGISTRY_SCHEMA])
     with workspace.instance() as instance:
         create_export_dataset(
             instance,
-            DatasetCatalog(database=str(workspace.settings.database)),
+            DatasetRegistry(database=str(workspace.settings.database)),
             _DATASET,
             [item for account_items in items.values() for item in account_items],
             origin="benchmark export",

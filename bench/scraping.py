@@ -15,9 +15,11 @@ from bench import synthetic
 from bench.core import Benchmark, Measurement, ResultTable, column
 from bench.fakes import APIFY_TOKEN, ConcurrentFakeApify, run_duration
 from tiktok_virality.config import load_settings
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog, batch_key
+from tiktok_virality.defs.datasets.dataset import batch_key
+from tiktok_virality.defs.scraping.ledger import SCRAPE_LEDGER_SCHEMA, ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
 from tiktok_virality.resources import apify_video_source
+from tiktok_virality.warehouse.migrations import migrate
 
 _LOG = logging.getLogger(__name__)
 _RUNS = r"/runs$"
@@ -60,9 +62,11 @@ def measure(config: ScrapingConfig, work_dir: Path) -> Measurement:
     with ConcurrentFakeApify(latency_seconds=run_duration(config.run_seconds)) as fake:
         fake.items_by_profile = items
         for batch_size in config.batch_sizes:
+            database = work_dir / f"ledger_{batch_size}.duckdb"
+            migrate(database, [SCRAPE_LEDGER_SCHEMA])
             source = apify_video_source(
                 load_settings({}),
-                DatasetCatalog(database=str(work_dir / f"catalog_{batch_size}.duckdb")),
+                ScrapeLedger(database=str(database)),
                 token=APIFY_TOKEN,
                 api_url=fake.url,
             )
@@ -128,7 +132,7 @@ def _measurement(config: ScrapingConfig, rows: list[ScrapingRow]) -> Measurement
             "time), for the same items. Batches run one after another, so the wall time is the "
             "runs' duration times their number, plus "
             f"{min(overhead_per_run):.2f}–{max(overhead_per_run):.2f} s per run of our own "
-            "(start, the catalog's run record, paging the dataset).",
+            "(start, the ledger's run record, paging the dataset).",
             "A real profile scrape run takes tens of seconds of container start and crawling "
             "beyond its items, and Apify bills each actor start: per-account runs multiply both by "
             "the batch size. The items returned are the same either way.",

@@ -1,6 +1,6 @@
-"""Resources, one per external system, each an abstract interface with a real and an offline
-implementation; `build_resources` is the one place that chooses between them, and the functions
-below the one place that turns settings into a resource's values."""
+"""Resources, one per external system or store, each external one an abstract interface with a real
+and an offline implementation; `build_resources` is the one place that chooses between them, and the
+functions below the one place that turns settings into a resource's values."""
 
 from typing import Any
 
@@ -8,56 +8,74 @@ import dagster as dg
 
 from tiktok_virality.config import Settings
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer, VideoAnalyzer
+from tiktok_virality.defs.analysis.cache import ANALYSIS_CACHE_SCHEMA, AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.datasets.error_log import ERROR_LOG_SCHEMA, ErrorLog
+from tiktok_virality.defs.datasets.registry import REGISTRY_SCHEMA, DatasetRegistry
 from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
+from tiktok_virality.defs.scraping.ledger import SCRAPE_LEDGER_SCHEMA, ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, OfflineScraper, VideoSource
 from tiktok_virality.warehouse.io_manager import WAREHOUSE_IO_MANAGER, DuckDBPartitionIOManager
+from tiktok_virality.warehouse.migrations import StoreSchema
+
+# Every store's tables, which `migrate` makes once per file and version.
+STORE_SCHEMAS: tuple[StoreSchema, ...] = (
+    REGISTRY_SCHEMA,
+    ERROR_LOG_SCHEMA,
+    ANALYSIS_CACHE_SCHEMA,
+    SCRAPE_LEDGER_SCHEMA,
+)
 
 
 def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
     """Live services where credentials allow, unless `offline`; the offline stand-ins otherwise."""
-    catalog = DatasetCatalog(database=str(settings.database))
+    database = str(settings.database)
+    registry = DatasetRegistry(database=database)
+    analysis_cache = AnalysisCache(database=database)
+    scrape_ledger = ScrapeLedger(database=database)
     scraper: VideoSource = (
-        apify_video_source(settings, catalog)
+        apify_video_source(settings, scrape_ledger)
         if settings.apify_token_set and not offline
         else OfflineScraper()
     )
     analyzer: VideoAnalyzer = (
-        gemini_analyzer(settings, catalog)
+        gemini_analyzer(settings, analysis_cache)
         if settings.gemini_key_set and not offline
         else OfflineAnalyzer()
     )
     return {
-        "catalog": catalog,
-        "export_source": ExportVideoSource(catalog=catalog),
+        "registry": registry,
+        "error_log": ErrorLog(database=database),
+        "analysis_cache": analysis_cache,
+        "scrape_ledger": scrape_ledger,
+        "export_source": ExportVideoSource(registry=registry),
         "scraper": scraper,
         "analyzer": analyzer,
         "report_files": ReportFiles(directory=str(settings.report_dir)),
-        WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=str(settings.database)),
+        WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
     }
 
 
 def apify_video_source(
-    settings: Settings, catalog: DatasetCatalog, **replaced: Any
+    settings: Settings, ledger: ScrapeLedger, **replaced: Any
 ) -> ApifyVideoSource:
     """Apify's scraper as `settings` configure it; `replaced` sets any of its fields instead (the
     tests' fake Apify, a token of their own, quicker retries)."""
     values = {
         "token": _credential(settings.apify_token_variable),
-        "catalog": catalog,
+        "ledger": ledger,
         "api_url": settings.apify_api_url,
     }
     return ApifyVideoSource(**(values | replaced))
 
 
-def gemini_analyzer(settings: Settings, catalog: DatasetCatalog, **replaced: Any) -> GeminiAnalyzer:
+def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -> GeminiAnalyzer:
     """Gemini as `settings` configure it; `replaced` sets any of its fields instead (the tests'
     fake Gemini, a key of their own, quicker retries)."""
     values = {
         "api_key": _credential(settings.gemini_key_variable),
-        "catalog": catalog,
+        "cache": cache,
         "base_url": settings.gemini_api_url,
         "model": settings.gemini_model,
         "requests_per_minute": settings.gemini_requests_per_minute,

@@ -10,10 +10,11 @@ import pytest
 
 from tiktok_virality.cli.main import main
 from tiktok_virality.config import load_settings
+from tiktok_virality.defs.analysis.cache import ANALYSIS_CACHE_SCHEMA, AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality.resources import gemini_analyzer
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 from tiktok_virality_tests.helpers import APIFY_TOKEN, BUILT, GEMINI_KEY, use_folder
@@ -49,17 +50,19 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> DatasetCatalog:
-    return DatasetCatalog(database=str(tmp_path / "catalog.duckdb"))
+def cache(tmp_path: Path) -> AnalysisCache:
+    database = tmp_path / "cache.duckdb"
+    migrate(database, [ANALYSIS_CACHE_SCHEMA])
+    return AnalysisCache(database=str(database))
 
 
 @pytest.fixture
 def analyzer(
-    fake_gemini: FakeGemini, fake_apify: FakeApify, catalog: DatasetCatalog
+    fake_gemini: FakeGemini, fake_apify: FakeApify, cache: AnalysisCache
 ) -> GeminiAnalyzer:
     return gemini_analyzer(
         load_settings({}),
-        catalog,
+        cache,
         api_key=GEMINI_KEY,
         base_url=fake_gemini.url,
         concurrency=4,

@@ -158,7 +158,7 @@ def _kill_inside_write(table: str) -> None:
     from tiktok_virality.warehouse.storage import quote_identifier
 
     insert = f"INSERT INTO {quote_identifier(table)} "
-    real_connect = io_manager.connect
+    real_transaction = io_manager.transaction
 
     class KilledBeforeCommit:
         def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
@@ -174,11 +174,11 @@ def _kill_inside_write(table: str) -> None:
             return getattr(self._connection, name)
 
     @contextmanager
-    def connect(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        with real_connect(*args, **kwargs) as connection:
+    def transaction(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        with real_transaction(*args, **kwargs) as connection:
             yield KilledBeforeCommit(connection)
 
-    io_manager.connect = connect  # type: ignore[assignment]
+    io_manager.transaction = transaction  # type: ignore[assignment]
 
 
 def _kill_when_analysis_starts() -> None:
@@ -193,12 +193,12 @@ def _kill_when_analysis_starts() -> None:
 
 def _kill_once_the_actor_run_started() -> None:
     """SIGKILL once the batch's Apify run has started, before its id is stored."""
-    from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+    from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 
-    def remember_scrape_run(self: DatasetCatalog, *args: Any) -> None:
+    def remember_scrape_run(self: ScrapeLedger, *args: Any) -> None:
         _kill_self()
 
-    DatasetCatalog.remember_scrape_run = remember_scrape_run  # type: ignore[method-assign]
+    ScrapeLedger.remember_scrape_run = remember_scrape_run  # type: ignore[method-assign]
 
 
 KILL_POINTS: dict[str, Callable[[], None]] = {

@@ -26,9 +26,10 @@ import pandas as pd
 import pytest
 from apify_client import ApifyClient
 
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.datasets.operations import import_export_file
+from tiktok_virality.defs.datasets.registry import REGISTRY_SCHEMA, DatasetRegistry
 from tiktok_virality.defs.datasets.sample import generate_sample_items
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality.warehouse.tables import ASSET_TABLES
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import FakeGemini, GenerateScript, request_text
@@ -140,9 +141,11 @@ def import_sample(data: Path, export: Path, datasets: Sequence[str] = ("cut",)) 
     """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT` does, for each name."""
     (data / "dagster_home").mkdir(parents=True)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
-        catalog = DatasetCatalog(database=str(data / "tiktok_virality.duckdb"))
+        database = data / "tiktok_virality.duckdb"
+        migrate(database, [REGISTRY_SCHEMA])
+        registry = DatasetRegistry(database=str(database))
         for dataset in datasets:
-            import_export_file(instance, catalog, dataset, export, scraped_at=SCRAPED_AT)
+            import_export_file(instance, registry, dataset, export, scraped_at=SCRAPED_AT)
 
 
 def tables(data: Path) -> dict[str, pd.DataFrame]:

@@ -10,15 +10,16 @@ from apify_client import ApifyClient
 
 from tiktok_virality.config import load_settings
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality.defs.scraping.apify import (
     ApifyVideoSource,
     ScrapeRunError,
     actor_input,
     input_fingerprint,
 )
+from tiktok_virality.defs.scraping.ledger import SCRAPE_LEDGER_SCHEMA, ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
 from tiktok_virality.resources import apify_video_source
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 
 TOKEN = "apify-canary-token-3f9c"
@@ -36,10 +37,17 @@ REQUEST = ScrapeRequest(
 
 
 @pytest.fixture
-def source(fake_apify: FakeApify, catalog: DatasetCatalog) -> ApifyVideoSource:
+def ledger(tmp_path: Path) -> ScrapeLedger:
+    database = tmp_path / "ledger.duckdb"
+    migrate(database, [SCRAPE_LEDGER_SCHEMA])
+    return ScrapeLedger(database=str(database))
+
+
+@pytest.fixture
+def source(fake_apify: FakeApify, ledger: ScrapeLedger) -> ApifyVideoSource:
     return apify_video_source(
         load_settings({}),
-        catalog,
+        ledger,
         token=TOKEN,
         api_url=fake_apify.url,
         max_retries=3,
@@ -180,11 +188,11 @@ def test_a_retry_resumes_the_batchs_run_instead_of_paying_for_another(
 
 
 def test_a_run_started_by_an_attempt_killed_before_remembering_it_is_adopted(
-    fake_apify: FakeApify, source: ApifyVideoSource, catalog: DatasetCatalog
+    fake_apify: FakeApify, source: ApifyVideoSource, ledger: ScrapeLedger
 ) -> None:
     # The killed attempt: the start is recorded as under way, the run starts, nothing more.
     run_input = actor_input(REQUEST, download_videos=True)
-    catalog.record_scrape_start(VideoPartition("v1", "b001"), input_fingerprint(run_input))
+    ledger.record_scrape_start(VideoPartition("v1", "b001"), input_fingerprint(run_input))
     ApifyClient(TOKEN, api_url=fake_apify.url).actor(ACTOR).start(run_input=run_input)
 
     fetched = source.fetch(REQUEST, LOG)

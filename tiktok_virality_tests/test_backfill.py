@@ -18,8 +18,11 @@ from dagster_graphql.test.utils import define_out_of_process_workspace, execute_
 from tiktok_virality.cli.main import main
 from tiktok_virality.cli.runner import PARTITION_TAG, PHASE_SELECTION, partition_states
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog, ScrapeLimits
+from tiktok_virality.defs.datasets.dataset import ScrapeLimits
 from tiktok_virality.defs.datasets.operations import create_sample_dataset
+from tiktok_virality.defs.datasets.registry import REGISTRY_SCHEMA, DatasetRegistry
+from tiktok_virality.warehouse.migrations import migrate
+from tiktok_virality.warehouse.queries import row_counts
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
 # The runs a backfill requests are launched at once (no run queue daemon) and execute in this process
@@ -49,9 +52,9 @@ def workspace(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Works
 
 
 def failed_partitions(
-    instance: dg.DagsterInstance, catalog: DatasetCatalog, dataset: str
+    instance: dg.DagsterInstance, registry: DatasetRegistry, dataset: str
 ) -> list[VideoPartition]:
-    partitions = [VideoPartition(dataset, batch) for batch in catalog.batches(dataset)]
+    partitions = [VideoPartition(dataset, batch) for batch in registry.batches(dataset)]
     return [
         state.partition
         for state in partition_states(instance, partitions)
@@ -104,10 +107,10 @@ def run_backfill_daemon(context: WorkspaceProcessContext, backfill_id: str) -> B
     raise AssertionError("the backfill did not finish in 10 daemon iterations")
 
 
-def set_max_total_videos(catalog: DatasetCatalog, dataset: str, videos: int) -> None:
+def set_max_total_videos(registry: DatasetRegistry, dataset: str, videos: int) -> None:
     """What `run --max-total-videos N` stores before it runs anything."""
-    settings = catalog.require(dataset)
-    catalog.update_settings(
+    settings = registry.require(dataset)
+    registry.update_settings(
         dataset, limits=ScrapeLimits(max_total_videos=videos), thresholds=settings.thresholds
     )
 
@@ -116,17 +119,19 @@ def test_a_backfill_of_the_failed_partitions_reruns_exactly_those(
     data_dir: Path, workspace: WorkspaceProcessContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     instance = workspace.instance
-    catalog = DatasetCatalog(database=str(data_dir / "tiktok_virality.duckdb"))
-    create_sample_dataset(instance, catalog, "demo", batch_size=3)
+    database = data_dir / "tiktok_virality.duckdb"
+    migrate(database, [REGISTRY_SCHEMA])
+    registry = DatasetRegistry(database=str(database))
+    create_sample_dataset(instance, registry, "demo", batch_size=3)
     # Room for one video: the first batch scraped takes it, the other two fail their scrape.
-    set_max_total_videos(catalog, "demo", 1)
-    everything = [VideoPartition("demo", batch) for batch in catalog.batches("demo")]
+    set_max_total_videos(registry, "demo", 1)
+    everything = [VideoPartition("demo", batch) for batch in registry.batches("demo")]
     assert len(everything) == 3
 
     assert run_backfill_daemon(workspace, launch_backfill(workspace, everything)) is (
         BulkActionStatus.COMPLETED_FAILED
     )
-    failed = failed_partitions(instance, catalog, "demo")
+    failed = failed_partitions(instance, registry, "demo")
     assert len(failed) == 2
     (succeeded,) = set(everything) - set(failed)
     assert main(["status", "--dataset", "demo"]) == 0
@@ -135,7 +140,7 @@ def test_a_backfill_of_the_failed_partitions_reruns_exactly_those(
         assert f"{partition}" in status
     assert "holds its max total videos" in status
 
-    set_max_total_videos(catalog, "demo", 500)
+    set_max_total_videos(registry, "demo", 500)
     runs_before = partition_run_counts(instance)
     assert run_backfill_daemon(workspace, launch_backfill(workspace, failed)) is (
         BulkActionStatus.COMPLETED_SUCCESS
@@ -144,9 +149,9 @@ def test_a_backfill_of_the_failed_partitions_reruns_exactly_those(
     runs_after = partition_run_counts(instance)
     rerun = {key for key in runs_after if runs_after[key] > runs_before.get(key, 0)}
     assert rerun == {str(partition.key) for partition in failed}
-    assert failed_partitions(instance, catalog, "demo") == []
+    assert failed_partitions(instance, registry, "demo") == []
     assert all(state.done for state in partition_states(instance, everything))
-    assert catalog.row_counts("demo", ["raw_videos"])["raw_videos"] > 1
+    assert row_counts(database, "demo", ["raw_videos"])["raw_videos"] > 1
     assert str(succeeded.key) not in rerun
 
     assert main(["run", "--dataset", "demo", "--offline"]) == 0

@@ -37,7 +37,7 @@ def test_analysis_compares_each_variant_with_its_bound_within_the_quota(
     assert all(0 < row.ratio == pytest.approx(row.videos_per_second / row.bound) for row in rows)
     assert rows[3].bound_by == "quota"
     assert all(row.quota_kept for row in rows)
-    assert rows[-1].catalog_write_seconds == 0  # the diagnostic variant stores nothing
+    assert rows[-1].cache_write_seconds == 0  # the diagnostic variant stores nothing
 
 
 def test_scraping_makes_one_run_per_batch_or_per_account(sections: dict[str, Section]) -> None:

@@ -201,7 +201,8 @@ import dagster as dg
 from tiktok_virality.defs.datasets.operations import create_sample_dataset
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.definitions import build_definitions
-from tiktok_virality.resources import build_resources
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer
 from tiktok_virality.cli.runner import PHASES, PlannedRun, run_partition
 from tiktok_virality.config import load_settings
@@ -214,7 +215,8 @@ settings = load_settings()
 settings.dagster_home.mkdir(parents=True)
 with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
     resources = {**build_resources(settings, offline=True), "analyzer": KilledWhileAnalysing()}
-    create_sample_dataset(instance, resources["catalog"], "demo")
+    migrate(settings.database, STORE_SCHEMAS)
+    create_sample_dataset(instance, resources["registry"], "demo")
     run_partition(instance, build_definitions(resources), PlannedRun(VideoPartition("demo", "b001"), PHASES))
 """
 

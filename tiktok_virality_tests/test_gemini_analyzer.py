@@ -5,10 +5,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.gemini_failures import AnalyzerConfigurationError
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import (
     GENERATE_PATH,
@@ -262,7 +262,7 @@ def test_the_apify_token_goes_to_apifys_own_origin_only(
 
 
 def test_answers_already_paid_for_are_kept_when_gemini_starts_refusing_the_key(
-    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, catalog: DatasetCatalog
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, cache: AnalysisCache
 ) -> None:
     answered: list[int] = []
 
@@ -278,7 +278,7 @@ def test_answers_already_paid_for_are_kept_when_gemini_starts_refusing_the_key(
     with pytest.raises(AnalyzerConfigurationError):
         analyzer.analyze(batch, LOG)
 
-    stored = catalog.cached_analyses(
+    stored = cache.cached_analyses(
         [str(n) for n in range(10)], model=analyzer.model, schema_version=SCHEMA_VERSION
     )
     assert len(stored) == 3

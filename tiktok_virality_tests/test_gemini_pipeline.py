@@ -17,7 +17,8 @@ from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.definitions import build_definitions
 from tiktok_virality.defs.datasets.operations import import_export_file
-from tiktok_virality.resources import build_resources, gemini_analyzer
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources, gemini_analyzer
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import (
     FakeGemini,
@@ -105,9 +106,10 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
 
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         resources = build_resources(settings, offline=False)
+        migrate(settings.database, STORE_SCHEMAS)
         resources["analyzer"] = gemini_analyzer(
             settings,
-            resources["catalog"],
+            resources["analysis_cache"],
             api_key="gemini-key",
             base_url=fake_gemini.url,
             retry_attempts=2,
@@ -115,7 +117,7 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
             requests_per_minute=60_000,
             apify_api_url=fake_apify.url,
         )
-        import_export_file(instance, resources["catalog"], "meeni", export_file)
+        import_export_file(instance, resources["registry"], "meeni", export_file)
         partition = VideoPartition("meeni", "b001")
         fake_gemini.on_generate(overloaded_for_two)
         first = plan_runs(

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from tiktok_virality.core.errors import RecordedError
 from tiktok_virality.defs.analysis.gemini import _Outcome
 from tiktok_virality.defs.analysis.group_writer import GroupWriter
-from tiktok_virality.defs.datasets.catalog import RecordedError
 
 
 def failed(video_id: str) -> _Outcome:

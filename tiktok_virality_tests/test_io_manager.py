@@ -117,7 +117,7 @@ def test_a_write_killed_after_its_delete_leaves_the_previous_rows(database: Path
         import tiktok_virality.warehouse.io_manager as io_manager
         from tiktok_virality.core.partitions import VideoPartition
 
-        real_connect = io_manager.connect
+        real_transaction = io_manager.transaction
 
         class KillOnInsert:
             def __init__(self, connection):
@@ -130,11 +130,11 @@ def test_a_write_killed_after_its_delete_leaves_the_previous_rows(database: Path
                 return getattr(self.connection, name)
 
         @contextmanager
-        def connect(database):
-            with real_connect(database) as connection:
+        def transaction(database):
+            with real_transaction(database) as connection:
                 yield KillOnInsert(connection)
 
-        io_manager.connect = connect
+        io_manager.transaction = transaction
         new_rows = pd.DataFrame({{"video_id": ["9"], "views": [9], "hashtags": [["x"]], "created_at": [pd.Timestamp("2025-01-01", tz="UTC")]}})
         io_manager.write_partition({str(database)!r}, "videos", {TYPES!r}, VideoPartition("v1", "b001"), new_rows)
         """

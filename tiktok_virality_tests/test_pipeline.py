@@ -22,15 +22,18 @@ from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.definitions import VIDEO_PIPELINE_JOB, build_definitions
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer
 from tiktok_virality.defs.analysis.assets import video_analyses
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog, ScrapeLimits
+from tiktok_virality.defs.datasets.dataset import ScrapeLimits
 from tiktok_virality.defs.datasets.operations import create_export_dataset, create_sample_dataset
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.features.assets import video_features
 from tiktok_virality.defs.scraping.assets import scrape_batch
 from tiktok_virality.defs.scraping.exports import read_export
 from tiktok_virality.defs.scraping.quality import QualityThresholds
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, ScrapeRequest, SourceItems
-from tiktok_virality.resources import build_resources
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources
 from tiktok_virality.warehouse.io_manager import DuckDBPartitionIOManager
+from tiktok_virality.warehouse.migrations import migrate
+from tiktok_virality.warehouse.queries import stored_video_count
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 55, tzinfo=UTC)
@@ -80,11 +83,12 @@ class FailingOnceAnalyzer(OfflineAnalyzer):
 def resources(settings: Settings) -> dict[str, Any]:
     CountingExportSource.requests = []
     offline = build_resources(settings, offline=True)
-    return {**offline, "export_source": CountingExportSource(catalog=offline["catalog"])}
+    migrate(settings.database, STORE_SCHEMAS)
+    return {**offline, "export_source": CountingExportSource(registry=offline["registry"])}
 
 
-def catalog_of(resources: dict[str, Any]) -> DatasetCatalog:
-    return resources["catalog"]
+def registry_of(resources: dict[str, Any]) -> DatasetRegistry:
+    return resources["registry"]
 
 
 def materialize(
@@ -103,8 +107,8 @@ def query(settings: Settings, sql: str) -> list[tuple]:
 def test_the_sample_runs_end_to_end_offline(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
-    batches = catalog_of(resources).batches("demo")
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
+    batches = registry_of(resources).batches("demo")
     assert batches == ["b001", "b002"]
 
     for batch in batches:
@@ -134,7 +138,7 @@ def test_the_sample_runs_end_to_end_offline(
 def test_tables_have_the_documented_columns_and_types(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
     assert materialize(instance, resources, VideoPartition("demo", "b001")).success
 
     with duckdb.connect(str(settings.database), read_only=True) as connection:
@@ -162,14 +166,14 @@ def test_a_real_csv_export_goes_through_every_phase(
     items = read_export(apify_fixtures / "profile_export_2024.csv")
     create_export_dataset(
         instance,
-        catalog_of(resources),
+        registry_of(resources),
         "csv2024",
         items,
         origin="fixture",
         scraped_at=datetime(2024, 9, 15, tzinfo=UTC),
     )
 
-    assert catalog_of(resources).plan("csv2024") == {
+    assert registry_of(resources).plan("csv2024") == {
         "halabywartono": "b001",
         "hj.lisahalaby": "b001",
     }
@@ -188,10 +192,10 @@ def test_a_phantom_pair_is_empty_instant_and_never_failed(
     resources: dict[str, Any],
     apify_fixtures: Path,
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
     items = read_export(apify_fixtures / "profile_items_2025.json")
     create_export_dataset(
-        instance, catalog_of(resources), "tiny", items, origin="fixture", scraped_at=SCRAPED_AT
+        instance, registry_of(resources), "tiny", items, origin="fixture", scraped_at=SCRAPED_AT
     )
     phantom = VideoPartition("tiny", "b002")  # b002 exists for demo, not for tiny
 
@@ -215,7 +219,7 @@ def test_the_multiprocess_executor_materializes_a_partition(
 ) -> None:
     settings.dagster_home.mkdir(parents=True)
     with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
-        create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+        create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
         with dg.execute_job(
             dg.reconstructable(video_pipeline_job),
             instance=instance,
@@ -248,7 +252,7 @@ def video_pipeline_job() -> dg.JobDefinition:
 def test_partition_status_is_the_resume_and_retry_record(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
     FailingOnceAnalyzer.failures_left = {"b002": 1}
     resources = {**resources, "analyzer": FailingOnceAnalyzer()}
     partitions = [VideoPartition("demo", batch) for batch in ("b001", "b002")]
@@ -286,10 +290,10 @@ def test_partition_status_is_the_resume_and_retry_record(
 def test_a_batch_beyond_the_max_total_videos_fails_instead_of_storing_nothing(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
     assert materialize(instance, resources, VideoPartition("demo", "b001")).success
-    stored = catalog_of(resources).stored_video_count("demo")
-    catalog_of(resources).update_settings(
+    stored = stored_video_count(settings.database, "demo")
+    registry_of(resources).update_settings(
         "demo",
         limits=ScrapeLimits(videos_per_account=15, max_total_videos=stored),
         thresholds=QualityThresholds(),
@@ -321,7 +325,7 @@ class RejectedRowsWriteFails(DuckDBPartitionIOManager):
 def test_rejected_rows_that_were_not_stored_make_the_scrape_retried(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
     partition = VideoPartition("demo", "b001")
     failing = {
         **resources,
@@ -351,7 +355,7 @@ def materialize_or_fail(
 def test_each_stored_partition_is_previewed_in_the_ui(
     settings: Settings, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
 
     result = materialize(instance, resources, VideoPartition("demo", "b001"))
 
@@ -369,7 +373,7 @@ def test_each_stored_partition_is_previewed_in_the_ui(
 def test_each_feature_partition_shows_a_summary_of_its_whole_dataset(
     instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> None:
-    create_sample_dataset(instance, catalog_of(resources), "demo", now=SCRAPED_AT)
+    create_sample_dataset(instance, registry_of(resources), "demo", now=SCRAPED_AT)
     results = [
         materialize(instance, resources, VideoPartition("demo", batch))
         for batch in ("b001", "b002")

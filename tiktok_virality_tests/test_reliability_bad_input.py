@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tiktok_virality.cli.main import main
+from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import GENERATE_PATH, FakeGemini, GenerateScript
 from tiktok_virality_tests.helpers import (
@@ -302,7 +302,7 @@ GARBAGE_ANSWERS: dict[str, tuple[Answer, bool, str, int]] = {
 def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stored_for_it(
     analyzer: GeminiAnalyzer,
     fake_gemini: FakeGemini,
-    catalog: DatasetCatalog,
+    cache: AnalysisCache,
     answer: Answer,
     permanent: bool,
     message: str,
@@ -317,8 +317,8 @@ def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stor
     assert error.permanent is permanent and message in error.error
     assert fake_gemini.generate_calls == calls
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
-    assert catalog.cached_analyses(["9"], **versions) == {}
-    assert catalog.analysis_failures(["9"], **versions)["9"].permanent is permanent
+    assert cache.cached_analyses(["9"], **versions) == {}
+    assert cache.analysis_failures(["9"], **versions)["9"].permanent is permanent
 
 
 @pytest.mark.parametrize(
@@ -327,7 +327,7 @@ def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stor
     ids=["an HTTP body that is not JSON", "a body cut mid-transfer"],
 )
 def test_an_answer_lost_on_the_way_is_asked_for_again_at_once_and_stored(
-    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, catalog: DatasetCatalog, cut: dict[str, Any]
+    analyzer: GeminiAnalyzer, fake_gemini: FakeGemini, cache: AnalysisCache, cut: dict[str, Any]
 ) -> None:
     fake_gemini.truncate_next(GENERATE_PATH, **cut)
 
@@ -336,4 +336,4 @@ def test_an_answer_lost_on_the_way_is_asked_for_again_at_once_and_stored(
     assert len(result.analyses) == 1 and result.errors == []
     assert fake_gemini.generate_calls == 2
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
-    assert list(catalog.cached_analyses(["9"], **versions)) == ["9"]
+    assert list(cache.cached_analyses(["9"], **versions)) == ["9"]

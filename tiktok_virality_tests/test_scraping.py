@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from tiktok_virality.core.errors import describe_error
-from tiktok_virality.defs.datasets.catalog import RecordedError
+from tiktok_virality.core.errors import RecordedError, describe_error
 from tiktok_virality.defs.scraping.batch import NO_VIDEOS, account_errors, process_batch
 from tiktok_virality.defs.scraping.normalize import ItemError
 from tiktok_virality.defs.scraping.quality import QualityRule, QualityThresholds

@@ -53,20 +53,25 @@ from tiktok_virality.core.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.definitions import build_definitions
 from tiktok_virality.defs.datasets import operations as datasets
-from tiktok_virality.defs.datasets.catalog import (
+from tiktok_virality.defs.datasets.dataset import (
     DEFAULT_BATCH_SIZE,
     Dataset,
-    DatasetCatalog,
-    DatasetExistsError,
     DatasetSource,
     InvalidSettingError,
     ScrapeLimits,
-    UnknownDatasetError,
     validate_batch_size,
+)
+from tiktok_virality.defs.datasets.error_log import ErrorLog
+from tiktok_virality.defs.datasets.registry import (
+    DatasetExistsError,
+    DatasetRegistry,
+    UnknownDatasetError,
 )
 from tiktok_virality.defs.scraping.exports import ExportError
 from tiktok_virality.defs.scraping.quality import QualityThresholds
-from tiktok_virality.resources import build_resources
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources
+from tiktok_virality.warehouse.migrations import SchemaTooNewError, migrate
+from tiktok_virality.warehouse.queries import stored_video_count
 from tiktok_virality.warehouse.storage import DatabaseLockedError
 
 EXIT_FAILED_PARTITIONS = 1
@@ -82,6 +87,7 @@ USER_ERRORS = (
     DatabaseLockedError,
     InvalidSettingError,
     InvalidEnvironmentError,
+    SchemaTooNewError,
 )
 
 
@@ -226,7 +232,8 @@ class Session:
 
     settings: Settings
     defs: dg.Definitions
-    catalog: DatasetCatalog
+    registry: DatasetRegistry
+    error_log: ErrorLog
     instance: dg.DagsterInstance
 
 
@@ -234,12 +241,15 @@ class Session:
 def _open_session(settings: Settings, *, offline: bool) -> Iterator[Session]:
     resources = build_resources(settings, offline=offline)
     defs = build_definitions(resources)
+    # The stores' tables, made or upgraded once for the command's own writes (a dataset, its
+    # settings); the runs it starts find them up to date.
+    migrate(settings.database, STORE_SCHEMAS)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     # Dagster warns about a home without one; its defaults (SQLite storage in the home) are ours.
     (settings.dagster_home / "dagster.yaml").touch(exist_ok=True)
     # The home `dagster dev` is started with (README), so the CLI's runs show in the UI.
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        yield Session(settings, defs, resources["catalog"], instance)
+        yield Session(settings, defs, resources["registry"], resources["error_log"], instance)
 
 
 def _count(number: int, noun: str) -> str:
@@ -247,51 +257,51 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun if number == 1 else plural}"
 
 
-def _describe_plan(catalog: DatasetCatalog, dataset: str) -> str:
-    plan = catalog.plan(dataset)
-    batches = catalog.batches(dataset)
+def _describe_plan(registry: DatasetRegistry, dataset: str) -> str:
+    plan = registry.plan(dataset)
+    batches = registry.batches(dataset)
     return (
         f"{_count(len(plan), 'account')} in {_count(len(batches), 'batch')} ({', '.join(batches)})"
     )
 
 
-def _print_created(catalog: DatasetCatalog, dataset: str, how: str) -> None:
-    print(f"created dataset {dataset!r} {how}: {_describe_plan(catalog, dataset)}")
+def _print_created(registry: DatasetRegistry, dataset: str, how: str) -> None:
+    print(f"created dataset {dataset!r} {how}: {_describe_plan(registry, dataset)}")
 
 
 def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
-    catalog = session.catalog
-    dataset = catalog.get(args.dataset)
+    registry = session.registry
+    dataset = registry.get(args.dataset)
     batch_size = args.batch_size or (dataset.batch_size if dataset else DEFAULT_BATCH_SIZE)
     if dataset is None:
         if args.accounts:
             datasets.add_accounts(
                 session.instance,
-                catalog,
+                registry,
                 args.dataset,
                 datasets.read_accounts_file(args.accounts),
                 batch_size=batch_size,
                 limits=_limits(args, None),
                 thresholds=_thresholds(args, None),
             )
-            _print_created(catalog, args.dataset, f"from {args.accounts}")
+            _print_created(registry, args.dataset, f"from {args.accounts}")
         elif args.offline:
             datasets.create_sample_dataset(
-                session.instance, catalog, args.dataset, batch_size=batch_size
+                session.instance, registry, args.dataset, batch_size=batch_size
             )
-            _print_created(catalog, args.dataset, "from the bundled sample")
+            _print_created(registry, args.dataset, "from the bundled sample")
         else:
             raise UsageError(
                 f"dataset {args.dataset!r} does not exist: give --accounts FILE to create it, "
                 "or --offline to create it from the bundled sample"
             )
-        _apply_setting_flags(catalog, catalog.require(args.dataset), args)
-        return catalog.require(args.dataset)
+        _apply_setting_flags(registry, registry.require(args.dataset), args)
+        return registry.require(args.dataset)
 
     if args.accounts:
         added = datasets.add_accounts(
             session.instance,
-            catalog,
+            registry,
             args.dataset,
             datasets.read_accounts_file(args.accounts),
             batch_size=batch_size,
@@ -302,17 +312,17 @@ def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
             f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
             "--batch-size applies to accounts added later"
         )
-    _apply_setting_flags(catalog, dataset, args)
-    datasets.sync_partitions(session.instance, catalog, args.dataset)
-    return catalog.require(args.dataset)
+    _apply_setting_flags(registry, dataset, args)
+    datasets.sync_partitions(session.instance, registry, args.dataset)
+    return registry.require(args.dataset)
 
 
 def _apply_setting_flags(
-    catalog: DatasetCatalog, dataset: Dataset, args: argparse.Namespace
+    registry: DatasetRegistry, dataset: Dataset, args: argparse.Namespace
 ) -> None:
     limits, thresholds = _limits(args, dataset), _thresholds(args, dataset)
     if (limits, thresholds) != (dataset.limits, dataset.thresholds):
-        catalog.update_settings(dataset.name, limits=limits, thresholds=thresholds)
+        registry.update_settings(dataset.name, limits=limits, thresholds=thresholds)
         print(
             f"settings of {dataset.name!r} now: {limits.videos_per_account} videos per account, "
             f"{limits.max_total_videos} in all, at least {thresholds.min_views} views, at most "
@@ -367,7 +377,7 @@ def _command_run(args: argparse.Namespace) -> int:
 
 def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> None:
     """Refuse, before writing anything, a run that needs scraping but cannot scrape."""
-    existing = DatasetCatalog(database=str(settings.database)).get(args.dataset)
+    existing = DatasetRegistry(database=str(settings.database)).get(args.dataset)
     if not (args.accounts or (existing and existing.source is DatasetSource.ACCOUNTS)):
         return
     if args.offline:
@@ -384,7 +394,7 @@ def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> Non
 
 
 def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
-    session.catalog.mark_run(dataset.name)
+    session.registry.mark_run(dataset.name)
     with run_log(
         session.settings.log_dir, dataset.name, secrets=session.settings.secret_values()
     ) as log:
@@ -408,7 +418,7 @@ def _run_logged(
     retry_phase = Phase(args.retry_phase) if args.retry_phase else None
     retry_failed = args.retry_failed or retry_phase is not None
     partitions = [
-        VideoPartition(dataset.name, batch) for batch in session.catalog.batches(dataset.name)
+        VideoPartition(dataset.name, batch) for batch in session.registry.batches(dataset.name)
     ]
     plan = plan_runs(
         partition_states(session.instance, partitions),
@@ -434,7 +444,7 @@ def _run_logged(
     with progress.shown():
         try:
             for planned in plan.runs:
-                stored = session.catalog.stored_video_count(dataset.name)
+                stored = stored_video_count(session.settings.database, dataset.name)
                 if stored >= dataset.limits.max_total_videos and Phase.SCRAPING in planned.phases:
                     left_unscraped.append(planned.partition)
                     continue
@@ -509,7 +519,7 @@ def _describe_model(model: DatasetRunOutcome) -> str:
 
 def _command_status(args: argparse.Namespace) -> int:
     with _open_session(load_settings(), offline=True) as session:
-        status = dataset_status(session.catalog, session.instance, args.dataset)
+        status = dataset_status(session.registry, session.error_log, session.instance, args.dataset)
     print(json.dumps(status.to_json(), indent=2) if args.json else render(status))
     if args.export:
         written = write_tracking_files(status, args.export)
@@ -537,45 +547,45 @@ def _command_dataset(args: argparse.Namespace) -> int:
 
 
 def _dataset_command(session: Session, args: argparse.Namespace) -> int:
-    catalog = session.catalog
+    registry = session.registry
     if args.dataset_command == "list":
-        for dataset in catalog.list_datasets():
+        for dataset in registry.list_datasets():
             print(
-                f"{dataset.name}\t{dataset.source.value}\t{_describe_plan(catalog, dataset.name)}"
+                f"{dataset.name}\t{dataset.source.value}\t{_describe_plan(registry, dataset.name)}"
                 f"\tcreated {dataset.created_at:%Y-%m-%d %H:%M} UTC"
             )
         return 0
     if args.dataset_command == "show":
-        dataset = catalog.require(args.dataset)
+        dataset = registry.require(args.dataset)
         print(f"dataset {dataset.name} ({dataset.source.value}: {dataset.origin})")
         print(
             f"batch size {dataset.batch_size}, {dataset.limits.videos_per_account} videos per "
             f"account, at most {dataset.limits.max_total_videos} videos; quality: at least "
             f"{dataset.thresholds.min_views} views, at most {dataset.thresholds.max_age_days} days old"
         )
-        for batch in catalog.batches(dataset.name):
-            print(f"{batch}\t{' '.join(catalog.batch_accounts(dataset.name, batch))}")
+        for batch in registry.batches(dataset.name):
+            print(f"{batch}\t{' '.join(registry.batch_accounts(dataset.name, batch))}")
         return 0
     if args.dataset_command == "import":
         datasets.import_export_file(
             session.instance,
-            catalog,
+            registry,
             args.dataset,
             args.file,
             scraped_at=args.scraped_at,
             batch_size=args.batch_size,
         )
-        _print_created(catalog, args.dataset, f"from {args.file}")
+        _print_created(registry, args.dataset, f"from {args.file}")
         return 0
     accounts = list(args.account)
     if args.accounts:
         accounts += datasets.read_accounts_file(args.accounts)
     if not accounts:
         raise UsageError("give accounts as arguments or with --accounts FILE")
-    existing = catalog.get(args.dataset)
+    existing = registry.get(args.dataset)
     added = datasets.add_accounts(
         session.instance,
-        catalog,
+        registry,
         args.dataset,
         accounts,
         batch_size=args.batch_size,
@@ -583,13 +593,13 @@ def _dataset_command(session: Session, args: argparse.Namespace) -> int:
         thresholds=_thresholds(args, None),
     )
     if existing is None:
-        _print_created(catalog, args.dataset, "from the given accounts")
+        _print_created(registry, args.dataset, "from the given accounts")
         return 0
     print(
         f"added {_count(len(added), 'new account')} to {args.dataset!r}: "
-        f"{_describe_plan(catalog, args.dataset)}"
+        f"{_describe_plan(registry, args.dataset)}"
     )
-    _apply_setting_flags(catalog, existing, args)
+    _apply_setting_flags(registry, existing, args)
     return 0
 
 

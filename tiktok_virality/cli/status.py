@@ -12,7 +12,10 @@ import dagster as dg
 from tiktok_virality.cli.runner import PartitionState, partition_states
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import PHASES
-from tiktok_virality.defs.datasets.catalog import Dataset, DatasetCatalog, DatasetError
+from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.warehouse.queries import analysis_provenance, model_summary, row_counts
 from tiktok_virality.warehouse.tables import ASSET_TABLES
 
 STATUS_NAMES = {
@@ -92,18 +95,18 @@ def summarize(
 
 
 def dataset_status(
-    catalog: DatasetCatalog, instance: dg.DagsterInstance, name: str
+    registry: DatasetRegistry, error_log: ErrorLog, instance: dg.DagsterInstance, name: str
 ) -> DatasetStatus:
-    dataset = catalog.require(name)
-    partitions = [VideoPartition(name, batch) for batch in catalog.batches(name)]
+    dataset = registry.require(name)
+    partitions = [VideoPartition(name, batch) for batch in registry.batches(name)]
     return summarize(
         dataset,
-        catalog.plan(name),
+        registry.plan(name),
         partition_states(instance, partitions),
-        catalog.errors(name),
-        catalog.row_counts(name, [table.name for table in ASSET_TABLES]),
-        catalog.analysis_provenance(name),
-        catalog.model_summary(name),
+        error_log.errors(name),
+        row_counts(registry.database, name, [table.name for table in ASSET_TABLES]),
+        analysis_provenance(registry.database, name),
+        model_summary(registry.database, name),
     )
 
 

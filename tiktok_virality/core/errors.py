@@ -1,8 +1,19 @@
-"""Error messages fit for tables, logs and terminals."""
+"""Error messages fit for tables, logs and terminals, and the errors a phase records."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 _MESSAGE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class RecordedError:
+    """A problem met by one phase of a partition: `permanent` ones (an account that does not exist)
+    are data and do not fail the partition; transient ones (a failed run) do, and are retried."""
+
+    account: str | None
+    error: str
+    permanent: bool
 
 
 def describe_error(error: BaseException, *, secrets: Iterable[str] = ()) -> str:

@@ -29,7 +29,12 @@ from tiktok_virality.core.partitions import (
     StoredPartition,
     parse_partition_key,
 )
-from tiktok_virality.warehouse.storage import connect, quote_identifier, table_exists
+from tiktok_virality.warehouse.storage import (
+    connect,
+    quote_identifier,
+    table_exists,
+    transaction,
+)
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
 PREVIEW_COLUMNS_KEY = "tiktok_virality/preview_columns"
@@ -92,41 +97,32 @@ def write_partition(
         f"CAST({quote_identifier(name)} AS {sql_type}) AS {quote_identifier(name)}"
         for name, sql_type in column_types.items()
     )
-    with connect(database) as connection:
-        connection.execute("BEGIN TRANSACTION")
-        try:
-            if table_exists(connection, table):
-                existing = {
-                    row[0] for row in connection.execute(f"DESCRIBE {quoted_table}").fetchall()
-                }
-                for name, sql_type in column_types.items():
-                    if name not in existing:
-                        connection.execute(
-                            f"ALTER TABLE {quoted_table} ADD COLUMN {quote_identifier(name)} {sql_type}"
-                        )
-            else:
-                definitions = ", ".join(
-                    f"{quote_identifier(name)} {sql_type}"
-                    for name, sql_type in column_types.items()
-                )
-                connection.execute(f"CREATE TABLE {quoted_table} ({definitions})")
-            keys = partition.columns
-            connection.execute(
-                f"DELETE FROM {quoted_table} WHERE "
-                + " AND ".join(f"{quote_identifier(column)} = ?" for column in keys),
-                list(keys.values()),
+    with transaction(database) as connection:
+        if table_exists(connection, table):
+            existing = {row[0] for row in connection.execute(f"DESCRIBE {quoted_table}").fetchall()}
+            for name, sql_type in column_types.items():
+                if name not in existing:
+                    connection.execute(
+                        f"ALTER TABLE {quoted_table} ADD COLUMN {quote_identifier(name)} {sql_type}"
+                    )
+        else:
+            definitions = ", ".join(
+                f"{quote_identifier(name)} {sql_type}" for name, sql_type in column_types.items()
             )
-            # DuckDB infers an object column's type from a sample of rows; a list column whose
-            # sampled lists are all empty would become NULL[] and refuse the rest.
-            connection.execute(f"SET pandas_analyze_sample = {max(len(rows), 1000)}")
-            connection.register("partition_rows", rows)
-            connection.execute(
-                f"INSERT INTO {quoted_table} BY NAME SELECT {select_list} FROM partition_rows"
-            )
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+            connection.execute(f"CREATE TABLE {quoted_table} ({definitions})")
+        keys = partition.columns
+        connection.execute(
+            f"DELETE FROM {quoted_table} WHERE "
+            + " AND ".join(f"{quote_identifier(column)} = ?" for column in keys),
+            list(keys.values()),
+        )
+        # DuckDB infers an object column's type from a sample of rows; a list column whose
+        # sampled lists are all empty would become NULL[] and refuse the rest.
+        connection.execute(f"SET pandas_analyze_sample = {max(len(rows), 1000)}")
+        connection.register("partition_rows", rows)
+        connection.execute(
+            f"INSERT INTO {quoted_table} BY NAME SELECT {select_list} FROM partition_rows"
+        )
     return len(rows)
 
 

@@ -3,16 +3,18 @@
 DuckDB lets one process hold the file for writing, and none while another process has it open, even
 read-only (a notebook): it gets an IO error "Could not set lock on file ... held in PROGRAM (PID N)".
 Every connection here is short-lived and closed on every path, and opening waits with backoff for the
-lock instead of failing, saying which process it waits for."""
+lock instead of failing, saying which process it waits for. Every write goes through `transaction`, so
+that a failed or killed write leaves what was there before."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -80,9 +82,45 @@ def connect(
     try:
         # Timestamps are stored as instants; UTC makes them read back the same on every machine.
         connection.execute("SET TimeZone = 'UTC'")
+        # A missing table is an error, never a Python variable of that name found by DuckDB's
+        # replacement scan (a store's `errors` argument read as the `errors` table); frames are
+        # registered by name instead.
+        connection.execute("SET python_enable_replacements = false")
         yield connection
     finally:
         connection.close()
+
+
+@contextmanager
+def in_transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN, then COMMIT, or ROLLBACK on any exception (Ctrl-C included) before re-raising it."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+@contextmanager
+def transaction(database: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection whose statements commit together at the end of the block, or not at all."""
+    with connect(database) as connection, in_transaction(connection):
+        yield connection
+
+
+def read_rows(
+    database: Path | str, sql: str, parameters: Sequence[Any] = (), *, table: str
+) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query on `table`; none while the database file or the table does not
+    exist yet (nothing has been stored), so that reading never creates the file."""
+    if not Path(database).exists():
+        return []
+    with connect(database, read_only=True) as connection:
+        if not table_exists(connection, table):
+            return []
+        return connection.execute(sql, list(parameters)).fetchall()
 
 
 def table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import dagster as dg
 import pandas as pd
 
+from tiktok_virality.core.errors import RecordedError
 from tiktok_virality.defs.analysis.offline import analyze_offline
-from tiktok_virality.defs.datasets.catalog import RecordedError
 
 
 @dataclass(frozen=True)

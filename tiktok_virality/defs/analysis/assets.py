@@ -8,7 +8,7 @@ from tiktok_virality.core.partitions import parse_partition_key
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.analysis.analyzers import VideoAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog, failure_recorded
+from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
@@ -30,14 +30,14 @@ def video_analyses(
     context: dg.AssetExecutionContext,
     raw_videos: pd.DataFrame,
     analyzer: VideoAnalyzer,
-    catalog: DatasetCatalog,
+    error_log: ErrorLog,
 ) -> pd.DataFrame:
     if raw_videos.empty:
         return VIDEO_ANALYSES.empty_frame()
     partition = parse_partition_key(context.partition_key)
-    with failure_recorded(catalog, partition, Phase.ANALYSIS):
+    with failure_recorded(error_log, partition, Phase.ANALYSIS):
         result = analyzer.analyze(raw_videos, context.log)
-    catalog.record_errors(partition, Phase.ANALYSIS, result.errors)
+    error_log.record_errors(partition, Phase.ANALYSIS, result.errors)
     for error in result.errors:
         context.log.warning(error.error)
     if result.retryable_errors:

@@ -31,8 +31,9 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from tiktok_virality.core.errors import describe_error
+from tiktok_virality.core.errors import RecordedError, describe_error
 from tiktok_virality.defs.analysis.analyzers import AnalysisResult, VideoAnalyzer
+from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
 from tiktok_virality.defs.analysis.gemini_answers import (
     INVALID_OUTPUT_ATTEMPTS,
@@ -54,7 +55,6 @@ from tiktok_virality.defs.analysis.group_writer import GroupWriter
 from tiktok_virality.defs.analysis.prompt import build_prompt
 from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
-from tiktok_virality.defs.datasets.catalog import CachedAnalysis, DatasetCatalog, RecordedError
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
 
@@ -70,7 +70,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     # Passed in by `resources.py`, from `Settings` (which holds the defaults).
     api_key: str
-    catalog: DatasetCatalog
+    cache: AnalysisCache
     model: str
     # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
     base_url: str | None
@@ -96,12 +96,12 @@ class GeminiAnalyzer(VideoAnalyzer):
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
         rows = videos.to_dict("records")
         video_ids = [row["video_id"] for row in rows]
-        cached = self.catalog.cached_analyses(
+        cached = self.cache.cached_analyses(
             video_ids, model=self.model, schema_version=SCHEMA_VERSION
         )
         given_up = {
             video_id: failure
-            for video_id, failure in self.catalog.analysis_failures(
+            for video_id, failure in self.cache.analysis_failures(
                 video_ids, model=self.model, schema_version=SCHEMA_VERSION
             ).items()
             if failure.permanent
@@ -194,7 +194,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         up on."""
         answered = {o.video_id: o.analysis for o in outcomes if o.analysis is not None}
         if answered:
-            self.catalog.store_analyses(answered, model=self.model, schema_version=SCHEMA_VERSION)
+            self.cache.store_analyses(answered, model=self.model, schema_version=SCHEMA_VERSION)
         return [
             outcome if outcome.analysis is not None else self._count_failure(outcome)
             for outcome in outcomes
@@ -202,7 +202,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     def _count_failure(self, outcome: _Outcome) -> _Outcome:
         assert outcome.error is not None
-        failure = self.catalog.record_analysis_failure(
+        failure = self.cache.record_analysis_failure(
             outcome.video_id,
             model=self.model,
             schema_version=SCHEMA_VERSION,

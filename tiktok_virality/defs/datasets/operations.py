@@ -15,14 +15,14 @@ import dagster as dg
 
 from tiktok_virality.core.naming import InvalidNameError, normalize_accounts, validate_dataset_name
 from tiktok_virality.core.partitions import register_partitions
-from tiktok_virality.defs.datasets.catalog import (
+from tiktok_virality.defs.datasets.dataset import (
     DEFAULT_BATCH_SIZE,
-    DatasetCatalog,
     ExportContent,
     InvalidSettingError,
     PlannedAccount,
     ScrapeLimits,
 )
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality.defs.scraping.exports import read_export
 from tiktok_virality.defs.scraping.normalize import item_account
@@ -53,13 +53,13 @@ def read_accounts_file(path: Path) -> list[str]:
     return accounts
 
 
-def sync_partitions(instance: dg.DagsterInstance, catalog: DatasetCatalog, dataset: str) -> None:
-    register_partitions(instance, [dataset], catalog.batches(dataset))
+def sync_partitions(instance: dg.DagsterInstance, registry: DatasetRegistry, dataset: str) -> None:
+    register_partitions(instance, [dataset], registry.batches(dataset))
 
 
 def add_accounts(
     instance: dg.DagsterInstance,
-    catalog: DatasetCatalog,
+    registry: DatasetRegistry,
     dataset: str,
     raw_accounts: Iterable[str],
     *,
@@ -70,10 +70,10 @@ def add_accounts(
     """Create an account-list dataset, or add new accounts to one (in new batches)."""
     validate_dataset_name(dataset)
     accounts = normalize_accounts(raw_accounts)
-    added = catalog.add_accounts(
+    added = registry.add_accounts(
         dataset, accounts, batch_size=batch_size, limits=limits, thresholds=thresholds
     )
-    sync_partitions(instance, catalog, dataset)
+    sync_partitions(instance, registry, dataset)
     return added
 
 
@@ -99,7 +99,7 @@ def group_items_by_account(
 
 def create_export_dataset(
     instance: dg.DagsterInstance,
-    catalog: DatasetCatalog,
+    registry: DatasetRegistry,
     dataset: str,
     items: Sequence[Mapping[str, Any]],
     *,
@@ -116,7 +116,7 @@ def create_export_dataset(
         videos_per_account=max(len(account_items) for account_items in grouped.values()),
         max_total_videos=len(items),
     )
-    added = catalog.add_accounts(
+    added = registry.add_accounts(
         dataset,
         list(grouped),
         batch_size=batch_size,
@@ -124,13 +124,13 @@ def create_export_dataset(
         origin=origin,
         export=ExportContent(items_by_account=grouped, scraped_at=scraped_at),
     )
-    sync_partitions(instance, catalog, dataset)
+    sync_partitions(instance, registry, dataset)
     return added
 
 
 def import_export_file(
     instance: dg.DagsterInstance,
-    catalog: DatasetCatalog,
+    registry: DatasetRegistry,
     dataset: str,
     path: Path,
     *,
@@ -151,7 +151,7 @@ def import_export_file(
     items = read_export(path)
     return create_export_dataset(
         instance,
-        catalog,
+        registry,
         dataset,
         items,
         origin=f"export {path.name}",
@@ -162,7 +162,7 @@ def import_export_file(
 
 def create_sample_dataset(
     instance: dg.DagsterInstance,
-    catalog: DatasetCatalog,
+    registry: DatasetRegistry,
     dataset: str,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -171,7 +171,7 @@ def create_sample_dataset(
     scraped_at = now or datetime.now(UTC)
     return create_export_dataset(
         instance,
-        catalog,
+        registry,
         dataset,
         generate_sample_items(scraped_at=scraped_at),
         origin=SAMPLE_ORIGIN,

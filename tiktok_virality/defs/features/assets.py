@@ -4,13 +4,27 @@ features per video (`build_features`, pure and tested directly)."""
 import dagster as dg
 import pandas as pd
 
-from tiktok_virality.core.partitions import parse_partition_key
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.core.partitions import VideoPartition, parse_partition_key
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.features.build import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
 from tiktok_virality.defs.features.summary import SUMMARY_COLUMNS, dataset_summary
-from tiktok_virality.warehouse.io_manager import COLUMNS_KEY
+from tiktok_virality.warehouse.io_manager import COLUMNS_KEY, read_partitions
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
+
+
+def _other_batches_summary_rows(
+    registry: DatasetRegistry, partition: VideoPartition
+) -> pd.DataFrame:
+    """The summary columns of the features the partition's dataset has stored for its other
+    batches (the asset tables live in the registry's DuckDB file)."""
+    others = [
+        VideoPartition(partition.dataset, batch)
+        for batch in registry.batches(partition.dataset)
+        if batch != partition.batch
+    ]
+    types = {column: VIDEO_FEATURES.sql_types[column] for column in SUMMARY_COLUMNS}
+    return read_partitions(registry.database, VIDEO_FEATURES.name, types, others)
 
 
 @partitioned_table_asset(
@@ -24,14 +38,12 @@ def video_features(
     context: dg.AssetExecutionContext,
     raw_videos: pd.DataFrame,
     video_analyses: pd.DataFrame,
-    catalog: DatasetCatalog,
+    registry: DatasetRegistry,
 ) -> pd.DataFrame:
     """The partition's features, shown with a summary of its whole dataset so far."""
     features = build_features(raw_videos, video_analyses)
     if not features.empty:
-        others = catalog.other_batches_rows(
-            VIDEO_FEATURES, parse_partition_key(context.partition_key), SUMMARY_COLUMNS
-        )
+        others = _other_batches_summary_rows(registry, parse_partition_key(context.partition_key))
         rows = features[list(SUMMARY_COLUMNS)]
         context.add_output_metadata(
             dataset_summary(pd.concat([others, rows]) if not others.empty else rows)

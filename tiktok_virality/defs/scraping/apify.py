@@ -35,7 +35,7 @@ from apify_client.errors import ApifyApiError
 
 from tiktok_virality.core.errors import describe_error
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 from tiktok_virality.defs.scraping.normalize import map_strings
 from tiktok_virality.defs.scraping.sources import ScrapeRequest, SourceItems, VideoSource
 
@@ -82,7 +82,7 @@ class ApifyVideoSource(VideoSource):
 
     # Passed in by `resources.py`, from `Settings` (which holds the defaults).
     token: str
-    catalog: DatasetCatalog
+    ledger: ScrapeLedger
     api_url: str
     # Not read from the environment: their one default is here (tests shorten some).
     actor_id: str = DEFAULT_ACTOR
@@ -118,9 +118,9 @@ class ApifyVideoSource(VideoSource):
         client = self._client(max_retries=self.max_retries)
         run_id = self._reusable_run(client, partition, fingerprint, run_input, log)
         if run_id is None:
-            self.catalog.record_scrape_start(partition, fingerprint)
+            self.ledger.record_scrape_start(partition, fingerprint)
             run_id = self._start_run(client, run_input, request, log)
-        self.catalog.remember_scrape_run(partition, fingerprint, run_id)
+        self.ledger.remember_scrape_run(partition, fingerprint, run_id)
         # The server holds each poll up to a minute; give the run its own timeout and a margin.
         finished = client.run(run_id).wait_for_finish(
             wait_duration=timedelta(seconds=self.run_timeout_seconds + 120)
@@ -150,7 +150,7 @@ class ApifyVideoSource(VideoSource):
         log: logging.Logger,
     ) -> str | None:
         """The batch's remembered run for this input, if it is running or recently succeeded."""
-        remembered = self.catalog.remembered_scrape_run(partition, fingerprint)
+        remembered = self.ledger.remembered_scrape_run(partition, fingerprint)
         if remembered is None:
             return None
         run_id = remembered.run_id

@@ -12,12 +12,15 @@ import pandas as pd
 
 from tiktok_virality.core.partitions import parse_partition_key, video_partitions
 from tiktok_virality.core.phases import Phase
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog, DatasetSource, failure_recorded
+from tiktok_virality.defs.datasets.dataset import DatasetSource
+from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.scraping.batch import process_batch
 from tiktok_virality.defs.scraping.limits import batch_video_budget
 from tiktok_virality.defs.scraping.quality import RULE_DESCRIPTIONS, QualityRule
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, ScrapeRequest, VideoSource
 from tiktok_virality.warehouse.outputs import table_out
+from tiktok_virality.warehouse.queries import stored_video_count
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, REJECTED_VIDEOS
 
 # Partitioned asset checks are a preview feature in Dagster 1.13; we use them knowingly (one check
@@ -66,15 +69,16 @@ def _quality_check_results(
 )
 def scrape_batch(
     context: dg.AssetExecutionContext,
-    catalog: DatasetCatalog,
+    registry: DatasetRegistry,
+    error_log: ErrorLog,
     export_source: ExportVideoSource,
     scraper: VideoSource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Scrape one batch's accounts; store the videos that pass quality control as `raw_videos`
     and the others, with their reasons, as `rejected_videos`."""
     partition = parse_partition_key(context.partition_key)
-    dataset = catalog.require(partition.dataset)
-    accounts = catalog.batch_accounts(partition.dataset, partition.batch)
+    dataset = registry.require(partition.dataset)
+    accounts = registry.batch_accounts(partition.dataset, partition.batch)
     if not accounts:
         context.log.info(
             f"{partition} is not a batch of dataset {partition.dataset!r} (the dataset × batch grid "
@@ -86,10 +90,12 @@ def scrape_batch(
         return
 
     source = export_source if dataset.source is DatasetSource.EXPORT else scraper
-    with failure_recorded(catalog, partition, Phase.SCRAPING):
+    with failure_recorded(error_log, partition, Phase.SCRAPING):
         budget = batch_video_budget(
             dataset.limits.max_total_videos,
-            catalog.stored_video_count(partition.dataset, excluding_batch=partition.batch),
+            stored_video_count(
+                registry.database, partition.dataset, excluding_batch=partition.batch
+            ),
         )
         if budget == 0:
             # Failing (rather than storing an empty batch as done) lets the batch be scraped once
@@ -137,4 +143,4 @@ def scrape_batch(
     yield dg.Output(batch.rejected, REJECTED_VIDEOS.name)
     yield from _quality_check_results(batch.failures_by_rule, checked_rows=batch.checked_rows)
     # Dagster has stored the outputs by now: this attempt's account outcomes replace the last's.
-    catalog.record_errors(partition, Phase.SCRAPING, batch.errors)
+    error_log.record_errors(partition, Phase.SCRAPING, batch.errors)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from tiktok_virality.defs.datasets.catalog import RecordedError
+from tiktok_virality.core.errors import RecordedError
 from tiktok_virality.defs.scraping.limits import limit_videos
 from tiktok_virality.defs.scraping.normalize import ItemError, normalize_items
 from tiktok_virality.defs.scraping.quality import (

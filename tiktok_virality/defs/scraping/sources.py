@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.defs.datasets.catalog import DatasetCatalog
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,13 @@ class VideoSource(dg.ConfigurableResource, ABC):
 class ExportVideoSource(VideoSource):
     """Items imported from an Apify export (or the bundled sample) with the dataset."""
 
-    catalog: DatasetCatalog
+    registry: DatasetRegistry
 
     def fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
-        dataset = self.catalog.require(request.dataset)
+        dataset = self.registry.require(request.dataset)
         if dataset.export_scraped_at is None:
             raise ValueError(f"dataset {request.dataset!r} was not made from an export")
-        items = self.catalog.export_items(request.dataset, request.accounts)
+        items = self.registry.export_items(request.dataset, request.accounts)
         return SourceItems(items=items, scraped_at=dataset.export_scraped_at)
 
 

@@ -1,0 +1,105 @@
+"""What a dataset is: a named list of accounts split into batches of 1-10 accounts, its settings, and
+the rule that pins its batch plan.
+
+The plan (account → batch) is pinned when an account is first added: a later run with another batch
+size never moves an account that is already planned, so a materialized partition always means the
+same accounts. Accounts added later go into new batches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tiktok_virality.defs.scraping.quality import QualityThresholds
+
+MIN_BATCH_SIZE = 1
+MAX_BATCH_SIZE = 10
+DEFAULT_BATCH_SIZE = 5
+DEFAULT_VIDEOS_PER_ACCOUNT = 15
+DEFAULT_MAX_TOTAL_VIDEOS = 500
+
+
+class InvalidSettingError(ValueError):
+    """A dataset setting out of its range; the message says the range."""
+
+
+class DatasetSource(StrEnum):
+    EXPORT = "export"  # items imported from an Apify export (or the bundled sample)
+    ACCOUNTS = "accounts"  # accounts to scrape with Apify
+
+
+@dataclass(frozen=True)
+class ScrapeLimits:
+    videos_per_account: int = DEFAULT_VIDEOS_PER_ACCOUNT
+    max_total_videos: int = DEFAULT_MAX_TOTAL_VIDEOS
+
+    def __post_init__(self) -> None:
+        if self.videos_per_account < 1:
+            raise InvalidSettingError(
+                f"videos per account must be at least 1, not {self.videos_per_account}"
+            )
+        if self.max_total_videos < 1:
+            raise InvalidSettingError(
+                f"max total videos must be at least 1, not {self.max_total_videos}"
+            )
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    source: DatasetSource
+    origin: str
+    batch_size: int
+    limits: ScrapeLimits
+    created_at: datetime
+    updated_at: datetime
+    export_scraped_at: datetime | None  # when an export dataset's items were scraped
+    thresholds: QualityThresholds
+    last_run_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExportContent:
+    """The items of an Apify export, by account, and when they were scraped."""
+
+    items_by_account: Mapping[str, Sequence[Mapping[str, Any]]]
+    scraped_at: datetime
+
+
+@dataclass(frozen=True)
+class PlannedAccount:
+    account: str
+    batch: str
+
+
+def validate_batch_size(batch_size: int) -> int:
+    if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
+        raise InvalidSettingError(
+            f"batch size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE} accounts, "
+            f"not {batch_size}"
+        )
+    return batch_size
+
+
+def batch_key(number: int) -> str:
+    return f"b{number:03d}"
+
+
+def batch_number(key: str) -> int:
+    return int(key.removeprefix("b"))
+
+
+def plan_new_accounts(
+    planned: Mapping[str, str], accounts: Sequence[str], batch_size: int
+) -> list[PlannedAccount]:
+    """Batches for the accounts not planned yet: new batches after the last one, never a planned one."""
+    validate_batch_size(batch_size)
+    new_accounts = [account for account in dict.fromkeys(accounts) if account not in planned]
+    first_number = max((batch_number(batch) for batch in planned.values()), default=0) + 1
+    return [
+        PlannedAccount(account, batch_key(first_number + index // batch_size))
+        for index, account in enumerate(new_accounts)
+    ]

@@ -1,0 +1,73 @@
+"""Read-only questions about a dataset's asset tables, for the scrape limits and `status`; each
+answers nothing stored (0, empty, None) while the file or the table does not exist yet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tiktok_virality.warehouse.storage import quote_identifier, read_rows
+from tiktok_virality.warehouse.tables import MODEL_RUNS, RAW_VIDEOS, VIDEO_ANALYSES
+
+_MODEL_SUMMARY_COLUMNS = (
+    "trained_at",
+    "evaluated",
+    "reason",
+    "labelled_videos",
+    "viral_videos",
+    "model_roc_auc",
+    "baseline_followers_roc_auc",
+    "baseline_account_median_roc_auc",
+)
+
+
+def stored_video_count(
+    database: Path | str, dataset: str, *, excluding_batch: str | None = None
+) -> int:
+    """Raw videos already stored for the dataset, to keep it within its max total videos."""
+    rows = read_rows(
+        database,
+        f"SELECT count(*) FROM {RAW_VIDEOS.name} WHERE dataset = ? AND batch IS DISTINCT FROM ?",
+        [dataset, excluding_batch],
+        table=RAW_VIDEOS.name,
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def row_counts(database: Path | str, dataset: str, tables: Sequence[str]) -> dict[str, int]:
+    """Rows the dataset has in each asset table (0 for a table not created yet)."""
+    counts = {}
+    for table in tables:
+        rows = read_rows(
+            database,
+            f"SELECT count(*) FROM {quote_identifier(table)} WHERE dataset = ?",
+            [dataset],
+            table=table,
+        )
+        counts[table] = int(rows[0][0]) if rows else 0
+    return counts
+
+
+def analysis_provenance(
+    database: Path | str, dataset: str
+) -> list[tuple[str, str | None, str, int]]:
+    """(analyzer, model, schema version, analyses) of the dataset's stored analyses."""
+    return read_rows(
+        database,
+        f"SELECT analyzer, model, schema_version, count(*) FROM {VIDEO_ANALYSES.name} "
+        "WHERE dataset = ? GROUP BY ALL ORDER BY ALL",
+        [dataset],
+        table=VIDEO_ANALYSES.name,
+    )
+
+
+def model_summary(database: Path | str, dataset: str) -> dict[str, Any] | None:
+    """The dataset's latest model evaluation (table `model_runs`), or None before the first."""
+    rows = read_rows(
+        database,
+        f"SELECT {', '.join(_MODEL_SUMMARY_COLUMNS)} FROM {MODEL_RUNS.name} WHERE dataset = ?",
+        [dataset],
+        table=MODEL_RUNS.name,
+    )
+    return dict(zip(_MODEL_SUMMARY_COLUMNS, rows[0], strict=True)) if rows else None

@@ -1,0 +1,233 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tiktok_virality.core.errors import RecordedError
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
+from tiktok_virality.defs.datasets.error_log import ErrorLog
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.scraping.ledger import ScrapeLedger
+from tiktok_virality.defs.scraping.sources import ExportVideoSource
+from tiktok_virality.resources import STORE_SCHEMAS
+from tiktok_virality.warehouse import store
+from tiktok_virality.warehouse.migrations import (
+    AppliedMigration,
+    Migration,
+    SchemaTooNewError,
+    StoreSchema,
+    migrate,
+)
+from tiktok_virality.warehouse.store import SchemaNotMigratedError
+
+STORE_TABLES = {
+    "datasets",
+    "dataset_accounts",
+    "export_items",
+    "errors",
+    "analysis_cache",
+    "analysis_failures",
+    "scrape_runs",
+}
+EVERY_VERSION = {(schema.store, 1) for schema in STORE_SCHEMAS}
+B001 = VideoPartition("v1", "b001")
+
+# The tables as the release before versioned migrations first made them: `datasets` without its
+# later columns, `scrape_runs.run_id` NOT NULL.
+PREVIOUS_RELEASE = """
+CREATE TABLE datasets (
+    dataset VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, origin VARCHAR NOT NULL,
+    batch_size INTEGER NOT NULL, videos_per_account INTEGER NOT NULL,
+    max_total_videos INTEGER NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL, export_scraped_at TIMESTAMPTZ
+);
+INSERT INTO datasets VALUES
+    ('v1', 'accounts', 'account list', 2, 15, 500, '2025-07-08', '2025-07-08', NULL);
+CREATE TABLE dataset_accounts (
+    dataset VARCHAR NOT NULL, account VARCHAR NOT NULL, batch VARCHAR NOT NULL,
+    position INTEGER NOT NULL, added_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (dataset, account)
+);
+INSERT INTO dataset_accounts VALUES ('v1', 'alpha', 'b001', 0, '2025-07-08');
+CREATE TABLE scrape_runs (
+    dataset VARCHAR NOT NULL, batch VARCHAR NOT NULL, input_fingerprint VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dataset, batch, input_fingerprint)
+);
+INSERT INTO scrape_runs VALUES ('v1', 'b001', 'old-input', 'run-1', '2025-07-08');
+CREATE TABLE errors (
+    dataset VARCHAR NOT NULL, batch VARCHAR NOT NULL, account VARCHAR, phase VARCHAR NOT NULL,
+    error VARCHAR NOT NULL, permanent BOOLEAN NOT NULL, recorded_at TIMESTAMPTZ NOT NULL
+);
+INSERT INTO errors VALUES ('v1', 'b001', 'ghost', 'scraping', 'gone', true, '2025-07-08');
+"""
+
+
+def tables(database: Path) -> set[str]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
+
+
+def versions(database: Path) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute("SELECT * FROM schema_versions ORDER BY ALL").fetchall()
+
+
+def stores(database: Path) -> tuple[DatasetRegistry, ErrorLog, AnalysisCache, ScrapeLedger]:
+    return (
+        DatasetRegistry(database=str(database)),
+        ErrorLog(database=str(database)),
+        AnalysisCache(database=str(database)),
+        ScrapeLedger(database=str(database)),
+    )
+
+
+def write_to_every_store(database: Path) -> None:
+    registry, error_log, cache, ledger = stores(database)
+    registry.add_accounts("v2", ["bravo"])
+    error_log.record_errors(B001, "analysis", [RecordedError(None, "quota", permanent=False)])
+    analysis = CachedAnalysis("metadata", {"hook": "question"}, datetime.now(UTC))
+    cache.store_analyses({"7": analysis}, model="m", schema_version="1")
+    ledger.record_scrape_start(B001, "new-input")
+
+
+def test_a_fresh_file_gets_every_table_and_version(tmp_path: Path) -> None:
+    database = tmp_path / "fresh.duckdb"
+
+    applied = migrate(database, STORE_SCHEMAS)
+
+    assert {(a.store, a.version) for a in applied} == EVERY_VERSION
+    assert tables(database) == STORE_TABLES | {"schema_versions"}
+    assert {(store, version) for store, version, _ in versions(database)} == EVERY_VERSION
+
+
+def test_migrating_again_changes_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "twice.duckdb"
+    migrate(database, STORE_SCHEMAS)
+    before = versions(database)
+
+    assert migrate(database, STORE_SCHEMAS) == []
+
+    assert versions(database) == before
+    assert tables(database) == STORE_TABLES | {"schema_versions"}
+
+
+def test_a_file_of_the_previous_release_is_upgraded_with_its_rows(tmp_path: Path) -> None:
+    database = tmp_path / "previous.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(PREVIOUS_RELEASE)
+
+    migrate(database, STORE_SCHEMAS)
+
+    registry, error_log, _, ledger = stores(database)
+    dataset = registry.require("v1")
+    assert (dataset.thresholds.min_views, dataset.thresholds.max_age_days) == (1000, 180)
+    assert dataset.last_run_at is None
+    assert registry.plan("v1") == {"alpha": "b001"}
+    assert [error.account for error in error_log.errors("v1")] == ["ghost"]
+    assert ledger.remembered_scrape_run(B001, "old-input").run_id == "run-1"  # type: ignore[union-attr]
+    # The later shape works: a start is recorded before its run id is known.
+    ledger.record_scrape_start(B001, "new-input")
+    assert ledger.remembered_scrape_run(B001, "new-input").run_id is None  # type: ignore[union-attr]
+    registry.mark_run("v1")
+    assert registry.require("v1").last_run_at is not None
+
+
+def test_a_later_migration_applies_once_after_the_first(tmp_path: Path) -> None:
+    database = tmp_path / "later.duckdb"
+    first = Migration(1, "CREATE TABLE notes (note VARCHAR)")
+    migrate(database, [StoreSchema("notes", (first,))])
+    second = Migration(2, "ALTER TABLE notes ADD COLUMN author VARCHAR")
+
+    applied = migrate(database, [StoreSchema("notes", (first, second))])
+
+    assert applied == [AppliedMigration("notes", 2)]
+    assert migrate(database, [StoreSchema("notes", (first, second))]) == []
+
+
+def test_a_failing_migration_leaves_no_trace(tmp_path: Path) -> None:
+    database = tmp_path / "failing.duckdb"
+    broken = Migration(1, "CREATE TABLE notes (note VARCHAR); SELECT * FROM missing_table")
+
+    with pytest.raises(duckdb.CatalogException, match="missing_table"):
+        migrate(database, [StoreSchema("notes", (broken,))])
+
+    assert tables(database) == set()
+
+
+def test_a_file_migrated_by_a_newer_release_is_refused(tmp_path: Path) -> None:
+    database = tmp_path / "newer.duckdb"
+    migrate(database, STORE_SCHEMAS)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("INSERT INTO schema_versions VALUES ('registry', 2, now())")
+
+    with pytest.raises(SchemaTooNewError, match="version 2 of the registry tables"):
+        migrate(database, STORE_SCHEMAS)
+
+
+def test_a_write_before_migrating_fails_saying_so(tmp_path: Path) -> None:
+    database = tmp_path / "unmigrated.duckdb"
+    registry, error_log, _, _ = stores(database)
+
+    with pytest.raises(SchemaNotMigratedError, match=r"registry tables .* migrate the file"):
+        registry.add_accounts("v1", ["alpha"])
+    with pytest.raises(SchemaNotMigratedError, match="error_log tables"):
+        error_log.record_errors(B001, "scraping", [])
+
+    assert tables(database) == set()
+
+
+def test_store_writes_run_no_ddl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = tmp_path / "writes.duckdb"
+    migrate(database, STORE_SCHEMAS)
+    statements: list[str] = []
+    real_transaction = store.transaction
+
+    class Recording:
+        def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+            self._connection = connection
+
+        def execute(self, sql: str, *args: Any) -> duckdb.DuckDBPyConnection:
+            statements.append(sql)
+            return self._connection.execute(sql, *args)
+
+        def executemany(self, sql: str, *args: Any) -> duckdb.DuckDBPyConnection:
+            statements.append(sql)
+            return self._connection.executemany(sql, *args)
+
+    @contextmanager
+    def recording_transaction(database: Path | str) -> Iterator[Recording]:
+        with real_transaction(database) as connection:
+            yield Recording(connection)
+
+    monkeypatch.setattr(store, "transaction", recording_transaction)
+
+    write_to_every_store(database)
+
+    assert len(statements) >= 4
+    assert [sql for sql in statements if sql.lstrip().upper().startswith(("CREATE", "ALTER"))] == []
+
+
+def test_a_dagster_run_migrates_the_stores_it_uses(tmp_path: Path) -> None:
+    database = tmp_path / "run.duckdb"
+    registry = DatasetRegistry(database=str(database))
+
+    @dg.asset
+    def export_datasets(export_source: ExportVideoSource, error_log: ErrorLog) -> None:
+        """Uses the registry only as the export source's nested resource."""
+
+    result = dg.materialize(
+        [export_datasets],
+        resources={
+            "export_source": ExportVideoSource(registry=registry),
+            "error_log": ErrorLog(database=str(database)),
+        },
+    )
+
+    assert result.success
+    assert {store for store, _, _ in versions(database)} == {"registry", "error_log"}
