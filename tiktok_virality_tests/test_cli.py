@@ -11,7 +11,14 @@ import dagster as dg
 import pytest
 
 from tiktok_virality.cli.main import EXIT_USAGE, main
+from tiktok_virality.cli.runner import PHASES, PlannedRun, run_partition
+from tiktok_virality.config import load_settings
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.definitions import DATASET_JOB, build_definitions
+from tiktok_virality.defs.datasets.operations import create_sample_dataset
 from tiktok_virality.defs.scraping.batch import NO_VIDEOS
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources
+from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.helpers import accounts_file, query, recent_copies
 
@@ -50,6 +57,47 @@ def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
     assert capsys.readouterr().out == f"{report}\n"
     assert main(["report", "--dataset", "other", "--no-open"]) == EXIT_USAGE
     assert "no report of 'other' yet" in capsys.readouterr().err
+
+
+def model_run_count(data_dir: Path) -> int:
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        return len(instance.get_run_records(filters=dg.RunsFilter(job_name=DATASET_JOB)))
+
+
+def test_the_model_is_trained_once_after_the_partitions_and_not_on_a_rerun(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--dataset", "demo", "--offline"]) == 0
+    first = capsys.readouterr().out
+    assert main(["run", "--dataset", "demo", "--offline"]) == 0
+    rerun = capsys.readouterr().out
+
+    # After both partitions, as the model's declared automation requests it.
+    assert first.count("model of demo") == 1
+    assert first.index("2 partitions materialized") < first.index("model of demo")
+    assert "model of demo" not in rerun
+    assert model_run_count(data_dir) == 1
+
+
+def test_a_model_missing_though_every_batch_is_done_is_made_by_the_next_run(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings()
+    settings.dagster_home.mkdir(parents=True)
+    resources = build_resources(settings, offline=True)
+    migrate(settings.database, STORE_SCHEMAS)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        create_sample_dataset(instance, resources["registry"], "demo")
+        for batch in ("b001", "b002"):
+            partition = PlannedRun(VideoPartition("demo", batch), PHASES)
+            assert run_partition(instance, build_definitions(resources), partition).success
+
+    assert main(["run", "--dataset", "demo", "--offline"]) == 0
+
+    resumed = capsys.readouterr().out
+    assert "2 partitions, 2 done, 0 to run" in resumed
+    assert "model of demo in" in resumed
+    assert model_run_count(data_dir) == 1
 
 
 def test_without_a_token_a_scrape_stops_before_any_work(

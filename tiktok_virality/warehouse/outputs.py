@@ -47,9 +47,15 @@ def partitioned_table_asset(
     )
 
 
-def table_out(contract: TableContract, *, group: str = VIDEO_GROUP) -> dg.AssetOut:
+def table_out(
+    contract: TableContract,
+    *,
+    group: str = VIDEO_GROUP,
+    automation_condition: dg.AutomationCondition | None = None,
+) -> dg.AssetOut:
     """An output of a multi-asset stored as the DuckDB table of `contract`."""
     return dg.AssetOut(
+        automation_condition=automation_condition,
         io_manager_key=WAREHOUSE_IO_MANAGER,
         metadata=table_metadata(contract),
         description=contract.description,

@@ -1,7 +1,6 @@
 """The analysis room's contribution to the graph: the batch's video analyses."""
 
-import dagster as dg
-
 from tiktok_virality.defs.analysis.assets import video_analyses
+from tiktok_virality.defs.domain import domain_definitions
 
-defs = dg.Definitions(assets=[video_analyses])
+defs = domain_definitions("analysis", video_analyses, kinds={"gemini"})

@@ -1,7 +1,6 @@
 """The features room's contribution to the graph: the batch's model features."""
 
-import dagster as dg
-
+from tiktok_virality.defs.domain import domain_definitions
 from tiktok_virality.defs.features.assets import video_features
 
-defs = dg.Definitions(assets=[video_features])
+defs = domain_definitions("features", video_features, kinds={"pandas"})

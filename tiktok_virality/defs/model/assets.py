@@ -12,6 +12,7 @@ import pandas as pd
 from tiktok_virality.core.markdown import markdown_table
 from tiktok_virality.core.partitions import DATASET_DIMENSION, dataset_partitions
 from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
+from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.warehouse.outputs import table_out
 from tiktok_virality.warehouse.tables import (
     FEATURE_IMPORTANCE,
@@ -85,7 +86,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
 @dg.multi_asset(
     name="virality_model",
     outs={
-        contract.name: table_out(contract, group=GROUP)
+        contract.name: table_out(contract, group=GROUP, automation_condition=AFTER_NEW_FEATURES)
         for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
     },
     ins={

@@ -1,7 +1,6 @@
 """The model room's contribution to the graph: each dataset's virality model."""
 
-import dagster as dg
-
+from tiktok_virality.defs.domain import domain_definitions
 from tiktok_virality.defs.model.assets import virality_model
 
-defs = dg.Definitions(assets=[virality_model])
+defs = domain_definitions("model", virality_model, kinds={"scikitlearn"})

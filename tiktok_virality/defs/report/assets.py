@@ -7,6 +7,7 @@ import pandas as pd
 
 from tiktok_virality.core.partitions import dataset_partitions
 from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
+from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.defs.report import ReportInputs, render_report
 from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.warehouse.tables import (
@@ -32,7 +33,7 @@ from tiktok_virality.warehouse.tables import (
         },
     },
     group_name=GROUP,
-    kinds={"html"},
+    automation_condition=AFTER_NEW_FEATURES,
 )
 def virality_report(
     context: dg.AssetExecutionContext,

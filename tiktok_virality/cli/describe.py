@@ -1,0 +1,45 @@
+"""How the CLI words what it did: counts, a dataset's batch plan, a partition's outcome, a model."""
+
+from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+
+
+def count(number: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith("ch") else "s")
+    return f"{number} {noun if number == 1 else plural}"
+
+
+def describe_plan(registry: DatasetRegistry, dataset: str) -> str:
+    plan = registry.plan(dataset)
+    batches = registry.batches(dataset)
+    return f"{count(len(plan), 'account')} in {count(len(batches), 'batch')} ({', '.join(batches)})"
+
+
+def print_created(registry: DatasetRegistry, dataset: str, how: str) -> None:
+    print(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
+
+
+def describe_outcome(outcome: RunOutcome, position: int, total: int) -> str:
+    label = f"[{position}/{total}] {outcome.partition}"
+    if not outcome.success:
+        return f"{label} FAILED after {outcome.seconds:.1f} s: {outcome.error}"
+    counts = ", ".join(
+        f"{phase.value} {outcome.rows.get(phase, 0)} rows"
+        + (f" ({count(outcome.errors[phase], 'error')})" if outcome.errors.get(phase) else "")
+        for phase in outcome.phases
+    )
+    return f"{label} done in {outcome.seconds:.1f} s: {counts}"
+
+
+def describe_model(model: DatasetRunOutcome) -> str:
+    if not model.success:
+        return f"model of {model.dataset} FAILED after {model.seconds:.1f} s: {model.error}"
+    found = model.metadata
+    if not found.get("evaluated"):
+        return f"model of {model.dataset} not evaluated: {found.get('reason')}"
+    return (
+        f"model of {model.dataset} in {model.seconds:.1f} s: ROC-AUC "
+        f"{found['model_roc_auc']:.2f} against {found['baseline_followers_roc_auc']:.2f} for "
+        f"followers alone, on {found['labelled_videos']} videos ({found['viral_videos']} viral); "
+        f"report: {found['path']}"
+    )

@@ -1,0 +1,157 @@
+"""The command line's grammar: every command and flag of the original pipeline, each value
+validated as it is parsed (a bad one is refused with exit 2 before anything is done)."""
+
+import argparse
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from tiktok_virality.core.naming import InvalidNameError, validate_dataset_name
+from tiktok_virality.core.phases import Phase
+from tiktok_virality.defs.datasets.dataset import (
+    DEFAULT_BATCH_SIZE,
+    InvalidSettingError,
+    validate_batch_size,
+)
+
+
+def _batch_size(text: str) -> int:
+    try:
+        return validate_batch_size(int(text))
+    except (ValueError, InvalidSettingError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+def _timestamp(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone, e.g. {text}+00:00")
+    return value
+
+
+def _dataset_name(text: str) -> str:
+    try:
+        return validate_dataset_name(text)
+    except InvalidNameError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--min-views",
+        type=_whole_number(0),
+        help="quality control: fewer views rejects a video (default 1000; stored with the dataset)",
+    )
+    parser.add_argument(
+        "--max-age-days",
+        type=_whole_number(1),
+        help="quality control and scraping: older videos are left out (default 180; stored)",
+    )
+    parser.add_argument(
+        "--videos-per-account",
+        type=_whole_number(1),
+        help="latest videos to keep per account (default 15; stored with the dataset)",
+    )
+    parser.add_argument(
+        "--max-total-videos",
+        type=_whole_number(1),
+        help="videos the dataset may hold in all (default 500; stored with the dataset)",
+    )
+
+
+def _add_run_command(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run", help="materialize a dataset's partitions that are not done yet"
+    )
+    run.add_argument("--dataset", required=True, type=_dataset_name, help="dataset name, e.g. v1")
+    run.add_argument(
+        "--accounts", type=Path, help="file of accounts to scrape (new ones get new batches)"
+    )
+    run.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        help=f"accounts per batch for new accounts, 1-10 (default {DEFAULT_BATCH_SIZE})",
+    )
+    _add_setting_flags(run)
+    run.add_argument(
+        "--retry-failed", action="store_true", help="re-run only the partitions that failed"
+    )
+    run.add_argument(
+        "--retry-phase",
+        choices=[phase.value for phase in Phase],
+        help="with --retry-failed: re-run from this phase on (implies --retry-failed)",
+    )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="no external calls: the bundled sample or an imported export, offline analyzer",
+    )
+
+
+def _add_status_command(commands: argparse._SubParsersAction) -> None:
+    status = commands.add_parser(
+        "status", help="a dataset's partitions, processed accounts, errors and counts"
+    )
+    status.add_argument("--dataset", required=True, type=_dataset_name)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="also write source.txt (processed accounts) and errors.txt there",
+    )
+
+
+def _add_dataset_command(commands: argparse._SubParsersAction) -> None:
+    dataset = commands.add_parser("dataset", help="create, import, list and show datasets")
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
+    create = dataset_commands.add_parser("create", help="a dataset of accounts to scrape")
+    create.add_argument("--dataset", required=True, type=_dataset_name)
+    create.add_argument("--accounts", type=Path, help="file with one account per line")
+    create.add_argument("account", nargs="*", help="accounts: name, @name or profile URL")
+    create.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
+    _add_setting_flags(create)
+
+    import_ = dataset_commands.add_parser(
+        "import", help="a dataset from an Apify export (JSON, JSONL or console CSV)"
+    )
+    import_.add_argument("--dataset", required=True, type=_dataset_name)
+    import_.add_argument("file", type=Path)
+    import_.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
+    import_.add_argument(
+        "--scraped-at",
+        type=_timestamp,
+        help="when the export was scraped, ISO 8601 with zone (default: now)",
+    )
+    dataset_commands.add_parser("list", help="the datasets and their sizes")
+    show = dataset_commands.add_parser("show", help="a dataset's settings and batch plan")
+    show.add_argument("--dataset", required=True, type=_dataset_name)
+
+
+def _add_report_command(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="open a dataset's HTML report in the browser")
+    report.add_argument("--dataset", required=True, type=_dataset_name)
+    report.add_argument("--no-open", action="store_true", help="only print where the report is")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiktok-virality",
+        description="Scrape TikTok accounts, analyse their videos and build virality features.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_command(commands)
+    _add_status_command(commands)
+    _add_dataset_command(commands)
+    _add_report_command(commands)
+    return parser

@@ -1,0 +1,125 @@
+"""`tiktok-virality run --dataset NAME`: refuse what cannot run, create or update the dataset from
+the flags, then run what is not done yet (`run_partitions.py`) with the run logged."""
+
+import argparse
+
+from tiktok_virality.cli.dataset_settings import (
+    apply_setting_flags,
+    flagged_limits,
+    flagged_thresholds,
+)
+from tiktok_virality.cli.describe import count, print_created
+from tiktok_virality.cli.errors import UsageError
+from tiktok_virality.cli.run_log import run_log
+from tiktok_virality.cli.run_partitions import run_logged
+from tiktok_virality.cli.session import Session, open_session
+from tiktok_virality.config import (
+    APIFY_TOKEN_VARIABLE,
+    GEMINI_KEY_VARIABLES,
+    Settings,
+    load_settings,
+)
+from tiktok_virality.defs.datasets import operations as datasets
+from tiktok_virality.defs.datasets.dataset import DEFAULT_BATCH_SIZE, Dataset, DatasetSource
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+
+
+def command_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    flagged_thresholds(args, None)  # out-of-range settings are refused before anything is written
+    _refuse_what_cannot_run(settings, args)
+    if not args.offline and not settings.gemini_key_set:
+        print(
+            f"note: {' or '.join(GEMINI_KEY_VARIABLES)} is not set: videos are analysed from their "
+            "metadata only (the offline analyzer); set one to have Gemini watch them"
+        )
+    with open_session(settings, offline=args.offline) as session:
+        dataset = _ensure_dataset(session, args)
+        return _run_dataset(session, dataset, args)
+
+
+def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Refuse, before writing anything, a run that needs scraping but cannot scrape."""
+    existing = DatasetRegistry(database=str(settings.database)).get(args.dataset)
+    if not (args.accounts or (existing and existing.source is DatasetSource.ACCOUNTS)):
+        return
+    if args.offline:
+        raise UsageError(
+            f"dataset {args.dataset!r} is a list of accounts to scrape, which --offline cannot do; "
+            "run it without --offline, or use an imported export or the bundled sample"
+        )
+    if not settings.apify_token_set:
+        raise UsageError(
+            f"{APIFY_TOKEN_VARIABLE} is not set (in the environment or .env): set it to scrape "
+            f"{args.dataset!r} with Apify, or add --offline to run on the bundled sample or an "
+            "imported export without external calls"
+        )
+
+
+def _ensure_dataset(session: Session, args: argparse.Namespace) -> Dataset:
+    """The dataset to run: created from the flags if it does not exist, else updated by them."""
+    registry = session.registry
+    dataset = registry.get(args.dataset)
+    batch_size = args.batch_size or (dataset.batch_size if dataset else DEFAULT_BATCH_SIZE)
+    if dataset is None:
+        _create_dataset(session, args, batch_size)
+        apply_setting_flags(registry, registry.require(args.dataset), args)
+        return registry.require(args.dataset)
+    _update_dataset(session, dataset, args, batch_size)
+    return registry.require(args.dataset)
+
+
+def _create_dataset(session: Session, args: argparse.Namespace, batch_size: int) -> None:
+    registry = session.registry
+    if args.accounts:
+        datasets.add_accounts(
+            session.instance,
+            registry,
+            args.dataset,
+            datasets.read_accounts_file(args.accounts),
+            batch_size=batch_size,
+            limits=flagged_limits(args, None),
+            thresholds=flagged_thresholds(args, None),
+        )
+        print_created(registry, args.dataset, f"from {args.accounts}")
+    elif args.offline:
+        datasets.create_sample_dataset(
+            session.instance, registry, args.dataset, batch_size=batch_size
+        )
+        print_created(registry, args.dataset, "from the bundled sample")
+    else:
+        raise UsageError(
+            f"dataset {args.dataset!r} does not exist: give --accounts FILE to create it, "
+            "or --offline to create it from the bundled sample"
+        )
+
+
+def _update_dataset(
+    session: Session, dataset: Dataset, args: argparse.Namespace, batch_size: int
+) -> None:
+    """New accounts from `--accounts` in new batches, and the setting flags stored."""
+    registry = session.registry
+    if args.accounts:
+        added = datasets.add_accounts(
+            session.instance,
+            registry,
+            args.dataset,
+            datasets.read_accounts_file(args.accounts),
+            batch_size=batch_size,
+        )
+        print(f"added {count(len(added), 'new account')} to {args.dataset!r} in new batches")
+    elif args.batch_size and args.batch_size != dataset.batch_size:
+        print(
+            f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
+            "--batch-size applies to accounts added later"
+        )
+    apply_setting_flags(registry, dataset, args)
+    datasets.sync_partitions(session.instance, registry, args.dataset)
+
+
+def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
+    session.registry.mark_run(dataset.name)
+    with run_log(
+        session.settings.log_dir, dataset.name, secrets=session.settings.secret_values()
+    ) as log:
+        return run_logged(session, dataset, args, log)

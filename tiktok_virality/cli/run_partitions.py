@@ -1,0 +1,222 @@
+"""The work of `tiktok-virality run` once its dataset is ready: plan what is not done, run it with
+the live display, sum it up, and make the dataset's model and report when the graph's declared
+automation requests them (or they are missing). Every line goes to the terminal and the run log."""
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass, field
+
+import dagster as dg
+from rich import box
+from rich.console import Console
+
+from tiktok_virality.cli.automation import automation_baseline, datasets_requested_since
+from tiktok_virality.cli.describe import count, describe_model, describe_outcome
+from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
+from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
+from tiktok_virality.cli.runner import (
+    Phase,
+    RunOutcome,
+    RunPlan,
+    dataset_model_missing,
+    fail_abandoned_runs,
+    partition_states,
+    plan_runs,
+    run_dataset_assets,
+    run_partition,
+)
+from tiktok_virality.cli.session import Session
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.warehouse.queries import stored_video_count
+
+
+@dataclass(frozen=True)
+class Announcer:
+    """Says a line of the run on the terminal and in the dataset's run log."""
+
+    log: logging.Logger
+
+    def say(self, message: str, level: int = logging.INFO) -> None:
+        print(message, flush=True)
+        self.log.log(level, message)
+
+
+@dataclass
+class PartitionsRun:
+    """What running the planned partitions did."""
+
+    outcomes: list[RunOutcome] = field(default_factory=list)
+    # Planned scrapes left out because the dataset holds its max total videos.
+    left_unscraped: list[VideoPartition] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[VideoPartition]:
+        return [outcome.partition for outcome in self.outcomes if not outcome.success]
+
+
+def run_logged(
+    session: Session, dataset: Dataset, args: argparse.Namespace, log: logging.Logger
+) -> int:
+    announcer = Announcer(log)
+    _announce_abandoned_runs(session, announcer)
+    plan = _plan_and_announce(session, dataset, args, announcer)
+    # Nothing to run, nothing that could make the declared automation request the model.
+    baseline = automation_baseline(session.instance, session.defs) if plan.runs else None
+    ran = _run_with_progress(session, dataset, plan, announcer)
+    if ran.interrupted:
+        announcer.say(
+            f"interrupted: {count(sum(not o.interrupted for o in ran.outcomes), 'partition')} "
+            "finished before; run the same "
+            f"command again to resume: tiktok-virality run --dataset {dataset.name}"
+            f"{' --offline' if args.offline else ''}",
+            logging.WARNING,
+        )
+        return EXIT_INTERRUPTED
+    _announce_stored(session, dataset, ran, announcer)
+    model_failed = _model_wanted(session, dataset, plan, baseline) and not _make_model(
+        session, dataset, announcer
+    )
+    _announce_failures(dataset, plan, ran, args, announcer)
+    return EXIT_FAILED_PARTITIONS if ran.failed or model_failed else 0
+
+
+def _announce_abandoned_runs(session: Session, announcer: Announcer) -> None:
+    abandoned = fail_abandoned_runs(session.instance)
+    if abandoned:
+        announcer.say(
+            f"{count(len(abandoned), 'earlier run')} stopped without finishing (killed?): "
+            "recorded as interrupted; their partitions are resumed",
+            logging.WARNING,
+        )
+
+
+def _plan_and_announce(
+    session: Session, dataset: Dataset, args: argparse.Namespace, announcer: Announcer
+) -> RunPlan:
+    retry_phase = Phase(args.retry_phase) if args.retry_phase else None
+    partitions = [
+        VideoPartition(dataset.name, batch) for batch in session.registry.batches(dataset.name)
+    ]
+    plan = plan_runs(
+        partition_states(session.instance, partitions),
+        retry_failed=args.retry_failed or retry_phase is not None,
+        retry_phase=retry_phase,
+    )
+    announcer.say(
+        f"{dataset.name}: {count(len(partitions), 'partition')}, {len(plan.already_done)} done, "
+        f"{len(plan.runs)} to run"
+        + (
+            f", {len(plan.failed_not_retried)} failed (not retried)"
+            if plan.failed_not_retried
+            else ""
+        )
+        + (f", {len(plan.in_progress)} in progress elsewhere" if plan.in_progress else "")
+    )
+    return plan
+
+
+def _run_with_progress(
+    session: Session, dataset: Dataset, plan: RunPlan, announcer: Announcer
+) -> PartitionsRun:
+    """The planned runs one after the other under the live display, then its summary table."""
+    started = time.monotonic()
+    progress = RunProgress(plan.runs, Console())
+    ran = PartitionsRun()
+    with progress.shown():
+        try:
+            _run_planned(session, dataset, plan, progress, announcer, ran)
+        except KeyboardInterrupt:
+            # Between two partitions: Dagster handles Ctrl-C itself while a partition runs.
+            ran.interrupted = True
+    seconds = time.monotonic() - started
+    if progress.tallies:
+        Console().print(summary_table(progress.tallies, seconds))
+        announcer.log.info(
+            "\n%s", render_plain(summary_table(progress.tallies, seconds, box=box.ASCII))
+        )
+    return ran
+
+
+def _run_planned(
+    session: Session,
+    dataset: Dataset,
+    plan: RunPlan,
+    progress: RunProgress,
+    announcer: Announcer,
+    ran: PartitionsRun,
+) -> None:
+    """Run each planned partition into `ran`, until one is interrupted."""
+    for planned in plan.runs:
+        stored = stored_video_count(session.settings.database, dataset.name)
+        if stored >= dataset.limits.max_total_videos and Phase.SCRAPING in planned.phases:
+            ran.left_unscraped.append(planned.partition)
+            continue
+        progress.running(planned.partition)
+        outcome = run_partition(session.instance, session.defs, planned)
+        ran.outcomes.append(outcome)
+        progress.finished(outcome)
+        if outcome.interrupted:
+            ran.interrupted = True
+            return
+        announcer.say(
+            describe_outcome(outcome, len(ran.outcomes), len(plan.runs)),
+            logging.INFO if outcome.success else logging.ERROR,
+        )
+
+
+def _announce_stored(
+    session: Session, dataset: Dataset, ran: PartitionsRun, announcer: Announcer
+) -> None:
+    announcer.say(
+        f"{count(len(ran.outcomes) - len(ran.failed), 'partition')} materialized, "
+        f"{len(ran.failed)} failed; tables in {session.settings.database}"
+    )
+    if ran.left_unscraped:
+        announcer.say(
+            f"not scraped: {', '.join(map(str, ran.left_unscraped))}: {dataset.name!r} holds its "
+            f"max total videos ({dataset.limits.max_total_videos}); raise --max-total-videos to "
+            "go on",
+            logging.WARNING,
+        )
+
+
+def _model_wanted(
+    session: Session,
+    dataset: Dataset,
+    plan: RunPlan,
+    baseline: dg.EvaluateAutomationConditionsResult | None,
+) -> bool:
+    """Whether to make the dataset's model and report: when the declared automation requests them
+    after this run's partitions, or, like any unmaterialized partition, when they are missing (never
+    made, or their last run failed) though batches are done."""
+    if baseline is not None and dataset.name in datasets_requested_since(
+        session.instance, session.defs, baseline
+    ):
+        return True
+    return bool(plan.already_done) and dataset_model_missing(session.instance, dataset.name)
+
+
+def _make_model(session: Session, dataset: Dataset, announcer: Announcer) -> bool:
+    """Train the dataset's model and write its report; whether that succeeded."""
+    model = run_dataset_assets(session.instance, session.defs, dataset.name)
+    announcer.say(describe_model(model), logging.INFO if model.success else logging.ERROR)
+    return model.success
+
+
+def _announce_failures(
+    dataset: Dataset,
+    plan: RunPlan,
+    ran: PartitionsRun,
+    args: argparse.Namespace,
+    announcer: Announcer,
+) -> None:
+    failed = ran.failed + plan.failed_not_retried
+    if failed:
+        announcer.say(f"failed: {', '.join(map(str, failed))}", logging.WARNING)
+        announcer.say(
+            f"retry them with: tiktok-virality run --dataset {dataset.name} "
+            f"--retry-failed{' --offline' if args.offline else ''}"
+        )
