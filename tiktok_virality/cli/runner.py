@@ -264,18 +264,34 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     return [run.run_id for run in abandoned]
 
 
+def _execute(
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    partition_key: str,
+    asset_selection: Sequence[dg.AssetKey] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """A CLI run of `job` for one partition, in this process, recorded in the persistent instance
+    (tagged as the CLI's, so that a killed run is found) with Dagster's console log silenced."""
+    return job.execute_in_process(
+        instance=instance,
+        partition_key=partition_key,
+        asset_selection=asset_selection,
+        raise_on_error=False,
+        tags=_cli_run_tags(),
+        run_config=QUIET_CONSOLE,
+    )
+
+
 def run_partition(
     instance: dg.DagsterInstance, defs: dg.Definitions, planned: PlannedRun
 ) -> RunOutcome:
     """One run of the video pipeline job for the partition's planned phases."""
     started = time.monotonic()
-    result = defs.resolve_job_def(VIDEO_PIPELINE_JOB).execute_in_process(
-        instance=instance,
-        partition_key=str(planned.partition.key),
+    result = _execute(
+        instance,
+        defs.resolve_job_def(VIDEO_PIPELINE_JOB),
+        str(planned.partition.key),
         asset_selection=[key for phase in planned.phases for key in PHASE_SELECTION[phase]],
-        raise_on_error=False,
-        tags=_cli_run_tags(),
-        run_config=QUIET_CONSOLE,
     )
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}
@@ -330,13 +346,7 @@ def run_dataset_assets(
 ) -> DatasetRunOutcome:
     """Materialize the dataset's model and report from its stored partitions."""
     started = time.monotonic()
-    result = defs.resolve_job_def(DATASET_JOB).execute_in_process(
-        instance=instance,
-        partition_key=dataset,
-        raise_on_error=False,
-        tags=_cli_run_tags(),
-        run_config=QUIET_CONSOLE,
-    )
+    result = _execute(instance, defs.resolve_job_def(DATASET_JOB), dataset)
     metadata: dict[str, Any] = {}
     for event in result.get_asset_materialization_events():
         metadata.update({key: value.value for key, value in event.materialization.metadata.items()})

@@ -2,6 +2,7 @@
 the metadata (column schema, preview columns) that the IO manager and the UI read."""
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -38,12 +39,8 @@ def partitioned_table_asset(
         ins=ins,
         name=contract.name,
         partitions_def=video_partitions,
-        io_manager_key=WAREHOUSE_IO_MANAGER,
-        metadata=table_metadata(contract),
-        description=contract.description,
-        group_name=VIDEO_GROUP,
-        kinds={"duckdb"},
         code_version=code_version,
+        **_stored_as(contract, VIDEO_GROUP),
     )
 
 
@@ -54,11 +51,16 @@ def table_out(
     automation_condition: dg.AutomationCondition | None = None,
 ) -> dg.AssetOut:
     """An output of a multi-asset stored as the DuckDB table of `contract`."""
-    return dg.AssetOut(
-        automation_condition=automation_condition,
-        io_manager_key=WAREHOUSE_IO_MANAGER,
-        metadata=table_metadata(contract),
-        description=contract.description,
-        group_name=group,
-        kinds={"duckdb"},
-    )
+    return dg.AssetOut(automation_condition=automation_condition, **_stored_as(contract, group))
+
+
+def _stored_as(contract: TableContract, group: str) -> dict[str, Any]:
+    """What every asset or output stored as a contract's table declares: the IO manager that
+    stores it, the contract (which the IO manager enforces and the UI shows) and its group."""
+    return {
+        "io_manager_key": WAREHOUSE_IO_MANAGER,
+        "metadata": table_metadata(contract),
+        "description": contract.description,
+        "group_name": group,
+        "kinds": {"duckdb"},
+    }
