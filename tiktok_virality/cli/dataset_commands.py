@@ -1,4 +1,5 @@
-"""`tiktok-virality dataset list | show | import | create`: the datasets in the registry."""
+"""`tiktok-virality dataset list | show | import | create`: the datasets in the registry (`delete`
+and `prune` are in `dataset_removal.py`)."""
 
 import argparse
 from collections.abc import Callable
