@@ -8,24 +8,22 @@ import dagster as dg
 
 from tiktok_virality.config import Settings
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer, VideoAnalyzer
-from tiktok_virality.defs.analysis.cache import ANALYSIS_CACHE_SCHEMA, AnalysisCache
+from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
-from tiktok_virality.defs.datasets.error_log import ERROR_LOG_SCHEMA, ErrorLog
-from tiktok_virality.defs.datasets.registry import REGISTRY_SCHEMA, DatasetRegistry
+from tiktok_virality.defs.datasets.error_log import ErrorLog
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
-from tiktok_virality.defs.scraping.ledger import SCRAPE_LEDGER_SCHEMA, ScrapeLedger
+from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, OfflineScraper, VideoSource
 from tiktok_virality.warehouse.io_manager import WAREHOUSE_IO_MANAGER, DuckDBPartitionIOManager
 from tiktok_virality.warehouse.migrations import StoreSchema
+from tiktok_virality.warehouse.store import Store
 
+# Every store: what owns tables in the DuckDB file beside the asset tables.
+STORES: tuple[type[Store], ...] = (DatasetRegistry, ErrorLog, AnalysisCache, ScrapeLedger)
 # Every store's tables, which `migrate` makes once per file and version.
-STORE_SCHEMAS: tuple[StoreSchema, ...] = (
-    REGISTRY_SCHEMA,
-    ERROR_LOG_SCHEMA,
-    ANALYSIS_CACHE_SCHEMA,
-    SCRAPE_LEDGER_SCHEMA,
-)
+STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
 
 
 def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:

@@ -1,7 +1,10 @@
-"""`tiktok-virality dataset list | show | import | create`: the datasets in the registry."""
+"""`tiktok-virality dataset list | show | import | create`: the datasets in the registry (`delete`
+and `prune` are in `dataset_removal.py`)."""
 
 import argparse
+from collections.abc import Callable
 
+from tiktok_virality.cli.dataset_removal import command_delete, command_prune
 from tiktok_virality.cli.dataset_settings import (
     apply_setting_flags,
     flagged_limits,
@@ -13,8 +16,16 @@ from tiktok_virality.cli.session import Session, open_session
 from tiktok_virality.config import load_settings
 from tiktok_virality.defs.datasets import operations as datasets
 
+# They look the dataset up before opening a session, so that a mistyped name writes nothing.
+REMOVALS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "delete": command_delete,
+    "prune": command_prune,
+}
+
 
 def command_dataset(args: argparse.Namespace) -> int:
+    if args.dataset_command in REMOVALS:
+        return REMOVALS[args.dataset_command](args)
     with open_session(load_settings(), offline=True) as session:
         if args.dataset_command == "list":
             _list_datasets(session)
@@ -65,6 +76,9 @@ def _import_dataset(session: Session, args: argparse.Namespace) -> None:
 def _create_dataset(session: Session, args: argparse.Namespace) -> None:
     """A new dataset of the given accounts, or the accounts added to an existing one."""
     registry = session.registry
+    if args.sample:
+        _create_sample_dataset(session, args)
+        return
     accounts = list(args.account)
     if args.accounts:
         accounts += datasets.read_accounts_file(args.accounts)
@@ -88,3 +102,16 @@ def _create_dataset(session: Session, args: argparse.Namespace) -> None:
         f"{describe_plan(registry, args.dataset)}"
     )
     apply_setting_flags(registry, existing, args)
+
+
+def _create_sample_dataset(session: Session, args: argparse.Namespace) -> None:
+    if args.account or args.accounts:
+        raise UsageError(
+            "--sample makes a dataset of the bundled sample's accounts: give no others"
+        )
+    registry = session.registry
+    datasets.create_sample_dataset(
+        session.instance, registry, args.dataset, batch_size=args.batch_size
+    )
+    print_created(registry, args.dataset, "from the bundled sample")
+    apply_setting_flags(registry, registry.require(args.dataset), args)

@@ -2,9 +2,10 @@
 
 tiktok-virality run --dataset v1 [--accounts FILE] [--batch-size 5] [--videos-per-account 15]
     [--max-total-videos 500] [--retry-failed] [--retry-phase PHASE] [--offline]
-tiktok-virality dataset create --dataset v1 (--accounts FILE | ACCOUNT ...)
+tiktok-virality dataset create --dataset v1 (--accounts FILE | ACCOUNT ... | --sample)
 tiktok-virality dataset import --dataset NAME FILE
 tiktok-virality dataset list | show --dataset NAME
+tiktok-virality dataset delete --dataset NAME [--yes] | prune [--yes]
 tiktok-virality status --dataset v1 [--json] [--export DIR]
 tiktok-virality report --dataset v1 [--no-open]
 

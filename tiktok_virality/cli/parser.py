@@ -113,12 +113,17 @@ def _add_status_command(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_dataset_command(commands: argparse._SubParsersAction) -> None:
-    dataset = commands.add_parser("dataset", help="create, import, list and show datasets")
+    dataset = commands.add_parser("dataset", help="create, import, list, show and delete datasets")
     dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
     create = dataset_commands.add_parser("create", help="a dataset of accounts to scrape")
     create.add_argument("--dataset", required=True, type=_dataset_name)
     create.add_argument("--accounts", type=Path, help="file with one account per line")
     create.add_argument("account", nargs="*", help="accounts: name, @name or profile URL")
+    create.add_argument(
+        "--sample",
+        action="store_true",
+        help="the bundled sample (9 accounts, for --offline runs) under this name",
+    )
     create.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
     _add_setting_flags(create)
 
@@ -136,6 +141,21 @@ def _add_dataset_command(commands: argparse._SubParsersAction) -> None:
     dataset_commands.add_parser("list", help="the datasets and their sizes")
     show = dataset_commands.add_parser("show", help="a dataset's settings and batch plan")
     show.add_argument("--dataset", required=True, type=_dataset_name)
+    _add_removal_commands(dataset_commands)
+
+
+def _add_removal_commands(dataset_commands: argparse._SubParsersAction) -> None:
+    delete = dataset_commands.add_parser(
+        "delete",
+        help="remove a dataset: its rows in every table, its partition keys and runs in Dagster, "
+        "its report (the paid analyses are kept)",
+    )
+    delete.add_argument("--dataset", required=True, type=_dataset_name)
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    prune = dataset_commands.add_parser(
+        "prune", help="remove the Dagster partition keys that belong to no dataset"
+    )
+    prune.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def _add_report_command(commands: argparse._SubParsersAction) -> None:

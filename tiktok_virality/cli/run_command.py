@@ -21,7 +21,11 @@ from tiktok_virality.config import (
 )
 from tiktok_virality.defs.datasets import operations as datasets
 from tiktok_virality.defs.datasets.dataset import DEFAULT_BATCH_SIZE, Dataset, DatasetSource
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry import (
+    DatasetRegistry,
+    UnknownDatasetError,
+    unknown_dataset_message,
+)
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -39,8 +43,12 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> None:
-    """Refuse, before writing anything, a run that needs scraping but cannot scrape."""
-    existing = DatasetRegistry(database=str(settings.database)).get(args.dataset)
+    """Refuse, before writing anything, a dataset that does not exist and is not asked for, and a
+    run that needs scraping but cannot scrape."""
+    registry = DatasetRegistry(database=str(settings.database))
+    existing = registry.get(args.dataset)
+    if existing is None and not args.accounts:
+        _refuse_unknown_dataset(registry, args)
     if not (args.accounts or (existing and existing.source is DatasetSource.ACCOUNTS)):
         return
     if args.offline:
@@ -53,6 +61,26 @@ def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> Non
             f"{APIFY_TOKEN_VARIABLE} is not set (in the environment or .env): set it to scrape "
             f"{args.dataset!r} with Apify, or add --offline to run on the bundled sample or an "
             "imported export without external calls"
+        )
+
+
+def _refuse_unknown_dataset(registry: DatasetRegistry, args: argparse.Namespace) -> None:
+    """Only an explicit request creates a dataset: `--accounts`, or the bundled sample under the
+    quick start's name with `--offline`. Any other unknown name is most often a typo."""
+    if args.dataset != datasets.SAMPLE_DATASET:
+        names = registry.names()
+        message = unknown_dataset_message(args.dataset, names)
+        if datasets.SAMPLE_DATASET not in names:
+            message += (
+                "; or run the quick start's sample: `tiktok-virality run --dataset "
+                f"{datasets.SAMPLE_DATASET} --offline`"
+            )
+        raise UnknownDatasetError(message)
+    if not args.offline:
+        raise UsageError(
+            f"dataset {args.dataset!r} does not exist yet: `tiktok-virality run --dataset "
+            f"{args.dataset} --offline` creates it from the bundled sample, or give --accounts FILE "
+            "to scrape accounts into it"
         )
 
 
@@ -82,16 +110,11 @@ def _create_dataset(session: Session, args: argparse.Namespace, batch_size: int)
             thresholds=flagged_thresholds(args, None),
         )
         print_created(registry, args.dataset, f"from {args.accounts}")
-    elif args.offline:
+    else:  # the bundled sample under its own name (`_refuse_unknown_dataset`)
         datasets.create_sample_dataset(
             session.instance, registry, args.dataset, batch_size=batch_size
         )
         print_created(registry, args.dataset, "from the bundled sample")
-    else:
-        raise UsageError(
-            f"dataset {args.dataset!r} does not exist: give --accounts FILE to create it, "
-            "or --offline to create it from the bundled sample"
-        )
 
 
 def _update_dataset(

@@ -16,7 +16,13 @@ from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.core.partitions import VideoPartition, dataset_partitions, video_partitions
+from tiktok_virality.core.partitions import (
+    PARTITION_TAG,
+    VideoPartition,
+    dataset_partitions,
+    runs_of_keys,
+    video_partitions,
+)
 from tiktok_virality.core.phases import PHASES, Phase
 from tiktok_virality.definitions import DATASET_ASSET_KEYS, DATASET_JOB, VIDEO_PIPELINE_JOB
 from tiktok_virality.warehouse.tables import (
@@ -153,9 +159,8 @@ def partition_states(
     ]
 
 
-# Tags Dagster puts on runs: the partition a run materializes, and why a run failed (which we also
-# set for a run whose process was killed).
-PARTITION_TAG = "dagster/partition"
+# Why a run failed, a tag Dagster puts on runs (which we also set for a run whose process was
+# killed).
 FAILURE_REASON_TAG = "dagster/failure_reason"
 UNEXPECTED_TERMINATION = "UNEXPECTED_TERMINATION"
 
@@ -280,6 +285,16 @@ def _execute(
         tags=_cli_run_tags(),
         run_config=QUIET_CONSOLE,
     )
+
+
+def dataset_runs_in_progress(
+    instance: dg.DagsterInstance, *, datasets: Sequence[str] = (), batches: Sequence[str] = ()
+) -> list[str]:
+    """The ids of the runs of these keys' partitions that are under way, after failing the CLI's
+    abandoned ones (their process is gone: they will never finish)."""
+    fail_abandoned_runs(instance)
+    running = runs_of_keys(instance, datasets=datasets, batches=batches, statuses=_UNFINISHED)
+    return [run.run_id for run in running]
 
 
 def run_partition(

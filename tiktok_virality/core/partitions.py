@@ -83,3 +83,76 @@ def register_partitions(
         missing = [key for key in keys if not instance.has_dynamic_partition(dimension, key)]
         if missing:
             instance.add_dynamic_partitions(dimension, missing)
+
+
+# The tags Dagster puts on a run of one partition: its whole key (`batch|dataset`, or a dataset's
+# name for the assets made from a whole dataset), and each dimension's key on its own.
+PARTITION_TAG = "dagster/partition"
+
+
+def dimension_tag(dimension: str) -> str:
+    return f"{PARTITION_TAG}/{dimension}"
+
+
+def runs_of_keys(
+    instance: dg.DagsterInstance,
+    *,
+    datasets: Sequence[str] = (),
+    batches: Sequence[str] = (),
+    statuses: Sequence[dg.DagsterRunStatus] = (),
+) -> list[dg.DagsterRun]:
+    """The runs of every partition with one of these dataset or batch keys, the model's and the
+    report's (partitioned by dataset) included; only those in `statuses` when given."""
+    tag_sets = [
+        *({dimension_tag(DATASET_DIMENSION): dataset} for dataset in datasets),
+        *({PARTITION_TAG: dataset} for dataset in datasets),
+        *({dimension_tag(BATCH_DIMENSION): batch} for batch in batches),
+    ]
+    runs: dict[str, dg.DagsterRun] = {}
+    for tags in tag_sets:
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(tags=tags, statuses=list(statuses) or None)
+        )
+        runs.update((record.dagster_run.run_id, record.dagster_run) for record in records)
+    return list(runs.values())
+
+
+@dataclass(frozen=True)
+class ForgottenKeys:
+    datasets: list[str]
+    batches: list[str]
+    runs: int
+
+
+def forget_partition_keys(
+    instance: dg.DagsterInstance,
+    asset_keys: Sequence[dg.AssetKey],
+    *,
+    datasets: Sequence[str],
+    batches: Sequence[str],
+) -> ForgottenKeys:
+    """Remove dataset and batch keys from the instance, with the runs of their partitions.
+
+    Deleting a key alone would leave its partitions' history: a dataset created later under the
+    same name would find them materialized and never run them. Dagster's SQLite storage cannot wipe
+    a partition's events, but deleting a run deletes its events, and the assets' cached status is
+    then recomputed from what is left."""
+    runs = runs_of_keys(instance, datasets=datasets, batches=batches)
+    for run in runs:
+        instance.delete_run(run.run_id)
+    if runs:
+        instance.wipe_asset_cached_status(list(asset_keys))
+    removed = ForgottenKeys(
+        datasets=[
+            key for key in datasets if instance.has_dynamic_partition(DATASET_DIMENSION, key)
+        ],
+        batches=[key for key in batches if instance.has_dynamic_partition(BATCH_DIMENSION, key)],
+        runs=len(runs),
+    )
+    for dimension, keys in (
+        (DATASET_DIMENSION, removed.datasets),
+        (BATCH_DIMENSION, removed.batches),
+    ):
+        for key in keys:
+            instance.delete_dynamic_partition(dimension, key)
+    return removed

@@ -27,6 +27,9 @@ class Store(dg.ConfigurableResource):
 
     # Each store's tables and how they came to be; a class attribute, not configuration.
     store_schema: ClassVar[StoreSchema]
+    # Its tables whose rows belong to one dataset (column `dataset`): what deleting a dataset
+    # clears. A store whose rows are shared by datasets (the paid analyses) lists none.
+    dataset_tables: ClassVar[tuple[str, ...]] = ()
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Once per run (the in-process executor sets resources up once), a no-op when up to date.

@@ -66,6 +66,9 @@ class AnalysisCache(Store):
     """Paid-for analyses and failed attempts, by video, model and analysis schema version."""
 
     store_schema = ANALYSIS_CACHE_SCHEMA
+    # Keyed by video and model, not dataset: an analysis paid for is kept when a dataset is
+    # deleted, for any dataset holding the same video.
+    dataset_tables = ()
 
     def cached_analyses(
         self, video_ids: Sequence[str], *, model: str, schema_version: str

@@ -48,6 +48,7 @@ class ErrorLog(Store):
     """The errors of each dataset's partitions, by phase."""
 
     store_schema = ERROR_LOG_SCHEMA
+    dataset_tables = ("errors",)
 
     def record_errors(
         self, partition: VideoPartition, phase: str, errors: Sequence[RecordedError]

@@ -29,6 +29,10 @@ from tiktok_virality.defs.scraping.normalize import item_account
 from tiktok_virality.defs.scraping.quality import FUTURE_TOLERANCE, QualityThresholds
 
 SAMPLE_ORIGIN = "bundled sample"
+# The name under which `run --offline` creates the bundled sample by itself: the README's quick
+# start. Under any other name the sample is made only on request (`dataset create --sample`), so
+# that a mistyped name is refused rather than made into a dataset.
+SAMPLE_DATASET = "demo"
 
 
 def read_accounts_file(path: Path) -> list[str]:

@@ -6,6 +6,7 @@ disappear after the import."""
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -115,10 +116,36 @@ class UnknownDatasetError(LookupError):
     """No dataset of that name in the database."""
 
 
+def unknown_dataset_message(name: str, known: Sequence[str]) -> str:
+    """Why `name` names no dataset, with the closest existing names (most often a typo) and the
+    commands that create one: only an explicit request creates a dataset."""
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        hint = f"did you mean {' or '.join(map(repr, close))}?"
+    else:
+        hint = f"the datasets are {', '.join(known)}." if known else "there are no datasets yet."
+    return (
+        f"dataset {name!r} does not exist; {hint} To create it: `tiktok-virality dataset create "
+        f"--dataset {name} --accounts FILE` (accounts to scrape), `tiktok-virality dataset import "
+        f"--dataset {name} FILE` (an Apify export) or `tiktok-virality dataset create --sample "
+        f"--dataset {name}` (the bundled sample)"
+    )
+
+
+def not_a_dataset(key: str) -> str:
+    """What an asset says of a partition whose dataset key names no dataset: a key added in the
+    UI's launch dialog, which would otherwise stay red in the grid for ever."""
+    return (
+        f"{key!r} is a partition key but not a dataset (a key added in the UI?): stored as empty; "
+        "`tiktok-virality dataset prune` removes such keys"
+    )
+
+
 class DatasetRegistry(Store):
     """The datasets, their batch plans and their imported export items."""
 
     store_schema = REGISTRY_SCHEMA
+    dataset_tables = ("export_items", "dataset_accounts", "datasets")
 
     def get(self, name: str) -> Dataset | None:
         rows = self._read(
@@ -129,11 +156,14 @@ class DatasetRegistry(Store):
     def require(self, name: str) -> Dataset:
         dataset = self.get(name)
         if dataset is None:
-            raise UnknownDatasetError(
-                f"dataset {name!r} does not exist in {self.database}; create it with "
-                "`tiktok-virality dataset create` or `dataset import`"
-            )
+            raise UnknownDatasetError(unknown_dataset_message(name, self.names()))
         return dataset
+
+    def names(self) -> list[str]:
+        return [
+            row[0]
+            for row in self._read("SELECT dataset FROM datasets ORDER BY 1", table="datasets")
+        ]
 
     def list_datasets(self) -> list[Dataset]:
         rows = self._read(
@@ -152,6 +182,11 @@ class DatasetRegistry(Store):
 
     def batches(self, name: str) -> list[str]:
         return sorted(set(self.plan(name).values()), key=batch_number)
+
+    def batches_in_use(self) -> set[str]:
+        """The batch keys some dataset's plan uses (a key no dataset uses is a stray)."""
+        rows = self._read("SELECT DISTINCT batch FROM dataset_accounts", table="dataset_accounts")
+        return {row[0] for row in rows}
 
     def batch_accounts(self, name: str, batch: str) -> list[str]:
         return [account for account, planned in self.plan(name).items() if planned == batch]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from tiktok_virality.core.markdown import markdown_table
 from tiktok_virality.core.partitions import DATASET_DIMENSION, dataset_partitions
+from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
 from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.warehouse.outputs import table_out
@@ -98,10 +99,20 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
 def virality_model(
     context: dg.AssetExecutionContext,
     config: ModelConfig,
+    registry: DatasetRegistry,
     video_features: pd.DataFrame,
     raw_videos: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train and cross-validate the dataset's virality model against its two baselines."""
+    if registry.get(context.partition_key) is None:
+        context.log.info(not_a_dataset(context.partition_key))
+        context.add_output_metadata({"not_a_dataset": True}, output_name=MODEL_RUNS.name)
+        return (
+            MODEL_RUNS.empty_frame(),
+            VIDEO_PREDICTIONS.empty_frame(),
+            FEATURE_IMPORTANCE.empty_frame(),
+            TRENDS.empty_frame(),
+        )
     parameters = ModelParameters(viral_multiple=config.viral_multiple, folds=config.folds)
     run = train_virality_model(video_features, raw_videos, parameters)
     context.add_output_metadata(model_metadata(run), output_name=MODEL_RUNS.name)

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.core.partitions import dataset_partitions
+from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
 from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.defs.report import ReportInputs, render_report
@@ -38,6 +39,7 @@ from tiktok_virality.warehouse.tables import (
 def virality_report(
     context: dg.AssetExecutionContext,
     report_files: ReportFiles,
+    registry: DatasetRegistry,
     video_features: pd.DataFrame,
     raw_videos: pd.DataFrame,
     model_runs: pd.DataFrame,
@@ -48,6 +50,10 @@ def virality_report(
     """The dataset's report: one self-contained HTML page (`tiktok-virality report --dataset
     NAME` opens it)."""
     dataset = context.partition_key
+    if registry.get(dataset) is None:
+        # No page for a key that names no dataset (nor a file named after whatever was typed).
+        context.log.info(not_a_dataset(dataset))
+        return dg.MaterializeResult(metadata={"not_a_dataset": True})
     inputs = ReportInputs.from_tables(
         dataset,
         datetime.now(UTC),

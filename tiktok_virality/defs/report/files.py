@@ -21,3 +21,12 @@ class ReportFiles(dg.ConfigurableResource):
         partial.write_text(html, encoding="utf-8")
         os.replace(partial, path)
         return path
+
+    def remove(self, dataset: str) -> Path | None:
+        """Delete the dataset's report (and a page left half-written); the path, if there was one."""
+        path = self.path(dataset)
+        path.with_suffix(".html.partial").unlink(missing_ok=True)
+        if not path.exists():
+            return None
+        path.unlink()
+        return path

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import dagster as dg
 import pandas as pd
 
-from tiktok_virality.core.partitions import parse_partition_key, video_partitions
+from tiktok_virality.core.partitions import VideoPartition, parse_partition_key, video_partitions
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.datasets.dataset import DatasetSource
 from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
 from tiktok_virality.defs.scraping.batch import process_batch
 from tiktok_virality.defs.scraping.limits import batch_video_budget
 from tiktok_virality.defs.scraping.quality import RULE_DESCRIPTIONS, QualityRule
@@ -49,6 +49,16 @@ def _quality_check_results(
         )
 
 
+def _why_empty(partition: VideoPartition, *, known_dataset: bool) -> str:
+    """Why a partition with no accounts to scrape is stored as empty, at once."""
+    if not known_dataset:
+        return f"{partition}: {not_a_dataset(partition.dataset)}"
+    return (
+        f"{partition} is not a batch of dataset {partition.dataset!r} (the dataset × batch grid "
+        "shows every pair): stored as empty"
+    )
+
+
 @dg.multi_asset(
     name="scrape_batch",
     outs={
@@ -77,13 +87,10 @@ def scrape_batch(
     """Scrape one batch's accounts; store the videos that pass quality control as `raw_videos`
     and the others, with their reasons, as `rejected_videos`."""
     partition = parse_partition_key(context.partition_key)
-    dataset = registry.require(partition.dataset)
+    dataset = registry.get(partition.dataset)
     accounts = registry.batch_accounts(partition.dataset, partition.batch)
-    if not accounts:
-        context.log.info(
-            f"{partition} is not a batch of dataset {partition.dataset!r} (the dataset × batch grid "
-            "shows every pair): stored as empty"
-        )
+    if dataset is None or not accounts:
+        context.log.info(_why_empty(partition, known_dataset=dataset is not None))
         yield dg.Output(RAW_VIDEOS.empty_frame(), RAW_VIDEOS.name, metadata={"phantom": True})
         yield dg.Output(REJECTED_VIDEOS.empty_frame(), REJECTED_VIDEOS.name)
         yield from _quality_check_results({}, checked_rows=0)

@@ -45,6 +45,7 @@ class ScrapeLedger(Store):
     """The paid scrape runs of each batch, by input fingerprint."""
 
     store_schema = SCRAPE_LEDGER_SCHEMA
+    dataset_tables = ("scrape_runs",)
 
     def record_scrape_start(self, partition: VideoPartition, input_fingerprint: str) -> None:
         """A paid run of this batch is about to be started: until it is remembered, a retry looks
