@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from tiktok_virality.core.markdown import markdown_table
+from tiktok_virality.core.markdown import markdown_table, readable
 from tiktok_virality.core.partitions import DATASET_DIMENSION, dataset_partitions
 from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
@@ -69,7 +69,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
         return metadata | {"reason": run.reason or ""}
     return metadata | {
         **{
-            key: record[key]
+            key: None if record[key] is None else readable(record[key])
             for key in ("model_roc_auc", "baseline_followers_roc_auc", "model_spearman")
         },
         "metrics": dg.MetadataValue.md(
