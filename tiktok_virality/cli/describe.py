@@ -81,7 +81,13 @@ def describe_model(model: DatasetRunOutcome) -> str:
         return f"model of {model.dataset} FAILED after {model.seconds:.1f} s: {model.error}"
     found = model.metadata
     if not found.get("evaluated"):
-        return f"model of {model.dataset} not evaluated: {found.get('reason')}"
+        reason = (
+            "no video passed quality control (`tiktok-virality status --dataset "
+            f"{model.dataset}` shows how many were scraped and rejected)"
+            if found.get("videos") == 0
+            else found.get("reason")
+        )
+        return f"model of {model.dataset} not evaluated: {reason}"
     return (
         f"model of {model.dataset} in {model.seconds:.1f} s: ROC-AUC "
         f"{found['model_roc_auc']:.2f} against {found['baseline_followers_roc_auc']:.2f} for "

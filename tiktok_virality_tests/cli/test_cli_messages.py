@@ -7,10 +7,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tiktok_virality.cli.describe import describe_contents
+from tiktok_virality.cli.describe import describe_contents, describe_model
 from tiktok_virality.cli.main import main
 from tiktok_virality.cli.retry_hints import credential_to_fix, retry_hint
-from tiktok_virality.cli.runner import PHASES, PlannedRun, run_partition
+from tiktok_virality.cli.runner import PHASES, DatasetRunOutcome, PlannedRun, run_partition
 from tiktok_virality.config import load_settings
 from tiktok_virality.core.errors import describe_error
 from tiktok_virality.core.partitions import VideoPartition
@@ -123,6 +123,27 @@ def test_an_exports_limits_are_shown_only_once_lowered_below_its_videos() -> Non
     assert as_imported == "16 videos of 2 accounts, scraped 2025-07-08 10:00 UTC; batch size 3"
     assert fewer_per_account == f"{as_imported}; kept: the latest 5 per account, at most 16 in all"
     assert fewer_in_all == f"{as_imported}; kept: the latest 12 per account, at most 10 in all"
+
+
+@pytest.mark.parametrize(
+    ("videos", "said"),
+    [
+        (
+            0,
+            "no video passed quality control (`tiktok-virality status --dataset old` shows how "
+            "many were scraped and rejected)",
+        ),
+        (4, "1 account(s) with labelled videos: cross-validation by account needs at least 2"),
+    ],
+)
+def test_a_model_without_any_video_says_so_rather_than_counting_accounts(
+    videos: int, said: str
+) -> None:
+    reason = "1 account(s) with labelled videos: cross-validation by account needs at least 2"
+    metadata = {"evaluated": False, "videos": videos, "reason": reason}
+    model = DatasetRunOutcome("old", success=True, seconds=1.0, metadata=metadata, error=None)
+
+    assert describe_model(model) == f"model of old not evaluated: {said}"
 
 
 # --- what to fix before a retry ------------------------------------------------------------------

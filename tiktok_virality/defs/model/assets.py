@@ -61,6 +61,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
     record = run.record()
     metadata: dict[str, Any] = {
         "evaluated": run.evaluated,
+        "videos": run.counts.videos,
         "labelled_videos": run.counts.labelled_videos,
         "viral_videos": run.counts.viral_videos,
         "folds": run.counts.folds,
