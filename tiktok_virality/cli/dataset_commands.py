@@ -10,7 +10,14 @@ from tiktok_virality.cli.dataset_settings import (
     flagged_limits,
     flagged_thresholds,
 )
-from tiktok_virality.cli.describe import count, describe_plan, print_created
+from tiktok_virality.cli.describe import (
+    count,
+    describe_contents,
+    describe_origin,
+    describe_plan,
+    describe_quality,
+    print_created,
+)
 from tiktok_virality.cli.errors import UsageError
 from tiktok_virality.cli.session import Session, open_session
 from tiktok_virality.config import load_settings
@@ -42,7 +49,7 @@ def _list_datasets(session: Session) -> None:
     registry = session.registry
     for dataset in registry.list_datasets():
         print(
-            f"{dataset.name}\t{dataset.source.value}\t{describe_plan(registry, dataset.name)}"
+            f"{dataset.name}\t{dataset.kind}\t{describe_plan(registry, dataset.name)}"
             f"\tcreated {dataset.created_at:%Y-%m-%d %H:%M} UTC"
         )
 
@@ -50,12 +57,9 @@ def _list_datasets(session: Session) -> None:
 def _show_dataset(session: Session, args: argparse.Namespace) -> None:
     registry = session.registry
     dataset = registry.require(args.dataset)
-    print(f"dataset {dataset.name} ({dataset.source.value}: {dataset.origin})")
-    print(
-        f"batch size {dataset.batch_size}, {dataset.limits.videos_per_account} videos per "
-        f"account, at most {dataset.limits.max_total_videos} videos; quality: at least "
-        f"{dataset.thresholds.min_views} views, at most {dataset.thresholds.max_age_days} days old"
-    )
+    print(f"dataset {dataset.name}: {describe_origin(dataset.kind, dataset.origin)}")
+    quality = describe_quality(dataset.thresholds.min_views, dataset.thresholds.max_age_days)
+    print(f"{describe_contents(dataset, registry.export_video_counts(dataset.name))}; {quality}")
     for batch in registry.batches(dataset.name):
         print(f"{batch}\t{' '.join(registry.batch_accounts(dataset.name, batch))}")
 

@@ -15,6 +15,7 @@ from tiktok_virality.cli.automation import automation_baseline, datasets_request
 from tiktok_virality.cli.describe import count, describe_model, describe_outcome
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
 from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
+from tiktok_virality.cli.retry_hints import credential_to_fix
 from tiktok_virality.cli.runner import (
     Phase,
     RunOutcome,
@@ -216,6 +217,9 @@ def _announce_failures(
     failed = ran.failed + plan.failed_not_retried
     if failed:
         announcer.say(f"failed: {', '.join(map(str, failed))}", logging.WARNING)
+        to_fix = {credential_to_fix(o.error or "") for o in ran.outcomes if not o.success}
+        for credential in sorted(to_fix - {None}):
+            announcer.say(f"set or correct {credential} (environment or .env) first")
         announcer.say(
             f"retry them with: tiktok-virality run --dataset {dataset.name} "
             f"--retry-failed{' --offline' if args.offline else ''}"

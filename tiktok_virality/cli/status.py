@@ -9,10 +9,12 @@ from typing import Any
 
 import dagster as dg
 
+from tiktok_virality.cli.describe import describe_origin, describe_quality
+from tiktok_virality.cli.retry_hints import retry_hint
 from tiktok_virality.cli.runner import PartitionState, partition_states
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import PHASES
-from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.warehouse.queries import analysis_provenance, model_summary, row_counts
@@ -67,6 +69,7 @@ def summarize(
         dataset=dataset.name,
         settings={
             "source": dataset.source.value,
+            "kind": dataset.kind,
             "origin": dataset.origin,
             "batch_size": dataset.batch_size,
             "videos_per_account": dataset.limits.videos_per_account,
@@ -76,6 +79,9 @@ def summarize(
             "created_at": dataset.created_at.isoformat(),
             "updated_at": dataset.updated_at.isoformat(),
             "last_run_at": dataset.last_run_at.isoformat() if dataset.last_run_at else None,
+            "export_scraped_at": (
+                dataset.export_scraped_at.isoformat() if dataset.export_scraped_at else None
+            ),
         },
         partitions_by_phase=by_phase,
         processed_accounts=[account for account, batch in plan.items() if batch in done_batches],
@@ -130,10 +136,8 @@ def write_tracking_files(status: DatasetStatus, directory: Path) -> list[Path]:
 def render(status: DatasetStatus) -> str:
     settings = status.settings
     lines = [
-        f"dataset {status.dataset} ({settings['source']}: {settings['origin']})",
-        f"  batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "
-        f"account, at most {settings['max_total_videos']}; quality: at least "
-        f"{settings['min_views']} views, at most {settings['max_age_days']} days old",
+        f"dataset {status.dataset}: {describe_origin(settings['kind'], settings['origin'])}",
+        f"  {_describe_settings(settings)}",
         f"  created {settings['created_at'][:16]}, last run {(settings['last_run_at'] or 'never')[:16]}",
         "",
         f"  {'phase':<10} {'done':>6} {'failed':>7} {'running':>8} {'missing':>8}",
@@ -170,10 +174,23 @@ def render(status: DatasetStatus) -> str:
         lines += ["", "  errors (batch, account, phase: error):"]
         lines += [
             f"  {e.batch} {e.account or '-'} {e.phase}: {e.error}"
-            + ("" if e.permanent else "  [retry with --retry-failed]")
+            + ("" if e.permanent else f"  {retry_hint(e.error)}")
             for e in status.errors
         ]
     return "\n".join(lines)
+
+
+def _describe_settings(settings: dict[str, Any]) -> str:
+    """The settings that matter: an export holds the videos it was imported with, so its scrape
+    limits (set to keep them all) would only puzzle; when they were scraped matters instead."""
+    quality = describe_quality(settings["min_views"], settings["max_age_days"])
+    if settings["source"] == DatasetSource.ACCOUNTS:
+        return (
+            f"batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "
+            f"account, at most {settings['max_total_videos']}; {quality}"
+        )
+    scraped = (settings["export_scraped_at"] or "at an unknown time")[:16]
+    return f"videos scraped {scraped}; batch size {settings['batch_size']}; {quality}"
 
 
 def _describe_model(model: dict[str, Any] | None) -> str:

@@ -26,6 +26,11 @@ class InvalidSettingError(ValueError):
     """A dataset setting out of its range; the message says the range."""
 
 
+# The origin of the bundled sample, and the start of an imported export's (then its file name).
+SAMPLE_ORIGIN = "bundled sample"
+EXPORT_ORIGIN_PREFIX = "export "
+
+
 class DatasetSource(StrEnum):
     EXPORT = "export"  # items imported from an Apify export (or the bundled sample)
     ACCOUNTS = "accounts"  # accounts to scrape with Apify
@@ -59,6 +64,15 @@ class Dataset:
     export_scraped_at: datetime | None  # when an export dataset's items were scraped
     thresholds: QualityThresholds
     last_run_at: datetime | None = None
+
+    @property
+    def kind(self) -> str:
+        """What the dataset is, for people: `accounts`, `export` or `sample`. The bundled sample
+        behaves as an export in every respect (its items are stored, it is made once, it needs no
+        scraping), so it is no source of its own, only an origin."""
+        if self.source is DatasetSource.EXPORT and self.origin == SAMPLE_ORIGIN:
+            return "sample"
+        return self.source.value
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from tiktok_virality.core.naming import InvalidNameError, normalize_accounts, va
 from tiktok_virality.core.partitions import register_partitions
 from tiktok_virality.defs.datasets.dataset import (
     DEFAULT_BATCH_SIZE,
+    EXPORT_ORIGIN_PREFIX,
+    SAMPLE_ORIGIN,
     ExportContent,
     InvalidSettingError,
     PlannedAccount,
@@ -24,11 +26,10 @@ from tiktok_virality.defs.datasets.dataset import (
 )
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.sample import generate_sample_items
-from tiktok_virality.defs.scraping.exports import read_export
+from tiktok_virality.defs.scraping.exports import check_tiktok_export, read_export
 from tiktok_virality.defs.scraping.normalize import item_account
 from tiktok_virality.defs.scraping.quality import FUTURE_TOLERANCE, QualityThresholds
 
-SAMPLE_ORIGIN = "bundled sample"
 # The name under which `run --offline` creates the bundled sample by itself: the README's quick
 # start. Under any other name the sample is made only on request (`dataset create --sample`), so
 # that a mistyped name is refused rather than made into a dataset.
@@ -153,12 +154,13 @@ def import_export_file(
             "future: give the time it was downloaded, or leave --scraped-at out for now"
         )
     items = read_export(path)
+    check_tiktok_export(items, path)
     return create_export_dataset(
         instance,
         registry,
         dataset,
         items,
-        origin=f"export {path.name}",
+        origin=f"{EXPORT_ORIGIN_PREFIX}{path.name}",
         scraped_at=scraped_at or now,
         batch_size=batch_size,
     )

@@ -323,3 +323,14 @@ class DatasetRegistry(Store):
             table="export_items",
         )
         return [json.loads(row[0]) for row in rows]
+
+    def export_video_counts(self, name: str) -> dict[str, int]:
+        """account → the videos imported for it (items with an id: not Apify's error items), for
+        saying what an export dataset holds."""
+        rows = self._read(
+            "SELECT account, count(*) FILTER (WHERE coalesce(item->>'$.id', '') <> '') "
+            "FROM export_items WHERE dataset = ? GROUP BY account ORDER BY account",
+            [name],
+            table="export_items",
+        )
+        return dict(rows)

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from tiktok_virality.core.markdown import markdown_table
+from tiktok_virality.core.markdown import markdown_table, readable
 from tiktok_virality.core.partitions import DATASET_DIMENSION, dataset_partitions
 from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
 from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
@@ -62,6 +62,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
     record = run.record()
     metadata: dict[str, Any] = {
         "evaluated": run.evaluated,
+        "videos": run.counts.videos,
         "labelled_videos": run.counts.labelled_videos,
         "viral_videos": run.counts.viral_videos,
         "folds": run.counts.folds,
@@ -70,7 +71,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
         return metadata | {"reason": run.reason or ""}
     return metadata | {
         **{
-            key: record[key]
+            key: None if record[key] is None else readable(record[key])
             for key in ("model_roc_auc", "baseline_followers_roc_auc", "model_spearman")
         },
         "metrics": dg.MetadataValue.md(

@@ -38,6 +38,18 @@ MAX_ACCOUNTS_PLOTTED = 30
 MAX_TRENDS_SHOWN = 12
 
 
+def no_videos(dataset: str) -> str:
+    """What a report of no video says instead of its numbers: what can have happened, and where
+    to see which it was (the report does not read the rejected videos)."""
+    return (
+        "No video of this dataset passed quality control: none was scraped, or every one was "
+        "rejected (fewer views than the minimum, older than the max age counted from when it was "
+        "scraped, or incomplete), so there is nothing to describe or model. "
+        f"`tiktok-virality status --dataset {dataset}` shows how many were scraped and rejected, "
+        "and the errors."
+    )
+
+
 def overview_section(inputs: ReportInputs, overview: Overview) -> str:
     run = inputs.model_run
     viral = (
@@ -67,6 +79,8 @@ def overview_section(inputs: ReportInputs, overview: Overview) -> str:
 
 
 def _model_status(inputs: ReportInputs, overview: Overview) -> str:
+    if overview.videos == 0:
+        return no_videos(inputs.dataset)
     run = inputs.model_run
     multiple_k = run["parameters"]["viral_multiple"]
     label = (
@@ -170,6 +184,8 @@ def _video_rows_table(videos: pd.DataFrame, table_id: str) -> str:
 
 
 def accounts_section(videos: pd.DataFrame) -> str:
+    if videos.empty:
+        return paragraph("No account has a video in the dataset.")
     summary = account_summary(videos)
     columns = [
         ("Account", ""),
@@ -211,10 +227,12 @@ def trends_section(inputs: ReportInputs) -> str:
         "accounts, not on all of TikTok."
     )
     if inputs.trends.empty:
-        return paragraph(
-            f"{rule} No hashtag or sound could be counted: the videos have no posting time, "
-            "hashtags or sound."
+        why = (
+            "the dataset has no video"
+            if inputs.raw_videos.empty
+            else "the videos have no posting time, hashtags or sound"
         )
+        return paragraph(f"{rule} No hashtag or sound could be counted: {why}.")
     rising = rising_trends(inputs.trends)
     if rising.empty:
         return paragraph(f"{rule} None was rising in any {window:g}-day window of the dataset.")

@@ -89,6 +89,8 @@ def importance_section(inputs: ReportInputs) -> str:
 
 def model_section(inputs: ReportInputs) -> str:
     run = inputs.model_run
+    if not run["evaluated"] and not run["videos"]:
+        return paragraph("The model was not evaluated: the dataset has no video to model.")
     if not run["evaluated"]:
         return paragraph(
             f"The model was not evaluated: {run['reason']}. With "
@@ -183,11 +185,13 @@ def methods_section(inputs: ReportInputs, overview: Overview) -> str:
     run = inputs.model_run
     parameters = run["parameters"]
     dropped = run["dropped_features"] or {}
-    analyzers = ", ".join(overview.analyzers) or "none"
+    scraped = (
+        f" (up to {instant(overview.last_scrape)})" if overview.last_scrape is not None else ""
+    )
     points = [
         "Data: the latest videos of the dataset's accounts that passed quality control, with "
-        f"their counts as scraped (up to {instant(overview.last_scrape)}). A young video has "
-        "had less time to collect views; the model sees its age.",
+        f"their counts as scraped{scraped}. A young video has had less time to collect views; "
+        "the model sees its age.",
         f"Label: viral = at least {float(parameters['viral_multiple']):g} × the account's median "
         f"views, for accounts with at least {parameters['min_account_videos']} videos; the "
         "median counts the video itself.",
@@ -202,7 +206,11 @@ def methods_section(inputs: ReportInputs, overview: Overview) -> str:
         "Feature importance: permutation importance on held-out videos; the typical effect "
         "compares each video's prediction with the prediction for the usual value of the "
         "feature (occlusion).",
-        f"Analyses: by the {analyzers} analyzer."
+        (
+            f"Analyses: by the {', '.join(overview.analyzers)} analyzer."
+            if overview.analyzers
+            else "Analyses: none; no video was analysed."
+        )
         + (
             " The offline analyzer reads only a video's metadata, so its ai_* features echo the "
             "caption rather than the picture."

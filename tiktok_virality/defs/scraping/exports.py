@@ -22,7 +22,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,24 @@ from tiktok_virality.defs.scraping.normalize import without_lone_surrogates
 _CSV_PATH_SEPARATOR = "/"
 # A flattened column name: a field name, then field names or list indices, separated by '/'.
 _CSV_COLUMN_PATTERN = re.compile(r"[A-Za-z_$][\w$-]*(?:/(?:\d+|[A-Za-z_$][\w$-]*))*", re.ASCII)
+
+
+# Fields only a TikTok video item of Apify's TikTok scrapers has (beside its `id`), whichever
+# actor version, input type or export format wrote it.
+_TIKTOK_VIDEO_FIELDS = (
+    "authorMeta",
+    "webVideoUrl",
+    "playCount",
+    "diggCount",
+    "createTimeISO",
+    "videoMeta",
+    "musicMeta",
+)
+# The fields of the error item Apify writes for an account it could not scrape.
+_APIFY_ERROR_FIELDS = ("input", "url")
+# What a refused file is shown to hold: the first fields of its first items.
+_ITEMS_SAMPLED = 20
+_FIELDS_SHOWN = 8
 
 
 class ExportError(ValueError):
@@ -55,6 +73,34 @@ def read_export(path: Path) -> list[dict[str, Any]]:
         return without_lone_surrogates(_parse_json_lines(text, path))
     _reject_json_scalar(text, path)
     return _parse_csv(text, path)
+
+
+def check_tiktok_export(items: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """Refuse a file none of whose items is a TikTok video or an Apify error item: some other
+    CSV or JSON (a spreadsheet, another actor's output) would otherwise be refused item by item
+    for naming no account, which does not say that the whole file is of the wrong kind. A file
+    with some such items among videos is an export: its odd items are refused one by one."""
+    if not items or any(_is_tiktok_item(item) for item in items):
+        return
+    fields = list(dict.fromkeys(key for item in items[:_ITEMS_SAMPLED] for key in item))
+    shown = ", ".join(repr(field[:40]) for field in fields[:_FIELDS_SHOWN]) + (
+        ", …" if len(fields) > _FIELDS_SHOWN else ""
+    )
+    raise ExportError(
+        f"{path}: this does not look like an Apify TikTok export: expected items with an `id` "
+        "and TikTok fields such as `authorMeta.name`, `webVideoUrl`, `playCount` (in a CSV, "
+        "columns like `authorMeta/name`), or Apify's error items (`error` and `input`); the "
+        f"file's items have the fields {shown or 'none'}. A list of accounts to scrape goes to "
+        "`tiktok-virality dataset create --accounts FILE` instead"
+    )
+
+
+def _is_tiktok_item(item: Mapping[str, Any]) -> bool:
+    if item.get("id") not in (None, ""):
+        return any(item.get(field) not in (None, "") for field in _TIKTOK_VIDEO_FIELDS)
+    return item.get("error") not in (None, "") and any(
+        item.get(field) not in (None, "") for field in _APIFY_ERROR_FIELDS
+    )
 
 
 def write_export_json(items: Iterable[Mapping[str, Any]], path: Path) -> None:

@@ -25,8 +25,8 @@ def test_the_summary_counts_the_dataset_and_ranks_accounts_by_median_views() -> 
     table = summary["dataset_accounts_summary"].value.splitlines()
     assert table[0] == ("| account | videos | median_views | max_views | median_engagement_rate |")
     assert table[2:] == [
-        "| big | 1 | 5000.0 | 5000.0 | 0.05 |",
-        "| small | 3 | 200.0 | 300.0 | 0.2 |",
+        "| big | 1 | 5000 | 5000 | 0.05 |",
+        "| small | 3 | 200 | 300 | 0.2 |",
     ]
 
 

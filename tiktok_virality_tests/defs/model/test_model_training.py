@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tiktok_virality.defs.model import (
     ModelRun,
     train_virality_model,
 )
+from tiktok_virality.defs.model.assets import model_metadata
 from tiktok_virality.defs.model.training import account_folds
 from tiktok_virality.warehouse.io_manager import read_partitions, write_partition
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_FEATURES
@@ -205,6 +207,15 @@ def test_the_run_record_is_plain_json(sample_run: ModelRun) -> None:
     assert record["parameters"]["viral_multiple"] == 3.0
     assert record["dropped_features"]["is_pinned"].startswith("leaks: ")
     assert record["labelled_videos"] == 117 and record["folds"] == 5
+
+
+def test_the_ui_metadata_shows_the_scores_rounded(sample_run: ModelRun) -> None:
+    metadata = model_metadata(sample_run)
+
+    assert metadata["model_roc_auc"] == round(sample_run.metric("model", "roc_auc"), 3)
+    assert metadata["model_spearman"] == round(sample_run.metric("model", "spearman"), 3)
+    tables = metadata["metrics"].value + metadata["top_features"].value
+    assert re.findall(r"\d\.\d+", tables) and not re.findall(r"\d\.\d{4,}", tables)
 
 
 def small_dataset(views_by_account: dict[str, list[int]]) -> tuple[pd.DataFrame, pd.DataFrame]:

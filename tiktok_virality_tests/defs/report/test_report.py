@@ -256,3 +256,36 @@ def test_inputs_without_a_needed_column_are_refused(hostile_inputs: ReportInputs
         dataclasses.replace(
             hostile_inputs, raw_videos=hostile_inputs.raw_videos.drop(columns="cover_url")
         )
+
+
+def test_a_dataset_without_any_video_says_so_instead_of_empty_numbers(
+    sample: tuple[pd.DataFrame, pd.DataFrame, ModelRun],
+) -> None:
+    """As when quality control rejected every video (an old export imported as scraped now)."""
+    features, raw_videos, _ = sample
+    no_features, no_raw = features.head(0), raw_videos.head(0)
+    run = train_virality_model(no_features, no_raw)
+
+    page = PageIndex(
+        render_report(ReportInputs.from_model_run("old", GENERATED_AT, no_features, no_raw, run))
+    )
+
+    sections = {key: text.strip() for key, text in page.section_text.items()}
+    assert sections["overview"].endswith(
+        "No video of this dataset passed quality control: none was scraped, or every one was "
+        "rejected (fewer views than the minimum, older than the max age counted from when it was "
+        "scraped, or incomplete), so there is nothing to describe or model. "
+        "`tiktok-virality status --dataset old` shows how many were scraped and rejected, "
+        "and the errors."
+    )
+    assert sections["model-vs-baselines"].endswith(
+        "The model was not evaluated: the dataset has no video to model."
+    )
+    assert sections["trends"].endswith(
+        "No hashtag or sound could be counted: the dataset has no video."
+    )
+    assert sections["accounts"].endswith("No account has a video in the dataset.")
+    assert "account-summary" not in page.ids
+    assert "Analyses: none; no video was analysed." in sections["methods"]
+    for nonsense in ("none analyzer", "up to —", "scraped up to", "scrape more accounts"):
+        assert all(nonsense not in text for text in sections.values())

@@ -4,7 +4,12 @@ from typing import Any
 
 import pytest
 
-from tiktok_virality.defs.scraping.exports import ExportError, read_export, write_export_json
+from tiktok_virality.defs.scraping.exports import (
+    ExportError,
+    check_tiktok_export,
+    read_export,
+    write_export_json,
+)
 
 JSON_FIXTURE = "profile_items_2025.json"
 CSV_FIXTURE = "profile_export_2024.csv"
@@ -309,3 +314,57 @@ def test_csv_whose_first_row_is_data_is_an_error(tmp_path: Path) -> None:
 def test_a_missing_file_is_an_export_error(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="no such file"):
         read_export(tmp_path / "missing.json")
+
+
+# --- is it an Apify TikTok export at all
+
+
+@pytest.mark.parametrize("fixture", [JSON_FIXTURE, CSV_FIXTURE])
+def test_real_exports_are_tiktok_exports(apify_fixtures: Path, fixture: str) -> None:
+    check_tiktok_export(read_export(apify_fixtures / fixture), apify_fixtures / fixture)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        # Every account missing: only Apify's error items.
+        [{"error": "This profile/hashtag does not exist.", "input": "ghost"}],
+        # Videos with an odd item among them: the odd one is refused on its own, later.
+        [{"id": "7000000000000000001", "playCount": "5"}, {"title": "mug"}],
+    ],
+)
+def test_exports_with_a_video_or_an_apify_error_item_are_tiktok_exports(
+    items: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    check_tiktok_export(items, tmp_path / "export.json")
+
+
+@pytest.mark.parametrize(
+    ("items", "fields"),
+    [
+        ([{"name": "ann", "age": "3"}], "'name', 'age'."),
+        # An id alone is not TikTok's, nor an error without the account it is about.
+        ([{"id": "1", "title": "mug"}, {"error": "sold out"}], "'id', 'title', 'error'."),
+        # The first 8 fields, and that there are more.
+        (
+            [{f"column{n}": n for n in range(12)}],
+            ", ".join(f"'column{n}'" for n in range(8)) + ", ….",
+        ),
+        ([{}], "none."),
+    ],
+)
+def test_items_without_any_tiktok_video_are_no_tiktok_export(
+    items: list[dict[str, Any]], fields: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "other.json"
+
+    with pytest.raises(ExportError) as refused:
+        check_tiktok_export(items, path)
+
+    message = str(refused.value)
+    assert message.startswith(f"{path}: this does not look like an Apify TikTok export: ")
+    assert f"the file's items have the fields {fields}" in message
+
+
+def test_an_empty_export_is_left_to_say_it_holds_no_items(tmp_path: Path) -> None:
+    check_tiktok_export([], tmp_path / "empty.csv")
