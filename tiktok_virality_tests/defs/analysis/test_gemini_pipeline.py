@@ -81,7 +81,7 @@ def test_a_run_with_a_gemini_key_has_every_video_watched_once(
     accepted = query(live_env, "SELECT count(*) FROM raw_videos")[0][0]
     assert fake_gemini.generate_calls == accepted == 7
     assert query(live_env, "SELECT DISTINCT analyzer, model, input_kind FROM video_analyses") == [
-        ("gemini", "gemini-2.5-flash", "video")
+        ("gemini", "gemini-3.5-flash", "video")
     ]
     assert query(live_env, "SELECT count(*) FROM video_features WHERE ai_hook_score IS NULL") == [
         (0,)
