@@ -219,7 +219,11 @@ def test_google_api_key_wins_when_both_keys_are_set_as_in_the_sdk() -> None:
 
 def test_secret_values_are_every_credential_set_and_never_printed() -> None:
     settings = load_settings(
-        {"APIFY_API_TOKEN": "apify-1", "GOOGLE_API_KEY": "google-2", "GEMINI_API_KEY": "gemini-key-3"}
+        {
+            "APIFY_API_TOKEN": "apify-1",
+            "GOOGLE_API_KEY": "google-2",
+            "GEMINI_API_KEY": "gemini-key-3",
+        }
     )
 
     assert sorted(settings.secret_values()) == ["apify-1", "gemini-key-3", "google-2"]

@@ -127,6 +127,8 @@ def _usage(
     if resolution == "MEDIA_RESOLUTION_UNSPECIFIED":
         resolution = None
     prompt = prompt_tokens(list(parts(payload)), model, resolution, video_seconds)
+    schema = request_schema(payload)
+    prompt += 0 if schema is None else len(json.dumps(schema)) // 4
     thoughts = thinking_tokens(model, config)
     output = 0 if text is None else max(1, len(text) // 4)
     usage: dict[str, Any] = {"promptTokenCount": prompt}

@@ -15,7 +15,8 @@ Facts, as the Gemini API documents them (read 2026-12-07):
   ("Pricing": "Output price (including thinking tokens)"). Gemini 3.5 and later take
   ``thinkingLevel`` and refuse ``thinkingBudget`` (SDK 3.6.1 notes; design brief 2026-12-07);
   2.x takes a budget. The fake thinks a fixed amount per level (the real amount varies).
-- Text: about 4 characters a token.
+- Text: about 4 characters a token; the response schema counts as input too ("Structured
+  output": its size counts towards the input token limit).
 
 The fake does not decode videos: each is :attr:`.gemini.FakeGemini.video_seconds` long.
 """
