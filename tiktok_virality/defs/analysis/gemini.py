@@ -103,7 +103,8 @@ def _raise_stop(model: str, stopped: list[_Stop], todo: int, done: list[_Outcome
     settled = sum(1 for o in done if o.analysis is not None or (o.error and o.error.permanent))
     raise DailyQuotaReached(
         f"daily quota of {model} reached: {todo - settled} videos left; run the same "
-        "command after the quota resets"
+        "command after the quota resets, with --retry-failed (in the UI: re-execute the "
+        "failed partition)"
     )
 
 

@@ -163,7 +163,7 @@ def test_a_daily_quota_stops_at_once_and_a_later_run_pays_exactly_the_missing_vi
 
     assert str(raised.value) == (
         "daily quota of gemini-3.5-flash reached: 5 videos left; run the same command after the "
-        "quota resets"
+        "quota resets, with --retry-failed (in the UI: re-execute the failed partition)"
     )
     assert fake_gemini.generate_calls == 4  # three answers, one refusal, then no more calls
     assert failures(cache, analyzer, 8) == {}  # not yet analysed, never given up on
