@@ -167,7 +167,7 @@ def test_invalid_output_is_asked_for_once_more_then_given_up(
     assert error.permanent and "not valid JSON for the analysis schema" in error.error
 
 
-def test_a_429_burst_is_retried_by_the_sdk(
+def test_a_429_without_retry_info_is_asked_again_after_a_backoff(
     analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
 ) -> None:
     fake_gemini.fail_next("POST", r":generateContent$", 429)
