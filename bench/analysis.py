@@ -129,10 +129,12 @@ class _TimedCache(AnalysisCache):
         return self._seconds[kind]
 
     def cached_analyses(
-        self, video_ids: Sequence[str], *, model: str, schema_version: str
+        self, video_ids: Sequence[str], *, model: str, schema_version: str, settings: str
     ) -> dict[str, CachedAnalysis]:
         read = super().cached_analyses
-        return self._timed("read", read, video_ids, model=model, schema_version=schema_version)
+        return self._timed(
+            "read", read, video_ids, model=model, schema_version=schema_version, settings=settings
+        )
 
     def analysis_failures(
         self, video_ids: Sequence[str], *, model: str, schema_version: str
@@ -141,11 +143,23 @@ class _TimedCache(AnalysisCache):
         return self._timed("read", read, video_ids, model=model, schema_version=schema_version)
 
     def store_analyses(
-        self, analyses: Mapping[str, CachedAnalysis], *, model: str, schema_version: str
+        self,
+        analyses: Mapping[str, CachedAnalysis],
+        *,
+        model: str,
+        schema_version: str,
+        settings: str,
     ) -> None:
         if self.stores_answers:
             write = super().store_analyses
-            self._timed("write", write, analyses, model=model, schema_version=schema_version)
+            self._timed(
+                "write",
+                write,
+                analyses,
+                model=model,
+                schema_version=schema_version,
+                settings=settings,
+            )
 
 
 @dataclass(frozen=True)
@@ -196,6 +210,7 @@ def _run_variant(
         base_url=servers.gemini.url,
         concurrency=variant.concurrency,
         requests_per_minute=variant.requests_per_minute,
+        tokens_per_minute=10**12,  # the requests' throughput is measured, not the tokens'
         inline_max_bytes=_INLINE_MAX_BYTES,
         apify_token=APIFY_TOKEN,
         apify_api_url=servers.apify.url,

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PlainValidator, SecretStr, ValidationError
 from pydantic_core import PydanticCustomError
@@ -41,6 +42,11 @@ GEMINI_RPM_VARIABLE = "GEMINI_REQUESTS_PER_MINUTE"
 GEMINI_CONCURRENCY_VARIABLE = "GEMINI_CONCURRENCY"
 GEMINI_TIMEOUT_VARIABLE = "GEMINI_TIMEOUT_SECONDS"
 GEMINI_RETRY_DELAY_VARIABLE = "GEMINI_RETRY_DELAY_SECONDS"
+GEMINI_TPM_VARIABLE = "GEMINI_TOKENS_PER_MINUTE"
+GEMINI_MEDIA_RESOLUTION_VARIABLE = "GEMINI_MEDIA_RESOLUTION"
+GEMINI_FPS_VARIABLE = "GEMINI_FRAMES_PER_SECOND"
+GEMINI_MAX_VIDEO_SECONDS_VARIABLE = "GEMINI_MAX_VIDEO_SECONDS"
+GEMINI_THINKING_VARIABLE = "GEMINI_THINKING_LEVEL"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
@@ -75,6 +81,41 @@ def _positive_whole_number(value: Any) -> int:
 AbsolutePath = Annotated[Path, AfterValidator(_absolute)]
 PositiveNumber = Annotated[float, PlainValidator(_positive_number)]
 PositiveWholeNumber = Annotated[int, PlainValidator(_positive_whole_number)]
+MediaResolution = Literal["low", "medium", "high"]
+ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+
+
+def _frame_rate(value: Any) -> float:
+    """Gemini samples (0, 24] frames a second of video (the SDK's `VideoMetadata.fps`)."""
+    number = _positive_number(value)
+    if number > 24:
+        raise PydanticCustomError("frame_rate", "must be at most 24 frames a second")
+    return number
+
+
+FrameRate = Annotated[float, PlainValidator(_frame_rate)]
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """What Gemini bills a model's tokens, in US dollars per million; thinking tokens are billed
+    as output."""
+
+    input_per_million: float
+    output_per_million: float
+
+
+# An ESTIMATE, read 2026-12-07, of the paid tier's standard (not batch) prices of text, image
+# and video input, from https://ai.google.dev/gemini-api/docs/pricing as quoted by secondary
+# sources (apidog.com and simonwillison.net on gemini-3.5-flash, May 2026; factquire.com on
+# gemini-3-flash-preview, July 2026; Google's launch notes on gemini-3.1-flash-lite). Check the
+# pricing page before relying on a figure: the bill, not this table, is what is owed.
+GEMINI_PRICES_AS_OF = "2026-12-07"
+GEMINI_PRICES: dict[str, ModelPrice] = {
+    "gemini-3.5-flash": ModelPrice(input_per_million=1.50, output_per_million=9.00),
+    "gemini-3-flash-preview": ModelPrice(input_per_million=0.50, output_per_million=3.00),
+    "gemini-3.1-flash-lite": ModelPrice(input_per_million=0.25, output_per_million=1.50),
+}
 
 
 class Settings(BaseSettings):
@@ -107,9 +148,28 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = Field(None, validation_alias=GEMINI_KEY_VARIABLES[1])
     # None: the SDK's own default, or GOOGLE_GEMINI_BASE_URL when set.
     gemini_api_url: str | None = Field(None, validation_alias=GEMINI_URL_VARIABLE)
-    gemini_model: str = Field("gemini-2.5-flash", validation_alias=GEMINI_MODEL_VARIABLE)
+    # A current Flash model (gemini-2.5-flash was retired on 2026-10-16): the SDK's own model
+    # tables (google-genai 3.6.1) name it, and it is checked with `models.get` before a run pays.
+    gemini_model: str = Field("gemini-3.5-flash", validation_alias=GEMINI_MODEL_VARIABLE)
     # The project's quota; the asset's Dagster pool keeps concurrent runs within it together.
     gemini_requests_per_minute: PositiveNumber = Field(60.0, validation_alias=GEMINI_RPM_VARIABLE)
+    # Input tokens a minute: the free tier's 250k binds before its requests do (a 60-s video at
+    # the default resolution is about 18k tokens).
+    gemini_tokens_per_minute: PositiveNumber = Field(
+        250_000.0, validation_alias=GEMINI_TPM_VARIABLE
+    )
+    # What each call costs, chosen for cost (they are part of what an analysis is: changing one
+    # analyses the videos again). LOW resolution: 70 tokens a frame on Gemini 3 (66 on 2.5)
+    # instead of 280 (258); one frame a second; the first minute of a video, where its hook is;
+    # little thinking, which is billed as output.
+    gemini_media_resolution: MediaResolution = Field(
+        "low", validation_alias=GEMINI_MEDIA_RESOLUTION_VARIABLE
+    )
+    gemini_frames_per_second: FrameRate = Field(1.0, validation_alias=GEMINI_FPS_VARIABLE)
+    gemini_max_video_seconds: PositiveNumber = Field(
+        60.0, validation_alias=GEMINI_MAX_VIDEO_SECONDS_VARIABLE
+    )
+    gemini_thinking_level: ThinkingLevel = Field("low", validation_alias=GEMINI_THINKING_VARIABLE)
     gemini_concurrency: PositiveWholeNumber = Field(8, validation_alias=GEMINI_CONCURRENCY_VARIABLE)
     # Each request (a Gemini call, a video download) gives up after this long, and is retried.
     gemini_timeout_seconds: PositiveNumber = Field(600.0, validation_alias=GEMINI_TIMEOUT_VARIABLE)

@@ -11,7 +11,7 @@ from tiktok_virality.defs.analysis.schema import VideoAnalysis
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 
 API_KEY = "test-key"
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.5-flash"
 VIDEO = b"\x00\x00\x00\x18ftypmp42 fake video bytes"
 MB = 1024 * 1024
 

@@ -32,7 +32,7 @@ def test_defaults_keep_everything_under_the_working_directory(clean_environment:
     assert settings.log_dir == clean_environment / "logs"
     assert settings.apify_api_url == "https://api.apify.com"
     assert settings.gemini_api_url is None
-    assert settings.gemini_model == "gemini-2.5-flash"
+    assert settings.gemini_model == "gemini-3.5-flash"
     assert settings.gemini_requests_per_minute == 60
     assert settings.gemini_concurrency == 8
     assert settings.gemini_timeout_seconds == 600
@@ -97,8 +97,8 @@ def test_paths_are_made_absolute_and_empty_variables_mean_unset(
 
     assert settings.database == clean_environment / "relative" / "tiktok_virality.duckdb"
     assert settings.gemini_api_url is None
-    assert settings.gemini_model == "gemini-2.5-flash"
-    assert load_settings({"GEMINI_MODEL": ""}).gemini_model == "gemini-2.5-flash"
+    assert settings.gemini_model == "gemini-3.5-flash"
+    assert load_settings({"GEMINI_MODEL": ""}).gemini_model == "gemini-3.5-flash"
 
 
 def test_a_given_environment_is_read_alone(
@@ -109,16 +109,46 @@ def test_a_given_environment_is_read_alone(
 
     settings = load_settings({})
 
-    assert (settings.gemini_model, settings.gemini_concurrency) == ("gemini-2.5-flash", 8)
+    assert (settings.gemini_model, settings.gemini_concurrency) == ("gemini-3.5-flash", 8)
 
 
 @pytest.mark.parametrize(
     "variable",
-    ["GEMINI_REQUESTS_PER_MINUTE", "GEMINI_TIMEOUT_SECONDS", "GEMINI_RETRY_DELAY_SECONDS"],
+    [
+        "GEMINI_REQUESTS_PER_MINUTE",
+        "GEMINI_TOKENS_PER_MINUTE",
+        "GEMINI_MAX_VIDEO_SECONDS",
+        "GEMINI_FRAMES_PER_SECOND",
+        "GEMINI_TIMEOUT_SECONDS",
+        "GEMINI_RETRY_DELAY_SECONDS",
+    ],
 )
 @pytest.mark.parametrize("value", ["0", "-5", "lots", "nan", "inf"])
 def test_an_unusable_number_is_refused_with_its_name(variable: str, value: str) -> None:
     with pytest.raises(InvalidEnvironmentError, match=rf"^{variable} must be a positive number"):
+        load_settings({variable: value})
+
+
+def test_cost_controls_default_to_the_cheapest_useful_call() -> None:
+    settings = load_settings({})
+
+    assert (settings.gemini_media_resolution, settings.gemini_frames_per_second) == ("low", 1)
+    assert (settings.gemini_max_video_seconds, settings.gemini_thinking_level) == (60, "low")
+    assert settings.gemini_tokens_per_minute == 250_000
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("GEMINI_MEDIA_RESOLUTION", "ultra", "Input should be 'low', 'medium' or 'high'"),
+        ("GEMINI_THINKING_LEVEL", "none", "Input should be 'minimal', 'low', 'medium' or 'high'"),
+        ("GEMINI_FRAMES_PER_SECOND", "30", "must be at most 24 frames a second"),
+    ],
+)
+def test_an_unusable_cost_control_is_refused_with_its_name(
+    variable: str, value: str, problem: str
+) -> None:
+    with pytest.raises(InvalidEnvironmentError, match=rf"^{variable} {problem}"):
         load_settings({variable: value})
 
 
@@ -189,10 +219,14 @@ def test_google_api_key_wins_when_both_keys_are_set_as_in_the_sdk() -> None:
 
 def test_secret_values_are_every_credential_set_and_never_printed() -> None:
     settings = load_settings(
-        {"APIFY_API_TOKEN": "apify-1", "GOOGLE_API_KEY": "google-2", "GEMINI_API_KEY": "gemini-3"}
+        {
+            "APIFY_API_TOKEN": "apify-1",
+            "GOOGLE_API_KEY": "google-2",
+            "GEMINI_API_KEY": "gemini-key-3",
+        }
     )
 
-    assert sorted(settings.secret_values()) == ["apify-1", "gemini-3", "google-2"]
+    assert sorted(settings.secret_values()) == ["apify-1", "gemini-key-3", "google-2"]
     assert not any(secret in repr(settings) for secret in settings.secret_values())
     assert load_settings({"GEMINI_MODEL": "m"}).secret_values() == []
 

@@ -2,6 +2,7 @@
 rather than a traceback, because they are the user's to fix."""
 
 from tiktok_virality.config import InvalidEnvironmentError
+from tiktok_virality.core.errors import ServiceRefusedError
 from tiktok_virality.core.naming import InvalidNameError
 from tiktok_virality.defs.datasets.dataset import InvalidSettingError
 from tiktok_virality.defs.datasets.registry import DatasetExistsError, UnknownDatasetError
@@ -29,4 +30,5 @@ USER_ERRORS = (
     InvalidSettingError,
     InvalidEnvironmentError,
     SchemaTooNewError,
+    ServiceRefusedError,
 )

@@ -38,6 +38,8 @@ def command_run(args: argparse.Namespace) -> int:
             "metadata only (the offline analyzer); set one to have Gemini watch them"
         )
     with open_session(settings, offline=args.offline) as session:
+        # A key or model the analyzer cannot use stops the run before the scrape is paid for.
+        session.defs.resources["analyzer"].preflight()
         dataset = _ensure_dataset(session, args)
         return _run_dataset(session, dataset, args)
 

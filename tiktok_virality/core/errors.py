@@ -6,6 +6,11 @@ from dataclasses import dataclass
 _MESSAGE_LIMIT = 300
 
 
+class ServiceRefusedError(RuntimeError):
+    """A service refuses every request (a bad key, a retired model, a region or billing problem):
+    the user's to fix, and nothing is worth paying for until then. The message says what to do."""
+
+
 @dataclass(frozen=True)
 class RecordedError:
     """A problem met by one phase of a partition: `permanent` ones (an account that does not exist)

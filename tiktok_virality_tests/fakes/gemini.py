@@ -15,6 +15,12 @@ bodies, headers and error envelopes the SDK parses. ``{ver}`` is ``v1beta``, ``v
   resumable`` and ``X-Goog-Upload-Command: start`` answers an absolute ``x-goog-upload-url``; the
   bytes go there with ``upload`` / ``upload, finalize`` (and ``query``) commands; the finalizing
   reply carries ``x-goog-upload-status: final`` and ``{"file": {...}}``.
+- ``GET /{ver}/models/{model}`` and ``GET /{ver}/models`` (``models.get``, ``models.list``);
+  a model not in :attr:`FakeGemini.models` (the retired ones: :data:`RETIRED_MODELS`) answers
+  404 there and on generateContent (:mod:`.gemini_models`). Token usage follows the request's
+  media resolution, video metadata and thinking (:mod:`.gemini_usage`); quotas answer 429 with
+  ``QuotaFailure`` and ``RetryInfo`` (:attr:`FakeGemini.requests_per_day`,
+  :meth:`FakeGemini.exhaust_minute_quota_next`).
 - ``GET /{ver}/files/{id}`` (a *poll*: see :class:`FileScript`), ``DELETE /{ver}/files/{id}``,
   ``GET /{ver}/files`` (``pageSize``, ``pageToken``). A file that does not exist answers 403
   ``PERMISSION_DENIED``, as the API does.
@@ -38,7 +44,7 @@ Usage::
             http_options=types.HttpOptions(base_url=fake.url, api_version="v1beta"),
         )
         fake.on_generate(lambda request: GenerateScript(json_value={"score": 3}))
-        response = client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+        response = client.models.generate_content(model="gemini-3.5-flash", contents="hi")
 
 Keep the ``genai.Client`` in a variable: a temporary one (``genai.Client(...).files.upload(...)``)
 may be garbage-collected mid-call, and its ``__del__`` closes the HTTP client the call is using.
@@ -88,6 +94,14 @@ from .gemini_generate import (
     wants_json,
 )
 from .gemini_generate_calls import GenerateCallCounts
+from .gemini_models import (
+    LIVE_MODELS,
+    PER_DAY_QUOTA_ID,
+    PER_MINUTE_QUOTA_ID,
+    RETIRED_MODELS,
+    GeminiModelsAndQuotas,
+    quota_details,
+)
 from .gemini_protocol import (
     API_VERSIONS,
     GENERATE_PATH,
@@ -98,18 +112,24 @@ from .gemini_protocol import (
     GeminiResponse,
     RecordedRequest,
     api_error_response,
+    api_field,
     api_key_error,
     error_response,
     json_response,
     parse_json_body,
 )
 from .gemini_schema_values import schema_value
+from .gemini_usage import thinking_tokens
 
 __all__ = [
     "API_VERSIONS",
     "FILE_STATES",
     "GENERATE_PATH",
     "GRPC_STATUS",
+    "LIVE_MODELS",
+    "PER_DAY_QUOTA_ID",
+    "PER_MINUTE_QUOTA_ID",
+    "RETIRED_MODELS",
     "UPLOAD_PATH",
     "FakeFile",
     "FakeGemini",
@@ -117,6 +137,7 @@ __all__ = [
     "GeminiApiError",
     "GenerateScript",
     "RecordedRequest",
+    "quota_details",
     "request_schema",
     "request_text",
     "schema_value",
@@ -127,7 +148,9 @@ class _Handler(Handler):
     server_version = "FakeGemini/1.0"
 
 
-class FakeGemini(GeminiFaultInjection, GenerateCallCounts, FakeServer[RecordedRequest]):
+class FakeGemini(
+    GeminiFaultInjection, GeminiModelsAndQuotas, GenerateCallCounts, FakeServer[RecordedRequest]
+):
     """A fake Gemini API server. Use it as a context manager, or :meth:`start` / :meth:`stop`.
 
     Attributes:
@@ -140,7 +163,8 @@ class FakeGemini(GeminiFaultInjection, GenerateCallCounts, FakeServer[RecordedRe
         processing_polls: The default :attr:`FileScript.processing_polls` of uploaded files.
         final_file_state: The default :attr:`FileScript.state` of uploaded files.
         max_request_bytes: A generateContent body larger than this is refused (400), like the
-            API's 20 MB request limit for inline data; ``None``: no limit.
+            API's request limit for inline data (100 MB since 2026-01-12, 20 MB before);
+            ``None``: no limit.
         check_file_refs: Refuse a generateContent whose ``fileData.fileUri`` names a file of
             the fake that does not exist (403) or is not ``ACTIVE`` (400).
         handler_errors: Exceptions raised while serving by scenario handlers (the client got a
@@ -160,7 +184,7 @@ class FakeGemini(GeminiFaultInjection, GenerateCallCounts, FakeServer[RecordedRe
         required_api_key: str | None = None,
         processing_polls: int = 0,
         final_file_state: str = "ACTIVE",
-        max_request_bytes: int | None = 20 * 1024 * 1024,
+        max_request_bytes: int | None = 100 * 1024 * 1024,
         check_file_refs: bool = True,
     ) -> None:
         super().__init__(latency_seconds=latency_seconds)
@@ -305,7 +329,9 @@ class FakeGemini(GeminiFaultInjection, GenerateCallCounts, FakeServer[RecordedRe
             if len(rest) == 2 and rest[0] == "models" and method == "POST":
                 model, _, verb = rest[1].partition(":")
                 if verb == "generateContent":
-                    return self._generate(model, request, body)
+                    return self._generate(model, segments[0], request, body)
+            elif rest[:1] == ["models"] and len(rest) <= 2 and method == "GET":
+                return self._models_route(rest, request.query, segments[0])
             elif rest == ["files"] and method == "GET":
                 with self._lock:
                     return self._file_store.list_page(request.query)
@@ -318,9 +344,13 @@ class FakeGemini(GeminiFaultInjection, GenerateCallCounts, FakeServer[RecordedRe
 
     # ----------------------------------------------------------------------------- generate
 
-    def _generate(self, model: str, request: RecordedRequest, body: bytes) -> GeminiResponse:
+    def _generate(
+        self, model: str, api_version: str, request: RecordedRequest, body: bytes
+    ) -> GeminiResponse:
         payload = request.json
+        self._check_generate(model, api_version)
         check_generate_request(payload, len(body), self.max_request_bytes)
+        thinking_tokens(model, api_field(payload, "generationConfig") or {})  # refuses a misfit
         if self.check_file_refs:
             with self._lock:
                 self._file_store.check_refs(file_uris(payload))
@@ -328,14 +358,16 @@ class FakeGemini(GeminiFaultInjection, GenerateCallCounts, FakeServer[RecordedRe
         handler = self._generate_handler or self.default_generate_handler
         script = handler(payload)
         if isinstance(script, dict):
+            self._count_answer()
             return json_response(200, script)
         if not isinstance(script, GenerateScript):
             raise TypeError(
                 f"a generate handler must return a GenerateScript or a dict, "
                 f"got {type(script).__name__}"
             )
-        response = generate_response(model, payload, script)
+        response = generate_response(model, payload, script, self.video_seconds)
         response["responseId"] = f"fake-response-{self._next('response'):06d}"
+        self._count_answer()
         return json_response(200, response)
 
     def _processing_script(self, file: FakeFile) -> FileScript:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .gemini_protocol import GeminiApiError, api_field
+from .gemini_usage import prompt_tokens, thinking_tokens
 
 _DEFAULT_SAFETY_RATINGS = (
     {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
@@ -22,7 +23,6 @@ _DEFAULT_SAFETY_RATINGS = (
     {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
     {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
 )
-_MEDIA_PART_TOKENS = 258  # what the API counts per image, and per second of video
 
 
 @dataclass
@@ -43,8 +43,9 @@ class GenerateScript:
         safety_ratings: The candidate's (or the prompt feedback's) ``safetyRatings``. ``None``:
             left out, except for a ``SAFETY`` finish or block, which gets a rating with
             ``blocked: true``.
-        usage: The ``usageMetadata``. ``None``: an estimate (4 characters of text a token,
-            258 tokens a media part).
+        usage: The ``usageMetadata``. ``None``: what the request costs by the documented
+            figures (:mod:`.gemini_usage`: its media resolution, video frames and offsets,
+            thinking).
         no_candidates: Reply without candidates (and without prompt feedback): the API leaves an
             empty ``candidates`` out of the JSON, so ``response.candidates`` is ``None``.
         model_version: The ``modelVersion``; ``None``: the model named in the path.
@@ -118,18 +119,24 @@ def parts(request_json: dict[str, Any], *, system: bool = True) -> Iterator[dict
                     yield part
 
 
-def _usage(payload: dict[str, Any], text: str | None) -> dict[str, Any]:
-    prompt = 0
-    for part in parts(payload):
-        if isinstance(part.get("text"), str):
-            prompt += max(1, len(part["text"]) // 4)
-        elif api_field(part, "inlineData") is not None or api_field(part, "fileData") is not None:
-            prompt += _MEDIA_PART_TOKENS
+def _usage(
+    model: str, payload: dict[str, Any], text: str | None, video_seconds: float
+) -> dict[str, Any]:
+    config = api_field(payload, "generationConfig") or {}
+    resolution = api_field(config, "mediaResolution")
+    if resolution == "MEDIA_RESOLUTION_UNSPECIFIED":
+        resolution = None
+    prompt = prompt_tokens(list(parts(payload)), model, resolution, video_seconds)
+    schema = request_schema(payload)
+    prompt += 0 if schema is None else len(json.dumps(schema)) // 4
+    thoughts = thinking_tokens(model, config)
     output = 0 if text is None else max(1, len(text) // 4)
     usage: dict[str, Any] = {"promptTokenCount": prompt}
     if text is not None:
         usage["candidatesTokenCount"] = output
-    usage["totalTokenCount"] = prompt + output
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    usage["totalTokenCount"] = prompt + output + thoughts
     return usage
 
 
@@ -172,14 +179,14 @@ def file_uris(payload: dict[str, Any]) -> Iterator[str]:
 
 
 def generate_response(
-    model: str, payload: dict[str, Any], script: GenerateScript
+    model: str, payload: dict[str, Any], script: GenerateScript, video_seconds: float
 ) -> dict[str, Any]:
     """The body of the reply to ``payload``: the candidate ``script`` says, or the prompt
     feedback of a blocked prompt, with the usage and the model version; the fake adds the
     ``responseId`` last, from its own counter."""
     text = script.response_text
     ratings = script.safety_ratings
-    usage = script.usage or _usage(payload, text)
+    usage = script.usage or _usage(model, payload, text, video_seconds)
     response: dict[str, Any] = {}
     if script.block_reason is not None:
         if ratings is None and script.block_reason == "SAFETY":

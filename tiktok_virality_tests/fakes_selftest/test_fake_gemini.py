@@ -45,7 +45,9 @@ def test_structured_output_is_parsed_into_a_video_analysis(fake_gemini: FakeGemi
     assert response.model_version == MODEL and response.response_id
     usage = response.usage_metadata
     assert usage.prompt_token_count > 0 and usage.candidates_token_count > 0
-    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
+    assert usage.total_token_count == (
+        usage.prompt_token_count + usage.candidates_token_count + usage.thoughts_token_count
+    )
 
     (request,) = fake_gemini.generate_requests
     assert request.path == f"/v1beta/models/{MODEL}:generateContent"

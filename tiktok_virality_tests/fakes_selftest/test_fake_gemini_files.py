@@ -187,7 +187,7 @@ def test_a_required_api_key_refuses_other_keys(fake_gemini: FakeGemini) -> None:
 
 def test_anything_else_is_a_404_with_a_google_error_envelope(fake_gemini: FakeGemini) -> None:
     with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(f"{fake_gemini.url}/v1beta/models/{MODEL}", timeout=5)
+        urllib.request.urlopen(f"{fake_gemini.url}/v1beta/tunedModels/{MODEL}", timeout=5)
     assert raised.value.code == 404
     error = json.loads(raised.value.read())["error"]
     assert (error["code"], error["status"]) == (404, "NOT_FOUND") and error["message"]

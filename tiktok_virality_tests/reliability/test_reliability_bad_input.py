@@ -317,7 +317,8 @@ def test_a_gemini_answer_that_is_not_an_analysis_is_recorded_and_nothing_is_stor
     assert error.permanent is permanent and message in error.error
     assert fake_gemini.generate_calls == calls
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
-    assert cache.cached_analyses(["9"], **versions) == {}
+    settings = analyzer.controls.fingerprint
+    assert cache.cached_analyses(["9"], **versions, settings=settings) == {}
     assert cache.analysis_failures(["9"], **versions)["9"].permanent is permanent
 
 
@@ -336,4 +337,5 @@ def test_an_answer_lost_on_the_way_is_asked_for_again_at_once_and_stored(
     assert len(result.analyses) == 1 and result.errors == []
     assert fake_gemini.generate_calls == 2
     versions = {"model": analyzer.model, "schema_version": SCHEMA_VERSION}
-    assert list(cache.cached_analyses(["9"], **versions)) == ["9"]
+    settings = analyzer.controls.fingerprint
+    assert list(cache.cached_analyses(["9"], **versions, settings=settings)) == ["9"]

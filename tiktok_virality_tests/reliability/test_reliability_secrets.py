@@ -116,7 +116,7 @@ def echo_the_key_for_one_caption(fake_gemini: FakeGemini) -> None:
             raise GeminiApiError(
                 400,
                 f"Request contains an invalid argument: key={GEMINI_CANARY}, see "
-                f"{fake_gemini.url}/v1beta/models/gemini-2.5-flash:generateContent?key="
+                f"{fake_gemini.url}/v1beta/models/gemini-3.5-flash:generateContent?key="
                 f"{GEMINI_CANARY}",
             )
         return GenerateScript(json_value=fake_gemini.default_json(request_json))

@@ -10,7 +10,12 @@ import pytest
 
 from tiktok_virality.core.errors import RecordedError
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
+from tiktok_virality.defs.analysis.cache import (
+    ANALYSIS_CACHE_SCHEMA,
+    NO_CONTROLS,
+    AnalysisCache,
+    CachedAnalysis,
+)
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
@@ -35,7 +40,9 @@ STORE_TABLES = {
     "analysis_failures",
     "scrape_runs",
 }
-EVERY_VERSION = {(schema.store, 1) for schema in STORE_SCHEMAS}
+EVERY_VERSION = {
+    (schema.store, migration.version) for schema in STORE_SCHEMAS for migration in schema.migrations
+}
 B001 = VideoPartition("v1", "b001")
 
 # The tables as the release before versioned migrations first made them: `datasets` without its
@@ -92,7 +99,7 @@ def write_to_every_store(database: Path) -> None:
     registry.add_accounts("v2", ["bravo"])
     error_log.record_errors(B001, "analysis", [RecordedError(None, "quota", permanent=False)])
     analysis = CachedAnalysis("metadata", {"hook": "question"}, datetime.now(UTC))
-    cache.store_analyses({"7": analysis}, model="m", schema_version="1")
+    cache.store_analyses({"7": analysis}, model="m", schema_version="1", settings="s")
     ledger.record_scrape_start(B001, "new-input")
 
 
@@ -136,6 +143,27 @@ def test_a_file_of_the_previous_release_is_upgraded_with_its_rows(tmp_path: Path
     assert ledger.remembered_scrape_run(B001, "new-input").run_id is None  # type: ignore[union-attr]
     registry.mark_run("v1")
     assert registry.require("v1").last_run_at is not None
+
+
+def test_analyses_cached_before_cost_controls_keep_their_rows_keyed_as_made_without_them(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "cache.duckdb"
+    first = StoreSchema(ANALYSIS_CACHE_SCHEMA.store, ANALYSIS_CACHE_SCHEMA.migrations[:1])
+    migrate(database, [first])
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "INSERT INTO analysis_cache VALUES ('7', 'm', '1', 'video', '{\"hook\": 1}', now())"
+        )
+
+    assert migrate(database, [ANALYSIS_CACHE_SCHEMA]) == [
+        AppliedMigration(ANALYSIS_CACHE_SCHEMA.store, 2)
+    ]
+
+    cache = AnalysisCache(database=str(database))
+    old = cache.cached_analyses(["7"], model="m", schema_version="1", settings=NO_CONTROLS)
+    assert old["7"].record == {"hook": 1}
+    assert cache.cached_analyses(["7"], model="m", schema_version="1", settings="low") == {}
 
 
 def test_a_later_migration_applies_once_after_the_first(tmp_path: Path) -> None:

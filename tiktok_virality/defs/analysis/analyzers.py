@@ -13,12 +13,29 @@ from tiktok_virality.defs.analysis.offline import analyze_offline
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """The tokens a service billed for one video's analysis, as its answers' `usage_metadata`
+    reported them (thinking tokens are billed at the output price)."""
+
+    prompt: int = 0
+    output: int = 0
+    thinking: int = 0
+
+    def __add__(self, other: "TokenUsage") -> "TokenUsage":
+        return TokenUsage(
+            self.prompt + other.prompt, self.output + other.output, self.thinking + other.thinking
+        )
+
+
+@dataclass(frozen=True)
 class AnalysisResult:
     """The analyses made (the `video_analyses` contract), and what went wrong per video: permanent
-    errors leave a video without analysis; the others fail the partition, to be retried."""
+    errors leave a video without analysis; the others fail the partition, to be retried. `usage`
+    holds the tokens paid this run, by video id (none for cached or offline analyses)."""
 
     analyses: pd.DataFrame
     errors: list[RecordedError] = field(default_factory=list)
+    usage: dict[str, TokenUsage] = field(default_factory=dict)
 
     @property
     def retryable_errors(self) -> list[RecordedError]:
@@ -26,6 +43,10 @@ class AnalysisResult:
 
 
 class VideoAnalyzer(dg.ConfigurableResource, ABC):
+    def preflight(self) -> None:
+        """Check, before a run pays for anything, that the analysis can be made at all; raise
+        an error the user can act on if not. Nothing to check by default."""
+
     @abstractmethod
     def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
         """One analysis row per video that could be analysed."""

@@ -1,5 +1,5 @@
-"""The analysis cache: every paid-for analysis of a video, by model and analysis schema version
-(table `analysis_cache`), and the videos whose analysis failed (table `analysis_failures`), so that
+"""The analysis cache: every paid-for analysis of a video, by model, analysis schema version and
+the cost controls it was made with (table `analysis_cache`), and the videos whose analysis failed (table `analysis_failures`), so that
 a retry never pays twice for a video and gives up on one that keeps failing."""
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from typing import Any
 
 from tiktok_virality.warehouse.migrations import Migration, StoreSchema
 from tiktok_virality.warehouse.store import Store
+
+# The fingerprint of the analyses made before calls carried cost controls.
+NO_CONTROLS = "none"
 
 ANALYSIS_CACHE_SCHEMA = StoreSchema(
     "analysis_cache",
@@ -40,6 +43,29 @@ ANALYSIS_CACHE_SCHEMA = StoreSchema(
             );
             """,
         ),
+        # The cost controls (media resolution, frames a second, seconds watched, thinking) are
+        # part of what an analysis is: a key column. The analyses made before had none sent.
+        Migration(
+            2,
+            f"""
+            CREATE TABLE analysis_cache_v2 (
+                video_id VARCHAR NOT NULL,
+                model VARCHAR NOT NULL,
+                schema_version VARCHAR NOT NULL,
+                analysis_settings VARCHAR NOT NULL,
+                input_kind VARCHAR NOT NULL,
+                analysis_json JSON NOT NULL,
+                analyzed_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (video_id, model, schema_version, analysis_settings)
+            );
+            INSERT INTO analysis_cache_v2
+                SELECT video_id, model, schema_version, '{NO_CONTROLS}', input_kind,
+                    analysis_json, analyzed_at
+                FROM analysis_cache;
+            DROP TABLE analysis_cache;
+            ALTER TABLE analysis_cache_v2 RENAME TO analysis_cache;
+            """,
+        ),
     ),
 )
 
@@ -63,7 +89,9 @@ class AnalysisFailure:
 
 
 class AnalysisCache(Store):
-    """Paid-for analyses and failed attempts, by video, model and analysis schema version."""
+    """Paid-for analyses (by video, model, analysis schema version and cost controls) and failed
+    attempts (by video, model and schema version: a video refused for what it shows is refused
+    whatever the controls)."""
 
     store_schema = ANALYSIS_CACHE_SCHEMA
     # Keyed by video and model, not dataset: an analysis paid for is kept when a dataset is
@@ -71,13 +99,15 @@ class AnalysisCache(Store):
     dataset_tables = ()
 
     def cached_analyses(
-        self, video_ids: Sequence[str], *, model: str, schema_version: str
+        self, video_ids: Sequence[str], *, model: str, schema_version: str, settings: str
     ) -> dict[str, CachedAnalysis]:
-        """The paid-for analyses already made of these videos with this model and schema."""
+        """The paid-for analyses already made of these videos with this model, schema and cost
+        controls (`settings`, their fingerprint)."""
         rows = self._read(
             "SELECT video_id, input_kind, analysis_json, analyzed_at FROM analysis_cache "
-            "WHERE model = ? AND schema_version = ? AND list_contains(?, video_id)",
-            [model, schema_version, list(video_ids)],
+            "WHERE model = ? AND schema_version = ? AND analysis_settings = ? "
+            "AND list_contains(?, video_id)",
+            [model, schema_version, settings, list(video_ids)],
             table="analysis_cache",
         )
         return {
@@ -86,17 +116,25 @@ class AnalysisCache(Store):
         }
 
     def store_analyses(
-        self, analyses: Mapping[str, CachedAnalysis], *, model: str, schema_version: str
+        self,
+        analyses: Mapping[str, CachedAnalysis],
+        *,
+        model: str,
+        schema_version: str,
+        settings: str,
     ) -> None:
         """Keep paid-for analyses (by video id) as soon as they arrive, in one transaction."""
         with self._write() as connection:
             connection.executemany(
-                "INSERT OR REPLACE INTO analysis_cache VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO analysis_cache (video_id, model, schema_version, "
+                "analysis_settings, input_kind, analysis_json, analyzed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     [
                         video_id,
                         model,
                         schema_version,
+                        settings,
                         analysis.input_kind,
                         json.dumps(analysis.record, ensure_ascii=False),
                         analysis.analyzed_at,

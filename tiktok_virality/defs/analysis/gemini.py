@@ -1,26 +1,33 @@
 """Gemini watching each video, through google-genai: one `generateContent` call per video.
 
 - **Never pay twice.** Each successful analysis is stored (table `analysis_cache`, keyed by video id,
-  model and schema version) as soon as it arrives; a partition's later runs call Gemini only for
-  the videos without one. Another model or schema version analyses again, by design.
-- **Video in.** The scraped file (Apify's key-value-store record, fetched with the Apify token,
-  which is sent to Apify's API only) goes inline when small, else through the Files API, polled
-  until ACTIVE and deleted afterwards. Slideshows, and videos whose file is gone, are analysed from
+  model, schema version and the cost controls' fingerprint) as soon as it arrives; a partition's
+  later runs call Gemini only for the videos without one. Another model, schema version or
+  control analyses again, by design.
+- **Nothing paid for a model that cannot answer.** The model is checked with `models.get` before
+  the first call (and by the CLI before the first scrape: `preflight`).
+- **Cost controls on every call** (`gemini_controls.py`): media resolution, frames a second, the
+  seconds watched, the thinking level.
+- **Video in** (`gemini_watch.py`, `gemini_media.py`): the scraped file (Apify's key-value-store
+  record, fetched with the Apify token, which is sent to Apify's API only) goes inline up to
+  64 MB, else through the Files API. Slideshows, and videos whose file is gone, are analysed from
   their metadata and cover image, and recorded as such (`input_kind`).
-- **Concurrency.** Up to `concurrency` videos at once, and requests spaced to stay within
-  `requests_per_minute`; the asset's Dagster pool keeps concurrent runs within the same quota.
-- **Errors.** 429, 5xx and timeouts are retried with backoff by the SDK (`HttpRetryOptions`; it
-  does not retry by default); an answer lost on the way (a connection reset mid-answer, a body cut
-  short), which the SDK does not retry, and the video downloads are retried here. Every request
-  has a timeout: a stalled connection would otherwise hold its video, and the run, for ever. What
-  is wrong with one video for good (a safety block, output that stays invalid, a refused request)
-  is recorded and does not fail the partition; what may pass (quota, server errors, network) fails
-  it once the other videos are done and stored, so a retry makes exactly the missing calls."""
+- **Quotas.** Up to `concurrency` videos at once, within the requests and input tokens a minute
+  (`rate_limit.py`), waiting what a 429's RetryInfo says; a day's quota stops the analysis, keeps
+  what was paid for and fails the partition saying how many videos are left.
+- **Errors.** 5xx and timeouts are retried with backoff by the SDK (`HttpRetryOptions`, without
+  429); an answer lost on the way and the video downloads are retried here. The SDK is pinned to
+  httpx2 (it would switch to aiohttp whenever aiohttp is importable), so that its transport
+  errors are the ones classified here whatever else is installed. What is wrong with one video
+  for good (a safety block, output that stays invalid, a refused request) is recorded and does not
+  fail the partition; what may pass (server errors, network) fails it once the other videos are
+  done and stored, and a video failing so three runs in a row is given up on; quota refusals
+  never count towards that."""
 
 import asyncio
-import contextlib
-import io
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,33 +36,31 @@ import httpx2
 import pandas as pd
 from google import genai
 from google.genai import errors as genai_errors
-from google.genai import types
 
 from tiktok_virality.core.errors import RecordedError, describe_error
-from tiktok_virality.defs.analysis.analyzers import AnalysisResult, VideoAnalyzer
+from tiktok_virality.defs.analysis.analyzers import AnalysisResult, TokenUsage, VideoAnalyzer
 from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
-from tiktok_virality.defs.analysis.gemini_answers import (
-    INVALID_OUTPUT_ATTEMPTS,
-    UnusableAnswer,
-    analysis_from,
-    analysis_request_config,
-)
+from tiktok_virality.defs.analysis.gemini_controls import AnalysisControls
 from tiktok_virality.defs.analysis.gemini_failures import (
     TRANSIENT_ERRORS,
     AnalyzerConfigurationError,
+    DailyQuotaExhausted,
+    DailyQuotaReached,
     PermanentFailure,
     RetryPolicy,
-    answer_lost_on_the_way,
     refused_for_now,
     refuses_every_request,
 )
-from tiktok_virality.defs.analysis.gemini_media import VIDEO_MIME_TYPE, VideoMedia
+from tiktok_virality.defs.analysis.gemini_media import VideoMedia
+from tiktok_virality.defs.analysis.gemini_models import check_model, gemini_client
+from tiktok_virality.defs.analysis.gemini_watch import INLINE_MAX_BYTES, VideoWatcher
 from tiktok_virality.defs.analysis.group_writer import GroupWriter
-from tiktok_virality.defs.analysis.prompt import build_prompt
-from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
+from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
+
+_Stop = AnalyzerConfigurationError | DailyQuotaExhausted
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,44 @@ class _Outcome:
     video_id: str
     analysis: CachedAnalysis | None = None
     error: RecordedError | None = None
+    usage: TokenUsage | None = None
+    # Refused by the quota: not yet analysed, and not counted towards giving the video up.
+    quota: bool = False
+
+
+def _analysis_rows(
+    videos: pd.DataFrame, analyses: dict[str, CachedAnalysis], model: str
+) -> pd.DataFrame:
+    analysed = videos[videos["video_id"].isin(list(analyses))]
+    if analysed.empty:
+        return VIDEO_ANALYSES.empty_frame()
+    made = [analyses[video_id] for video_id in analysed["video_id"]]
+    rows = analysis_frame(
+        analysed,
+        flatten_analyses([analysis.record for analysis in made]),
+        analyzer="gemini",
+        model=model,
+        input_kind="video",
+        analyzed_at=datetime.now(UTC),
+    )
+    # Each analysis keeps what it was made from and when (a cached one: its first run).
+    rows["input_kind"] = [analysis.input_kind for analysis in made]
+    rows["analyzed_at"] = pd.to_datetime([analysis.analyzed_at for analysis in made], utc=True)
+    return rows
+
+
+def _raise_stop(model: str, stopped: list[_Stop], todo: int, done: list[_Outcome]) -> None:
+    """The error that stopped the analysis: a refusal of every request first, else the day's
+    quota, with the videos left (neither analysed nor given up on)."""
+    refused = [error for error in stopped if isinstance(error, AnalyzerConfigurationError)]
+    if refused:
+        raise refused[0]
+    settled = sum(1 for o in done if o.analysis is not None or (o.error and o.error.permanent))
+    raise DailyQuotaReached(
+        f"daily quota of {model} reached: {todo - settled} videos left; run the same "
+        "command after the quota resets, with --retry-failed (in the UI: re-execute the "
+        "failed partition)"
+    )
 
 
 class GeminiAnalyzer(VideoAnalyzer):
@@ -76,6 +119,11 @@ class GeminiAnalyzer(VideoAnalyzer):
     base_url: str | None
     concurrency: int
     requests_per_minute: float
+    tokens_per_minute: float
+    media_resolution: str
+    frames_per_second: float
+    max_video_seconds: float
+    thinking_level: str
     initial_retry_delay_seconds: float
     # Each request (a Gemini call, a video download) gives up after this long, and is retried.
     request_timeout_seconds: float
@@ -85,19 +133,60 @@ class GeminiAnalyzer(VideoAnalyzer):
     # Not read from the environment: their one default is here (tests shorten some).
     api_version: str = "v1beta"
     retry_attempts: int = 5
-    # Gemini takes requests up to 20 MB, and inline data is base64 (4/3 of its size): 14 MB of
-    # video leaves room for the prompt.
-    inline_max_bytes: int = 14 * 1024 * 1024
+    # A minute's quota refusing a call this many times in a row fails the video for a later run.
+    quota_attempts: int = 5
+    inline_max_bytes: int = INLINE_MAX_BYTES
     file_poll_seconds: float = 2.0
     file_poll_attempts: int = 150
-    # A video failing this many runs in a row is given up on (recorded, not retried).
+    # A video failing this many runs in a row (not for quota) is given up on (recorded, not
+    # retried).
     give_up_after_attempts: int = 3
 
-    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
+    @property
+    def controls(self) -> AnalysisControls:
+        return AnalysisControls(
+            self.media_resolution,
+            self.frames_per_second,
+            self.max_video_seconds,
+            self.thinking_level,
+        )
+
+    def preflight(self) -> None:
+        """Stop before anything is paid for when the key or the model cannot be used."""
+        asyncio.run(self._preflight())
+
+    async def _preflight(self) -> None:
+        client = self._client()
+        try:
+            await self._check_model(client)
+        finally:
+            await client.aio.aclose()
+
+    async def _check_model(self, client: genai.Client) -> None:
+        try:
+            await check_model(client, self.model)
+        except genai_errors.ClientError as error:
+            if refuses_every_request(error):
+                raise AnalyzerConfigurationError(
+                    describe_error(error, secrets=self._secrets())
+                ) from None
+            raise
+
+    def analyze(
+        self,
+        videos: pd.DataFrame,
+        log: logging.Logger,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> AnalysisResult:
+        """Analyse the videos not analysed yet with this model, schema and controls; `clock` and
+        `sleep` time the quota's waits (a test's own make them instant)."""
         rows = videos.to_dict("records")
         video_ids = [row["video_id"] for row in rows]
+        settings = self.controls.fingerprint
         cached = self.cache.cached_analyses(
-            video_ids, model=self.model, schema_version=SCHEMA_VERSION
+            video_ids, model=self.model, schema_version=SCHEMA_VERSION, settings=settings
         )
         given_up = {
             video_id: failure
@@ -108,95 +197,102 @@ class GeminiAnalyzer(VideoAnalyzer):
         }
         todo = [row for row in rows if row["video_id"] not in cached | given_up.keys()]
         log.info(
-            f"{len(rows)} videos: {len(cached)} already analysed by {self.model}, "
+            f"{len(rows)} videos: {len(cached)} already analysed by {self.model} ({settings}), "
             f"{len(given_up)} given up on, {len(todo)} to analyse"
         )
-        outcomes = asyncio.run(self._analyze_all(todo, log)) if todo else []
+        quota = GeminiQuota(
+            self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
+        )
+        outcomes = asyncio.run(self._analyze_all(todo, quota)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
         accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))
         return AnalysisResult(
-            analyses=self._rows(videos, analyses),
+            analyses=_analysis_rows(videos, analyses, self.model),
             errors=[o.error for o in outcomes if o.error is not None]
             + [
                 RecordedError(accounts[video_id], failure.error, permanent=True)
                 for video_id, failure in given_up.items()
             ],
+            usage={o.video_id: o.usage for o in outcomes if o.usage is not None},
         )
-
-    def _rows(self, videos: pd.DataFrame, analyses: dict[str, CachedAnalysis]) -> pd.DataFrame:
-        analysed = videos[videos["video_id"].isin(list(analyses))]
-        if analysed.empty:
-            return VIDEO_ANALYSES.empty_frame()
-        made = [analyses[video_id] for video_id in analysed["video_id"]]
-        rows = analysis_frame(
-            analysed,
-            flatten_analyses([analysis.record for analysis in made]),
-            analyzer="gemini",
-            model=self.model,
-            input_kind="video",
-            analyzed_at=datetime.now(UTC),
-        )
-        # Each analysis keeps what it was made from and when (a cached one: its first run).
-        rows["input_kind"] = [analysis.input_kind for analysis in made]
-        rows["analyzed_at"] = pd.to_datetime([analysis.analyzed_at for analysis in made], utc=True)
-        return rows
 
     def _client(self) -> genai.Client:
-        retry = types.HttpRetryOptions(
-            attempts=self.retry_attempts, initial_delay=self.initial_retry_delay_seconds
-        )
-        options = types.HttpOptions(
+        return gemini_client(
+            self.api_key,
+            base_url=self.base_url,
             api_version=self.api_version,
-            retry_options=retry,
-            timeout=round(self.request_timeout_seconds * 1000),  # milliseconds
+            retry_attempts=self.retry_attempts,
+            initial_retry_delay_seconds=self.initial_retry_delay_seconds,
+            timeout_seconds=self.request_timeout_seconds,
         )
-        if self.base_url:
-            options.base_url = self.base_url
-        return genai.Client(api_key=self.api_key, http_options=options)
 
     async def _analyze_all(
-        self, videos: list[dict[str, Any]], log: logging.Logger
+        self, videos: list[dict[str, Any]], quota: GeminiQuota
     ) -> list[_Outcome]:
-        """Every video's outcome. A key or model Gemini refuses stops the videos not yet started;
-        those in flight finish, and their paid-for answers are stored before the error is raised."""
+        """Every video's outcome. A key or model Gemini refuses, or the day's quota, stops the
+        videos not yet started; those in flight finish, and their paid-for answers are stored
+        before the error is raised."""
         client = self._client()
-        limiter = RequestRateLimiter(self.requests_per_minute)
         slots = asyncio.Semaphore(self.concurrency)
-        refused: list[AnalyzerConfigurationError] = []
+        stopped: list[_Stop] = []
         writer = GroupWriter(self._store)
 
-        async def one(media: VideoMedia, video: dict[str, Any]) -> _Outcome | None:
+        async def one(watcher: VideoWatcher, video: dict[str, Any]) -> _Outcome | None:
             async with slots:
-                if refused:
+                if stopped:
                     return None
                 try:
-                    outcome = await self._analyze_one(client, media, limiter, video)
-                except AnalyzerConfigurationError as error:
-                    refused.append(error)
+                    outcome = await self._analyze_one(watcher, video)
+                except (AnalyzerConfigurationError, DailyQuotaExhausted) as error:
+                    stopped.append(error)
                     return None
                 return await writer.store(outcome)
 
         try:
+            await self._check_model(client)
             async with httpx2.AsyncClient(
                 follow_redirects=True, timeout=self.request_timeout_seconds
             ) as http:
                 media = VideoMedia(http, self.apify_api_url, self.apify_token, self._retry_policy())
-                outcomes = await asyncio.gather(*(one(media, video) for video in videos))
+                watcher = self._watcher(client, media, quota)
+                outcomes = await asyncio.gather(*(one(watcher, video) for video in videos))
         finally:
             await client.aio.aclose()
-        if refused:
-            raise refused[0]
-        return [outcome for outcome in outcomes if outcome is not None]
+        done = [outcome for outcome in outcomes if outcome is not None]
+        if stopped:
+            _raise_stop(self.model, stopped, len(videos), done)
+        return done
+
+    def _watcher(self, client: genai.Client, media: VideoMedia, quota: GeminiQuota) -> VideoWatcher:
+        return VideoWatcher(
+            client=client,
+            media=media,
+            quota=quota,
+            controls=self.controls,
+            model=self.model,
+            retry=self._retry_policy(),
+            quota_attempts=self.quota_attempts,
+            inline_max_bytes=self.inline_max_bytes,
+            file_poll_seconds=self.file_poll_seconds,
+            file_poll_attempts=self.file_poll_attempts,
+        )
 
     def _store(self, outcomes: list[_Outcome]) -> list[_Outcome]:
         """Store answers and count failures; the failures come back marked permanent once given
-        up on."""
+        up on. A quota refusal is not a failure of the video: not counted."""
         answered = {o.video_id: o.analysis for o in outcomes if o.analysis is not None}
         if answered:
-            self.cache.store_analyses(answered, model=self.model, schema_version=SCHEMA_VERSION)
+            self.cache.store_analyses(
+                answered,
+                model=self.model,
+                schema_version=SCHEMA_VERSION,
+                settings=self.controls.fingerprint,
+            )
         return [
-            outcome if outcome.analysis is not None else self._count_failure(outcome)
+            outcome
+            if outcome.analysis is not None or outcome.quota
+            else self._count_failure(outcome)
             for outcome in outcomes
         ]
 
@@ -212,16 +308,10 @@ class GeminiAnalyzer(VideoAnalyzer):
         )
         return replace(outcome, error=replace(outcome.error, permanent=failure.permanent))
 
-    async def _analyze_one(
-        self,
-        client: genai.Client,
-        media: VideoMedia,
-        limiter: RequestRateLimiter,
-        video: dict[str, Any],
-    ) -> _Outcome:
+    async def _analyze_one(self, watcher: VideoWatcher, video: dict[str, Any]) -> _Outcome:
         video_id, account = video["video_id"], video.get("account")
         try:
-            analysis = await self._watch(client, media, limiter, video)
+            watched = await watcher.watch(video)
         except PermanentFailure as failure:
             return _Outcome(video_id, error=RecordedError(account, f"{video_id}: {failure}", True))
         except genai_errors.ClientError as error:
@@ -230,81 +320,17 @@ class GeminiAnalyzer(VideoAnalyzer):
                 raise AnalyzerConfigurationError(message) from None
             permanent = not refused_for_now(error)
             return _Outcome(
-                video_id, error=RecordedError(account, f"{video_id}: {message}", permanent)
+                video_id,
+                error=RecordedError(account, f"{video_id}: {message}", permanent),
+                quota=error.code == 429,
             )
         except TRANSIENT_ERRORS as error:  # a later retry may succeed
             message = f"{video_id}: {describe_error(error, secrets=self._secrets())}"
             return _Outcome(video_id, error=RecordedError(account, message, permanent=False))
-        return _Outcome(video_id, analysis=analysis)
+        return _Outcome(video_id, analysis=watched.analysis, usage=watched.usage)
 
     def _secrets(self) -> list[str]:
         return [secret for secret in (self.api_key, self.apify_token) if secret]
 
     def _retry_policy(self) -> RetryPolicy:
         return RetryPolicy(self.retry_attempts, self.initial_retry_delay_seconds)
-
-    async def _watch(
-        self,
-        client: genai.Client,
-        media: VideoMedia,
-        limiter: RequestRateLimiter,
-        video: dict[str, Any],
-    ) -> CachedAnalysis:
-        video_bytes = None if video.get("is_slideshow") else await media.video_file(video)
-        uploaded: types.File | None = None
-        try:
-            if video_bytes is None:
-                parts = await media.cover_parts(video)
-                input_kind = "metadata_and_cover" if parts else "metadata"
-            elif len(video_bytes) <= self.inline_max_bytes:
-                input_kind = "video"
-                parts = [types.Part.from_bytes(data=video_bytes, mime_type=VIDEO_MIME_TYPE)]
-            else:
-                input_kind = "video"
-                uploaded = await self._upload(client, video_bytes)
-                parts = [types.Part.from_uri(file_uri=uploaded.uri, mime_type=VIDEO_MIME_TYPE)]
-            prompt = build_prompt(video, has_video=input_kind == "video")
-            record = await self._generate(client, limiter, [*parts, prompt])
-        finally:
-            if uploaded is not None and uploaded.name:
-                with contextlib.suppress(Exception):  # it expires in 48 h anyway
-                    await client.aio.files.delete(name=uploaded.name)
-        return CachedAnalysis(input_kind, record, datetime.now(UTC))
-
-    async def _generate(
-        self, client: genai.Client, limiter: RequestRateLimiter, contents: list[Any]
-    ) -> dict[str, Any]:
-        """The analysis; an unusable answer is asked for once more, then given up on."""
-        config = analysis_request_config()
-        problem = "no answer"
-        for _ in range(INVALID_OUTPUT_ATTEMPTS):
-            await limiter.acquire()
-            response = await self._retry_policy().run(
-                lambda: client.aio.models.generate_content(
-                    model=self.model, contents=contents, config=config
-                ),
-                may_pass=answer_lost_on_the_way,
-            )
-            try:
-                return analysis_from(response)
-            except UnusableAnswer as unusable:
-                problem = str(unusable)
-        raise PermanentFailure(f"{problem}, {INVALID_OUTPUT_ATTEMPTS} times")
-
-    async def _upload(self, client: genai.Client, video_bytes: bytes) -> types.File:
-        uploaded = await client.aio.files.upload(
-            file=io.BytesIO(video_bytes), config=types.UploadFileConfig(mime_type=VIDEO_MIME_TYPE)
-        )
-        try:
-            for _ in range(self.file_poll_attempts):
-                if uploaded.state == types.FileState.ACTIVE:
-                    return uploaded
-                if uploaded.state == types.FileState.FAILED:
-                    raise PermanentFailure("Gemini could not process the uploaded video")
-                await asyncio.sleep(self.file_poll_seconds)
-                uploaded = await client.aio.files.get(name=uploaded.name or "")
-            raise TimeoutError(f"the uploaded video stayed {uploaded.state} too long")
-        except BaseException:
-            with contextlib.suppress(Exception):  # it would expire in 48 h anyway
-                await client.aio.files.delete(name=uploaded.name or "")
-            raise

@@ -7,6 +7,8 @@ from typing import Any
 
 from google.genai import types
 
+from tiktok_virality.defs.analysis.analyzers import TokenUsage
+from tiktok_virality.defs.analysis.gemini_controls import AnalysisControls
 from tiktok_virality.defs.analysis.gemini_failures import PermanentFailure
 from tiktok_virality.defs.analysis.schema import VideoAnalysis
 
@@ -25,10 +27,23 @@ class UnusableAnswer(Exception):
     """An answer without a usable analysis, which asking again may mend; the message says why."""
 
 
-def analysis_request_config() -> types.GenerateContentConfig:
-    """JSON in the analysis schema, which the SDK then reads into `VideoAnalysis`."""
-    return types.GenerateContentConfig(
-        response_mime_type="application/json", response_schema=VideoAnalysis
+def analysis_request_config(controls: AnalysisControls, model: str) -> types.GenerateContentConfig:
+    """JSON in the analysis schema, which the SDK then reads into `VideoAnalysis`, within the cost
+    controls."""
+    return controls.request_config(
+        model, response_mime_type="application/json", response_schema=VideoAnalysis
+    )
+
+
+def usage_of(response: types.GenerateContentResponse) -> TokenUsage:
+    """The tokens an answer was billed for (none reported: none counted)."""
+    usage = response.usage_metadata
+    if usage is None:
+        return TokenUsage()
+    return TokenUsage(
+        prompt=usage.prompt_token_count or 0,
+        output=usage.candidates_token_count or 0,
+        thinking=usage.thoughts_token_count or 0,
     )
 
 

@@ -167,7 +167,7 @@ def test_invalid_output_is_asked_for_once_more_then_given_up(
     assert error.permanent and "not valid JSON for the analysis schema" in error.error
 
 
-def test_a_429_burst_is_retried_by_the_sdk(
+def test_a_429_without_retry_info_is_asked_again_after_a_backoff(
     analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
 ) -> None:
     fake_gemini.fail_next("POST", r":generateContent$", 429)
@@ -246,7 +246,9 @@ def test_a_refused_key_stops_the_analysis_without_showing_the_key(
         analyzer.analyze(videos({"video_id": "1", "is_slideshow": True}), LOG)
 
     assert GEMINI_KEY not in str(raised.value)
-    assert fake_gemini.generate_requests[0].headers["x-goog-api-key"] == GEMINI_KEY
+    [model_check] = fake_gemini.requests_to("GET", r"/models/")
+    assert model_check.headers["x-goog-api-key"] == GEMINI_KEY
+    assert fake_gemini.generate_calls == 0  # stopped by the model check, before any call
 
 
 def test_the_apify_token_goes_to_apifys_own_origin_only(
@@ -279,21 +281,27 @@ def test_answers_already_paid_for_are_kept_when_gemini_starts_refusing_the_key(
         analyzer.analyze(batch, LOG)
 
     stored = cache.cached_analyses(
-        [str(n) for n in range(10)], model=analyzer.model, schema_version=SCHEMA_VERSION
+        [str(n) for n in range(10)],
+        model=analyzer.model,
+        schema_version=SCHEMA_VERSION,
+        settings=analyzer.controls.fingerprint,
     )
     assert len(stored) == 3
 
 
-def test_a_model_that_does_not_exist_stops_the_analysis(
+def test_a_retired_model_stops_the_analysis_before_any_call_naming_the_live_ones(
     analyzer: GeminiAnalyzer, fake_gemini: FakeGemini
 ) -> None:
-    def no_such_model(request_json: dict) -> GenerateScript:
-        raise GeminiApiError(404, "models/gemini-9 is not found")
+    retired = analyzer.model_copy(update={"model": "gemini-2.5-flash"})
 
-    fake_gemini.on_generate(no_such_model)
+    with pytest.raises(AnalyzerConfigurationError) as raised:
+        retired.analyze(videos({"video_id": "1", "is_slideshow": True}), LOG)
 
-    with pytest.raises(AnalyzerConfigurationError, match="404"):
-        analyzer.analyze(videos({"video_id": "1", "is_slideshow": True}), LOG)
+    message = str(raised.value)
+    assert "'gemini-2.5-flash' is retired" in message and "GEMINI_MODEL" in message
+    assert "gemini-3.5-flash" in message and "gemini-3.1-flash-lite" in message
+    assert "gemini-embedding-001" not in message  # listed, but not for generateContent
+    assert fake_gemini.generate_calls == 0
 
 
 def test_an_upload_gemini_cannot_process_is_deleted_and_recorded(

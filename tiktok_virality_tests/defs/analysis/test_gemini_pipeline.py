@@ -81,7 +81,7 @@ def test_a_run_with_a_gemini_key_has_every_video_watched_once(
     accepted = query(live_env, "SELECT count(*) FROM raw_videos")[0][0]
     assert fake_gemini.generate_calls == accepted == 7
     assert query(live_env, "SELECT DISTINCT analyzer, model, input_kind FROM video_analyses") == [
-        ("gemini", "gemini-2.5-flash", "video")
+        ("gemini", "gemini-3.5-flash", "video")
     ]
     assert query(live_env, "SELECT count(*) FROM video_features WHERE ai_hook_score IS NULL") == [
         (0,)
@@ -141,3 +141,25 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
     assert fake_gemini.generate_calls - calls_before_retry == 2  # only the two that had failed
     assert query(live_env, "SELECT count(*) FROM video_analyses") == [(7,)]
     assert query(live_env, "SELECT count(*) FROM errors WHERE phase = 'analysis'") == [(0,)]
+
+
+def test_a_retired_model_stops_a_run_before_any_scrape_is_paid_for(
+    live_env: Path,
+    fake_gemini: FakeGemini,
+    fake_apify: FakeApify,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("APIFY_API_TOKEN", "apify-token-canary")
+    monkeypatch.setenv("GEMINI_MODEL", "gemini-2.5-flash")
+    accounts = live_env.parent / "accounts.txt"
+    accounts.write_text("meenitech\nanother\n", encoding="utf-8")
+
+    assert main(["run", "--dataset", "fresh", "--accounts", str(accounts)]) == 2
+
+    error = capsys.readouterr().err
+    assert "'gemini-2.5-flash' is retired" in error and "gemini-3.5-flash" in error
+    assert fake_apify.requests_to("POST", r"/runs") == []  # no actor run started
+    assert fake_gemini.generate_calls == 0
+    assert main(["dataset", "list"]) == 0
+    assert "fresh" not in capsys.readouterr().out  # nothing written either

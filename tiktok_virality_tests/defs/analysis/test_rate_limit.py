@@ -2,7 +2,9 @@ import asyncio
 
 import pytest
 
-from tiktok_virality.defs.analysis.rate_limit import RequestRateLimiter
+from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
+
+AMPLE = 10**9  # tokens a minute that never bind
 
 
 class FakeClock:
@@ -17,9 +19,13 @@ class FakeClock:
         self.now += seconds
 
 
+def quota(clock: FakeClock, rpm: float = 60_000, tpm: float = AMPLE) -> GeminiQuota:
+    return GeminiQuota(rpm, tpm, clock=clock.time, sleep=clock.sleep)
+
+
 def test_requests_are_spaced_so_no_minute_exceeds_the_quota() -> None:
     clock = FakeClock()
-    limiter = RequestRateLimiter(120, clock=clock.time, sleep=clock.sleep)
+    limiter = quota(clock, rpm=120)
 
     async def request() -> None:
         await limiter.acquire()
@@ -37,7 +43,7 @@ def test_requests_are_spaced_so_no_minute_exceeds_the_quota() -> None:
 
 def test_an_idle_limiter_lets_the_next_request_start_at_once() -> None:
     clock = FakeClock()
-    limiter = RequestRateLimiter(60, clock=clock.time, sleep=clock.sleep)
+    limiter = quota(clock, rpm=60)
 
     asyncio.run(limiter.acquire())
     clock.now += 10
@@ -46,6 +52,55 @@ def test_an_idle_limiter_lets_the_next_request_start_at_once() -> None:
     assert clock.now == 110.0
 
 
-def test_a_quota_must_be_positive() -> None:
+def test_calls_wait_until_their_tokens_fit_the_minute() -> None:
+    clock = FakeClock()
+    limiter = quota(clock, tpm=25_000)
+
+    async def calls() -> None:
+        for _ in range(5):
+            await limiter.acquire(10_000)
+            clock.starts.append(clock.now)
+
+    asyncio.run(calls())
+
+    # Two calls fit a minute; each further one waits for the oldest to leave the window.
+    assert [round(s - 100, 3) for s in clock.starts] == [0, 0.001, 60, 60.001, 120]
+
+
+def test_a_call_is_counted_for_what_its_answer_says_it_used() -> None:
+    clock = FakeClock()
+    limiter = quota(clock, tpm=25_000)
+
+    async def calls() -> None:
+        first = await limiter.acquire(20_000)
+        limiter.settle(first, 2_000)  # the estimate was ten times too high
+        await limiter.acquire(20_000)
+
+    asyncio.run(calls())
+
+    assert clock.now == pytest.approx(100.001)
+
+
+def test_a_call_larger_than_the_quota_goes_alone() -> None:
+    clock = FakeClock()
+    limiter = quota(clock, tpm=1_000)
+
+    asyncio.run(limiter.acquire(5_000))
+
+    assert clock.now == 100.0
+
+
+def test_a_pause_holds_every_call_back() -> None:
+    clock = FakeClock()
+    limiter = quota(clock)
+
+    limiter.pause(17)
+    asyncio.run(limiter.acquire())
+
+    assert clock.now == pytest.approx(117)
+
+
+@pytest.mark.parametrize(("rpm", "tpm"), [(0, 1), (1, 0)])
+def test_quotas_must_be_positive(rpm: float, tpm: float) -> None:
     with pytest.raises(ValueError, match="positive"):
-        RequestRateLimiter(0)
+        GeminiQuota(rpm, tpm)
