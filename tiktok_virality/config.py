@@ -25,6 +25,8 @@ from pydantic import AfterValidator, Field, PlainValidator, SecretStr, Validatio
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tiktok_virality.core.errors import UserError
+
 DATA_DIR_VARIABLE = "TIKTOK_VIRALITY_DATA_DIR"
 DATABASE_VARIABLE = "TIKTOK_VIRALITY_DATABASE"
 DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
@@ -44,7 +46,7 @@ GEMINI_RETRY_DELAY_VARIABLE = "GEMINI_RETRY_DELAY_SECONDS"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
-class InvalidEnvironmentError(ValueError):
+class InvalidEnvironmentError(UserError, ValueError):
     """A setting in the environment that cannot be used; the message names it."""
 
 

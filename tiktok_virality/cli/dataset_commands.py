@@ -1,4 +1,9 @@
-"""`tiktok-virality dataset list | show | import | create`: the datasets in the registry."""
+"""`tiktok-virality dataset list | show | import | create`: the datasets in the registry.
+
+`list` and `show` only read the registry, without Dagster: they answer at once. `import` and
+`create` register partitions in the Dagster instance, and import what that takes when they run."""
+
+from __future__ import annotations
 
 import argparse
 
@@ -9,26 +14,37 @@ from tiktok_virality.cli.dataset_settings import (
 )
 from tiktok_virality.cli.describe import count, describe_plan, print_created
 from tiktok_virality.cli.errors import UsageError
-from tiktok_virality.cli.session import Session, open_session
-from tiktok_virality.config import load_settings
-from tiktok_virality.defs.datasets import operations as datasets
+from tiktok_virality.cli.session import Session, migrate_existing, open_session
+from tiktok_virality.config import Settings, load_settings
+from tiktok_virality.defs.datasets.registry_tables import (
+    REGISTRY_SCHEMA,
+    RegistryQueries,
+    RegistryReader,
+)
 
 
 def command_dataset(args: argparse.Namespace) -> int:
-    with open_session(load_settings(), offline=True) as session:
-        if args.dataset_command == "list":
-            _list_datasets(session)
-        elif args.dataset_command == "show":
-            _show_dataset(session, args)
-        elif args.dataset_command == "import":
+    settings = load_settings()
+    if args.dataset_command == "list":
+        _list_datasets(_registry_reader(settings))
+        return 0
+    if args.dataset_command == "show":
+        _show_dataset(_registry_reader(settings), args)
+        return 0
+    with open_session(settings, offline=True) as session:
+        if args.dataset_command == "import":
             _import_dataset(session, args)
         else:
             _create_dataset(session, args)
     return 0
 
 
-def _list_datasets(session: Session) -> None:
-    registry = session.registry
+def _registry_reader(settings: Settings) -> RegistryReader:
+    migrate_existing(settings, [REGISTRY_SCHEMA])
+    return RegistryReader(str(settings.database))
+
+
+def _list_datasets(registry: RegistryQueries) -> None:
     for dataset in registry.list_datasets():
         print(
             f"{dataset.name}\t{dataset.source.value}\t{describe_plan(registry, dataset.name)}"
@@ -36,8 +52,7 @@ def _list_datasets(session: Session) -> None:
         )
 
 
-def _show_dataset(session: Session, args: argparse.Namespace) -> None:
-    registry = session.registry
+def _show_dataset(registry: RegistryQueries, args: argparse.Namespace) -> None:
     dataset = registry.require(args.dataset)
     print(f"dataset {dataset.name} ({dataset.source.value}: {dataset.origin})")
     print(
@@ -50,6 +65,8 @@ def _show_dataset(session: Session, args: argparse.Namespace) -> None:
 
 
 def _import_dataset(session: Session, args: argparse.Namespace) -> None:
+    from tiktok_virality.defs.datasets import operations as datasets
+
     registry = session.registry
     datasets.import_export_file(
         session.instance,
@@ -64,6 +81,8 @@ def _import_dataset(session: Session, args: argparse.Namespace) -> None:
 
 def _create_dataset(session: Session, args: argparse.Namespace) -> None:
     """A new dataset of the given accounts, or the accounts added to an existing one."""
+    from tiktok_virality.defs.datasets import operations as datasets
+
     registry = session.registry
     accounts = list(args.account)
     if args.accounts:

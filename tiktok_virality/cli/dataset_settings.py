@@ -1,12 +1,18 @@
 """A dataset's stored settings (scrape limits, quality thresholds) as the setting flags of `run`
 and `dataset create` change them: a flag left out keeps the stored (or default) value."""
 
+from __future__ import annotations
+
 import argparse
+from typing import TYPE_CHECKING
 
 from tiktok_virality.cli.errors import UsageError
 from tiktok_virality.defs.datasets.dataset import Dataset, ScrapeLimits
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
-from tiktok_virality.defs.scraping.quality import QualityThresholds
+from tiktok_virality.defs.scraping.thresholds import QualityThresholds
+
+if TYPE_CHECKING:
+    # Only its type: `dataset list` and `show` import this module and must not import Dagster.
+    from tiktok_virality.defs.datasets.registry import DatasetRegistry
 
 
 def apply_setting_flags(

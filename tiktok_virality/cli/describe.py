@@ -1,7 +1,14 @@
 """How the CLI words what it did: counts, a dataset's batch plan, a partition's outcome, a model."""
 
-from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
+
+if TYPE_CHECKING:
+    # Only their types: the quick commands (`dataset list`) word plans without importing Dagster.
+    from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
 
 
 def count(number: int, noun: str) -> str:
@@ -9,13 +16,13 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun if number == 1 else plural}"
 
 
-def describe_plan(registry: DatasetRegistry, dataset: str) -> str:
+def describe_plan(registry: RegistryQueries, dataset: str) -> str:
     plan = registry.plan(dataset)
     batches = registry.batches(dataset)
     return f"{count(len(plan), 'account')} in {count(len(batches), 'batch')} ({', '.join(batches)})"
 
 
-def print_created(registry: DatasetRegistry, dataset: str, how: str) -> None:
+def print_created(registry: RegistryQueries, dataset: str, how: str) -> None:
     print(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
 
 

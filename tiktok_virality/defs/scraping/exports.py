@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tiktok_virality.core.errors import UserError
 from tiktok_virality.defs.scraping.normalize import without_lone_surrogates
 
 _CSV_PATH_SEPARATOR = "/"
@@ -33,7 +34,7 @@ _CSV_PATH_SEPARATOR = "/"
 _CSV_COLUMN_PATTERN = re.compile(r"[A-Za-z_$][\w$-]*(?:/(?:\d+|[A-Za-z_$][\w$-]*))*", re.ASCII)
 
 
-class ExportError(ValueError):
+class ExportError(UserError, ValueError):
     """A file that is not a readable Apify export; the message names the file and the place."""
 
 
