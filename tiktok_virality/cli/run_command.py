@@ -118,7 +118,6 @@ def _update_dataset(
 
 
 def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
-    session.registry.mark_run(dataset.name)
     with run_log(
         session.settings.log_dir, dataset.name, secrets=session.settings.secret_values()
     ) as log:

@@ -14,6 +14,7 @@ from rich.console import Console
 from tiktok_virality.cli.automation import automation_baseline, datasets_requested_since
 from tiktok_virality.cli.describe import count, describe_model, describe_outcome
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
+from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
 from tiktok_virality.cli.runner import (
     Phase,
@@ -21,7 +22,6 @@ from tiktok_virality.cli.runner import (
     RunPlan,
     dataset_model_missing,
     fail_abandoned_runs,
-    partition_states,
     plan_runs,
     run_dataset_assets,
     run_partition,

@@ -59,7 +59,6 @@ class Dataset:
     updated_at: datetime
     export_scraped_at: datetime | None  # when an export dataset's items were scraped
     thresholds: QualityThresholds
-    last_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ class DatasetRegistry(Store, RegistryQueries):
         if existing is None:
             connection.execute(
                 f"INSERT INTO datasets ({DATASET_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     source.value,
@@ -159,10 +159,4 @@ class DatasetRegistry(Store, RegistryQueries):
                     datetime.now(UTC),
                     name,
                 ],
-            )
-
-    def mark_run(self, name: str) -> None:
-        with self._write() as connection:
-            connection.execute(
-                "UPDATE datasets SET last_run_at = ? WHERE dataset = ?", [datetime.now(UTC), name]
             )

@@ -61,12 +61,15 @@ REGISTRY_SCHEMA = StoreSchema(
             );
             """,
         ),
+        # The last run is read from the Dagster instance, which sees the UI's and backfills' runs
+        # too: the CLI's own record of it is gone.
+        Migration(2, "ALTER TABLE datasets DROP COLUMN last_run_at"),
     ),
 )
 
 DATASET_COLUMNS = (
     "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
-    "updated_at, export_scraped_at, min_views, max_age_days, last_run_at"
+    "updated_at, export_scraped_at, min_views, max_age_days"
 )
 
 
@@ -83,7 +86,6 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         export_scraped_at,
         min_views,
         max_age_days,
-        last_run_at,
     ) = row
     return Dataset(
         name=name,
@@ -95,7 +97,6 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         updated_at=updated_at,
         export_scraped_at=export_scraped_at,
         thresholds=QualityThresholds(min_views=min_views, max_age_days=max_age_days),
-        last_run_at=last_run_at,
     )
 
 
