@@ -14,6 +14,7 @@ from tiktok_virality.cli.dataset_settings import (
 )
 from tiktok_virality.cli.describe import count, describe_plan, print_created
 from tiktok_virality.cli.errors import UsageError
+from tiktok_virality.cli.run_log import say
 from tiktok_virality.cli.session import Session, migrate_existing, open_session
 from tiktok_virality.config import Settings, load_settings
 from tiktok_virality.defs.datasets.registry_tables import (
@@ -102,7 +103,7 @@ def _create_dataset(session: Session, args: argparse.Namespace) -> None:
     if existing is None:
         print_created(registry, args.dataset, "from the given accounts")
         return
-    print(
+    say(
         f"added {count(len(added), 'new account')} to {args.dataset!r}: "
         f"{describe_plan(registry, args.dataset)}"
     )

@@ -7,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tiktok_virality.cli.errors import UsageError
+from tiktok_virality.cli.run_log import say
 from tiktok_virality.defs.datasets.dataset import Dataset, ScrapeLimits
 from tiktok_virality.defs.scraping.thresholds import QualityThresholds
 
@@ -21,7 +22,7 @@ def apply_setting_flags(
     limits, thresholds = flagged_limits(args, dataset), flagged_thresholds(args, dataset)
     if (limits, thresholds) != (dataset.limits, dataset.thresholds):
         registry.update_settings(dataset.name, limits=limits, thresholds=thresholds)
-        print(
+        say(
             f"settings of {dataset.name!r} now: {limits.videos_per_account} videos per account, "
             f"{limits.max_total_videos} in all, at least {thresholds.min_views} views, at most "
             f"{thresholds.max_age_days} days old (for batches scraped from now on)"

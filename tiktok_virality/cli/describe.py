@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tiktok_virality.cli.run_log import say
 from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def describe_plan(registry: RegistryQueries, dataset: str) -> str:
 
 
 def print_created(registry: RegistryQueries, dataset: str, how: str) -> None:
-    print(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
+    say(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
 
 
 def describe_outcome(outcome: RunOutcome, position: int, total: int) -> str:

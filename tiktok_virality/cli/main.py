@@ -20,6 +20,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED, EXIT_USAGE
 from tiktok_virality.cli.parser import build_parser
+from tiktok_virality.cli.run_log import command_log
 from tiktok_virality.core.errors import UserError
 
 # The exit codes are part of the command's interface: callers import them from here.
@@ -47,11 +48,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # `.env` of the directory the user runs from (find_dotenv would search from this file).
     load_dotenv(find_dotenv(usecwd=True))
+    # Imported once the arguments are valid: pydantic takes a quarter of a second to import.
+    from tiktok_virality.config import load_settings
+
     try:
-        return _command(args.command)(args)
-    except UserError as error:
+        settings = load_settings()
+    except UserError as error:  # no settings, so no log to write it to
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    dataset = getattr(args, "dataset", None)
+    with command_log(settings.log_dir, dataset, secrets=settings.secret_values()) as log:
+        try:
+            return _command(args.command)(args)
+        except UserError as error:
+            print(f"error: {error}", file=sys.stderr)
+            log.error("error: %s", error)
+            return EXIT_USAGE
+        except Exception:
+            log.exception("failed with an unexpected error")
+            raise
 
 
 if __name__ == "__main__":

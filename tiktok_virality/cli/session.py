@@ -63,4 +63,17 @@ def open_session(settings: Settings, *, offline: bool) -> Iterator[Session]:
     # settings); the runs it starts find them up to date.
     migrate(settings.database, STORE_SCHEMAS)
     with open_instance(settings) as instance:
+        _show_dagster_first_run_notice(instance)
         yield Session(settings, defs, resources["registry"], resources["error_log"], instance)
+
+
+def _show_dagster_first_run_notice(instance: dg.DagsterInstance) -> None:
+    """Dagster prints its telemetry notice and welcome (to stderr) the first time it records
+    telemetry for a home, which is in the middle of a run's first partition. Taking Dagster's own
+    first-run path now, before the command's first line, prints it there instead. Nothing else
+    changes: with telemetry on (the user's choice in the home's dagster.yaml, README), Dagster
+    would have done this anyway; with it off, nothing is printed or written."""
+    from dagster_shared.telemetry import get_or_set_instance_id
+
+    if instance.telemetry_enabled:
+        get_or_set_instance_id()
