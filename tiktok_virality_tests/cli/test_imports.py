@@ -37,7 +37,7 @@ def test_the_parser_and_the_quick_commands_import_nothing_heavy(modules: tuple[s
     assert imported_after(*modules, watched=HEAVY) == []
 
 
-def test_status_imports_dagster_but_not_the_graph() -> None:
-    watched = ("dagster", "sklearn", "google.genai", "apify_client", "tiktok_virality.definitions")
+def test_status_imports_dagster_but_not_the_graph_nor_pandas() -> None:
+    watched = (*HEAVY, "tiktok_virality.definitions")
 
     assert imported_after("tiktok_virality.cli.status_command", watched=watched) == ["dagster"]
