@@ -8,6 +8,8 @@ EXIT_FAILED_PARTITIONS = 1
 EXIT_USAGE = 2
 # What a shell reports for a command stopped by Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
+# The reader of the output closed it early (`| head`): what Python itself exits with then.
+EXIT_OUTPUT_CLOSED = 1
 
 
 class UsageError(UserError):

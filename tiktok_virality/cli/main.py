@@ -13,12 +13,18 @@ This module only parses and dispatches; each command lives in its own module.
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from dotenv import find_dotenv, load_dotenv
 
-from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED, EXIT_USAGE
+from tiktok_virality.cli.errors import (
+    EXIT_FAILED_PARTITIONS,
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    EXIT_USAGE,
+)
 from tiktok_virality.cli.parser import build_parser
 from tiktok_virality.cli.run_log import command_log
 from tiktok_virality.core.errors import UserError
@@ -64,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             log.error("error: %s", error)
             return EXIT_USAGE
+        except BrokenPipeError:
+            # The reader of the output stopped early (`status ... | head`): nothing failed. As
+            # Python's documentation advises, the rest of the output goes nowhere, so that the
+            # flush at exit does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OUTPUT_CLOSED
         except Exception:
             log.exception("failed with an unexpected error")
             raise

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tiktok_virality.cli.errors import EXIT_OUTPUT_CLOSED
 from tiktok_virality.cli.main import EXIT_USAGE, main
 from tiktok_virality.warehouse import storage
 from tiktok_virality_tests.helpers import APIFY_TOKEN
@@ -19,20 +20,24 @@ NOTICE = ("Telemetry:", "Welcome to Dagster!")
 CREDENTIALS = ("APIFY_API_TOKEN", "GOOGLE_API_KEY", "GEMINI_API_KEY", "TIKTOK_VIRALITY_DATABASE")
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a user runs it in a terminal (line by line, stdout and stderr interleaved as
-    they are written) in `root`, on a Dagster home that is new until a command makes it."""
-    environment = {
+def environment(root: Path) -> dict[str, str]:
+    """The CLI's environment as a user's terminal gives it (unbuffered: stdout and stderr
+    interleaved as they are written), with its folders in `root`: a Dagster home that is new until
+    a command makes it."""
+    return {
         **{name: value for name, value in os.environ.items() if name not in CREDENTIALS},
         "TIKTOK_VIRALITY_DATA_DIR": str(root / "data"),
         "DAGSTER_HOME": str(root / "data" / "dagster_home"),
         "TIKTOK_VIRALITY_LOG_DIR": str(root / "logs"),
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tiktok_virality.cli", *args],
         cwd=root,
-        env=environment,
+        env=environment(root),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -142,3 +147,20 @@ def test_a_refused_command_leaves_its_error_in_errors_log_masked(
         f"ERROR [tiktok_virality.runs.imp] error: {missing.parent.parent}/***/export.json: no such file"
     )
     assert not (logs / "pipeline_imp.log").exists()  # nothing was done to a dataset 'imp'
+
+
+def test_output_cut_short_by_its_reader_is_no_failure(tmp_path: Path) -> None:
+    assert cli(tmp_path, "dataset", "create", "--dataset", "v1", "alpha").returncode == 0
+    show = subprocess.Popen(
+        [sys.executable, "-m", "tiktok_virality.cli", "dataset", "show", "--dataset", "v1"],
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert show.stdout is not None and show.stderr is not None
+    show.stdout.close()  # as `| head` does once it has read enough
+
+    assert (show.stderr.read(), show.wait()) == ("", EXIT_OUTPUT_CLOSED)
+    assert not (tmp_path / "logs" / "errors.log").exists()
