@@ -8,6 +8,6 @@ From the repository root:
     python -m bench --only analysis rerun
 
 One module per benchmark (`analysis`, `scraping`, `features`, `orchestration`, `rerun`,
-`duckdb_growth`), each returning typed result rows; `suite` runs them, `report` renders them. The
+`duckdb_growth`, `cli_latency`), each returning typed result rows; `suite` runs them, `report` renders them. The
 APIs are the test suite's fake servers (`tiktok_virality_tests/fakes`) with injected latency.
 """

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from bench.core import REPO_ROOT
 from tiktok_virality.config import (
     DAGSTER_HOME_VARIABLE,
     DATA_DIR_VARIABLE,
@@ -40,6 +41,8 @@ class Workspace:
         data = root / "data"
         self.root = root
         self.environment = {
+            # The CLI of this checkout, not of whichever one the package was installed from.
+            "PYTHONPATH": str(REPO_ROOT),
             DATA_DIR_VARIABLE: str(data),
             DAGSTER_HOME_VARIABLE: str(data / "dagster_home"),
             LOG_DIR_VARIABLE: str(root / "logs"),

@@ -7,7 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import analysis, duckdb_growth, features, gemini_cost, orchestration, rerun, scraping
+from bench import (
+    analysis,
+    cli_latency,
+    duckdb_growth,
+    features,
+    gemini_cost,
+    orchestration,
+    rerun,
+    scraping,
+)
 from bench.core import Benchmark, Section
 
 BENCHMARKS: tuple[Benchmark[Any], ...] = (
@@ -18,6 +27,7 @@ BENCHMARKS: tuple[Benchmark[Any], ...] = (
     rerun.BENCHMARK,
     duckdb_growth.BENCHMARK,
     gemini_cost.BENCHMARK,
+    cli_latency.BENCHMARK,
 )
 KEYS = tuple(benchmark.key for benchmark in BENCHMARKS)
 

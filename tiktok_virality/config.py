@@ -26,6 +26,8 @@ from pydantic import AfterValidator, Field, PlainValidator, SecretStr, Validatio
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tiktok_virality.core.errors import UserError
+
 DATA_DIR_VARIABLE = "TIKTOK_VIRALITY_DATA_DIR"
 DATABASE_VARIABLE = "TIKTOK_VIRALITY_DATABASE"
 DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
@@ -50,7 +52,7 @@ GEMINI_THINKING_VARIABLE = "GEMINI_THINKING_LEVEL"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 
 
-class InvalidEnvironmentError(ValueError):
+class InvalidEnvironmentError(UserError, ValueError):
     """A setting in the environment that cannot be used; the message names it."""
 
 

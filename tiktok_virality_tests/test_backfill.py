@@ -16,7 +16,7 @@ from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
 from tiktok_virality.cli.main import main
-from tiktok_virality.cli.runner import PARTITION_TAG, PHASE_SELECTION, partition_states
+from tiktok_virality.cli.partition_status import PARTITION_TAG, PHASE_SELECTION, partition_states
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.datasets.dataset import ScrapeLimits
 from tiktok_virality.defs.datasets.operations import create_sample_dataset

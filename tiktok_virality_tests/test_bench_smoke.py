@@ -91,6 +91,17 @@ def test_duckdb_tables_grow_with_the_videos(sections: dict[str, Section]) -> Non
     assert all(row.hashtags > 0 for row in rows)
 
 
+def test_cli_latency_times_each_command_as_a_whole_process(sections: dict[str, Section]) -> None:
+    measurement = sections["cli"].measurement
+    rows = measurement.tables[0].rows
+
+    # Python alone, --help, an argument error, dataset list, dataset show, status.
+    assert [row.exit_code for row in rows] == [0, 0, 2, 0, 0, 0]
+    assert all(row.runs == 2 and 0 < row.fastest <= row.median <= row.slowest for row in rows)
+    assert [row.target for row in rows] == [None, 0.5, 0.5, 1.0, None, None]
+    assert len(measurement.verdicts) == 3
+
+
 def test_the_document_has_every_section_with_its_command(sections: dict[str, Section]) -> None:
     run = RunInfo(
         command="python -m bench --smoke",

@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.runner import (
     Phase,
-    partition_states,
     plan_runs,
     run_partition,
 )

@@ -1,10 +1,13 @@
 """`tiktok-virality dataset list | show | import | create`: the datasets in the registry (`delete`
-and `prune` are in `dataset_removal.py`)."""
+and `prune` are in `dataset_removal.py`).
+
+`list` and `show` only read the registry, without Dagster: they answer at once. The other commands
+register or remove partitions in the Dagster instance, and import what that takes when they run."""
+
+from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-from tiktok_virality.cli.dataset_removal import command_delete, command_prune
 from tiktok_virality.cli.dataset_settings import (
     apply_setting_flags,
     flagged_limits,
@@ -19,34 +22,43 @@ from tiktok_virality.cli.describe import (
     print_created,
 )
 from tiktok_virality.cli.errors import UsageError
-from tiktok_virality.cli.session import Session, open_session
-from tiktok_virality.config import load_settings
-from tiktok_virality.defs.datasets import operations as datasets
-
-# They look the dataset up before opening a session, so that a mistyped name writes nothing.
-REMOVALS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "delete": command_delete,
-    "prune": command_prune,
-}
+from tiktok_virality.cli.run_log import say
+from tiktok_virality.cli.session import Session, migrate_existing, open_session
+from tiktok_virality.config import Settings, load_settings
+from tiktok_virality.defs.datasets.registry_tables import (
+    REGISTRY_SCHEMA,
+    RegistryQueries,
+    RegistryReader,
+)
 
 
 def command_dataset(args: argparse.Namespace) -> int:
-    if args.dataset_command in REMOVALS:
-        return REMOVALS[args.dataset_command](args)
-    with open_session(load_settings(), offline=True) as session:
-        if args.dataset_command == "list":
-            _list_datasets(session)
-        elif args.dataset_command == "show":
-            _show_dataset(session, args)
-        elif args.dataset_command == "import":
+    if args.dataset_command in ("delete", "prune"):
+        # They look the dataset up before opening a session, so that a mistyped name writes nothing.
+        from tiktok_virality.cli.dataset_removal import command_delete, command_prune
+
+        return (command_delete if args.dataset_command == "delete" else command_prune)(args)
+    settings = load_settings()
+    if args.dataset_command == "list":
+        _list_datasets(_registry_reader(settings))
+        return 0
+    if args.dataset_command == "show":
+        _show_dataset(_registry_reader(settings), args)
+        return 0
+    with open_session(settings, offline=True) as session:
+        if args.dataset_command == "import":
             _import_dataset(session, args)
         else:
             _create_dataset(session, args)
     return 0
 
 
-def _list_datasets(session: Session) -> None:
-    registry = session.registry
+def _registry_reader(settings: Settings) -> RegistryReader:
+    migrate_existing(settings, [REGISTRY_SCHEMA])
+    return RegistryReader(str(settings.database))
+
+
+def _list_datasets(registry: RegistryQueries) -> None:
     for dataset in registry.list_datasets():
         print(
             f"{dataset.name}\t{dataset.kind}\t{describe_plan(registry, dataset.name)}"
@@ -54,8 +66,7 @@ def _list_datasets(session: Session) -> None:
         )
 
 
-def _show_dataset(session: Session, args: argparse.Namespace) -> None:
-    registry = session.registry
+def _show_dataset(registry: RegistryQueries, args: argparse.Namespace) -> None:
     dataset = registry.require(args.dataset)
     print(f"dataset {dataset.name}: {describe_origin(dataset.kind, dataset.origin)}")
     quality = describe_quality(dataset.thresholds.min_views, dataset.thresholds.max_age_days)
@@ -65,6 +76,8 @@ def _show_dataset(session: Session, args: argparse.Namespace) -> None:
 
 
 def _import_dataset(session: Session, args: argparse.Namespace) -> None:
+    from tiktok_virality.defs.datasets import operations as datasets
+
     registry = session.registry
     datasets.import_export_file(
         session.instance,
@@ -79,6 +92,8 @@ def _import_dataset(session: Session, args: argparse.Namespace) -> None:
 
 def _create_dataset(session: Session, args: argparse.Namespace) -> None:
     """A new dataset of the given accounts, or the accounts added to an existing one."""
+    from tiktok_virality.defs.datasets import operations as datasets
+
     registry = session.registry
     if args.sample:
         _create_sample_dataset(session, args)
@@ -101,7 +116,7 @@ def _create_dataset(session: Session, args: argparse.Namespace) -> None:
     if existing is None:
         print_created(registry, args.dataset, "from the given accounts")
         return
-    print(
+    say(
         f"added {count(len(added), 'new account')} to {args.dataset!r}: "
         f"{describe_plan(registry, args.dataset)}"
     )
@@ -109,6 +124,8 @@ def _create_dataset(session: Session, args: argparse.Namespace) -> None:
 
 
 def _create_sample_dataset(session: Session, args: argparse.Namespace) -> None:
+    from tiktok_virality.defs.datasets import operations as datasets
+
     if args.account or args.accounts:
         raise UsageError(
             "--sample makes a dataset of the bundled sample's accounts: give no others"

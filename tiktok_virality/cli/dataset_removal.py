@@ -18,8 +18,8 @@ from tiktok_virality.cli.runner import dataset_runs_in_progress
 from tiktok_virality.cli.session import Session, open_session
 from tiktok_virality.config import Settings, load_settings
 from tiktok_virality.core.partitions import DATASET_DIMENSION, ForgottenKeys, forget_partition_keys
-from tiktok_virality.defs.datasets.registry import (
-    DatasetRegistry,
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import (
     UnknownDatasetError,
     unknown_dataset_message,
 )

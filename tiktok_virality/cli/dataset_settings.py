@@ -1,12 +1,19 @@
 """A dataset's stored settings (scrape limits, quality thresholds) as the setting flags of `run`
 and `dataset create` change them: a flag left out keeps the stored (or default) value."""
 
+from __future__ import annotations
+
 import argparse
+from typing import TYPE_CHECKING
 
 from tiktok_virality.cli.errors import UsageError
+from tiktok_virality.cli.run_log import say
 from tiktok_virality.defs.datasets.dataset import Dataset, ScrapeLimits
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
-from tiktok_virality.defs.scraping.quality import QualityThresholds
+from tiktok_virality.defs.scraping.thresholds import QualityThresholds
+
+if TYPE_CHECKING:
+    # Only its type: `dataset list` and `show` import this module and must not import Dagster.
+    from tiktok_virality.defs.datasets.registry import DatasetRegistry
 
 
 def apply_setting_flags(
@@ -15,7 +22,7 @@ def apply_setting_flags(
     limits, thresholds = flagged_limits(args, dataset), flagged_thresholds(args, dataset)
     if (limits, thresholds) != (dataset.limits, dataset.thresholds):
         registry.update_settings(dataset.name, limits=limits, thresholds=thresholds)
-        print(
+        say(
             f"settings of {dataset.name!r} now: {limits.videos_per_account} videos per account, "
             f"{limits.max_total_videos} in all, at least {thresholds.min_views} views, at most "
             f"{thresholds.max_age_days} days old (for batches scraped from now on)"

@@ -1,11 +1,18 @@
 """How the CLI words what it did: counts, a dataset's batch plan, a partition's outcome, a model."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
+from tiktok_virality.cli.run_log import say
 from tiktok_virality.defs.datasets.dataset import EXPORT_ORIGIN_PREFIX, Dataset, DatasetSource
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
+
+if TYPE_CHECKING:
+    # Only their types: the quick commands (`dataset list`) word plans without importing Dagster.
+    from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
 
 
 def count(number: int, noun: str) -> str:
@@ -13,7 +20,7 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun if number == 1 else plural}"
 
 
-def describe_plan(registry: DatasetRegistry, dataset: str) -> str:
+def describe_plan(registry: RegistryQueries, dataset: str) -> str:
     plan = registry.plan(dataset)
     batches = registry.batches(dataset)
     return f"{count(len(plan), 'account')} in {count(len(batches), 'batch')} ({', '.join(batches)})"
@@ -60,8 +67,8 @@ def _minute(instant: datetime | None) -> str:
     return f"{instant:%Y-%m-%d %H:%M} UTC" if instant else "at an unknown time"
 
 
-def print_created(registry: DatasetRegistry, dataset: str, how: str) -> None:
-    print(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
+def print_created(registry: RegistryQueries, dataset: str, how: str) -> None:
+    say(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
 
 
 def describe_outcome(outcome: RunOutcome, position: int, total: int) -> str:

@@ -1,5 +1,5 @@
 """`tiktok-virality run --dataset NAME`: refuse what cannot run, create or update the dataset from
-the flags, then run what is not done yet (`run_partitions.py`) with the run logged."""
+the flags, then run what is not done yet (`run_partitions.py`); every line said is logged too."""
 
 import argparse
 
@@ -10,8 +10,8 @@ from tiktok_virality.cli.dataset_settings import (
 )
 from tiktok_virality.cli.describe import count, print_created
 from tiktok_virality.cli.errors import UsageError
-from tiktok_virality.cli.run_log import run_log
-from tiktok_virality.cli.run_partitions import run_logged
+from tiktok_virality.cli.run_log import say
+from tiktok_virality.cli.run_partitions import run_partitions
 from tiktok_virality.cli.session import Session, open_session
 from tiktok_virality.config import (
     APIFY_TOKEN_VARIABLE,
@@ -21,8 +21,8 @@ from tiktok_virality.config import (
 )
 from tiktok_virality.defs.datasets import operations as datasets
 from tiktok_virality.defs.datasets.dataset import DEFAULT_BATCH_SIZE, Dataset, DatasetSource
-from tiktok_virality.defs.datasets.registry import (
-    DatasetRegistry,
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import (
     UnknownDatasetError,
     unknown_dataset_message,
 )
@@ -32,16 +32,16 @@ def command_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     flagged_thresholds(args, None)  # out-of-range settings are refused before anything is written
     _refuse_what_cannot_run(settings, args)
-    if not args.offline and not settings.gemini_key_set:
-        print(
-            f"note: {' or '.join(GEMINI_KEY_VARIABLES)} is not set: videos are analysed from their "
-            "metadata only (the offline analyzer); set one to have Gemini watch them"
-        )
     with open_session(settings, offline=args.offline) as session:
         # A key or model the analyzer cannot use stops the run before the scrape is paid for.
         session.defs.resources["analyzer"].preflight()
         dataset = _ensure_dataset(session, args)
-        return _run_dataset(session, dataset, args)
+        if not args.offline and not settings.gemini_key_set:
+            say(
+                f"note: {' or '.join(GEMINI_KEY_VARIABLES)} is not set: videos are analysed from "
+                "their metadata only (the offline analyzer); set one to have Gemini watch them"
+            )
+        return run_partitions(session, dataset, args)
 
 
 def _refuse_what_cannot_run(settings: Settings, args: argparse.Namespace) -> None:
@@ -132,19 +132,11 @@ def _update_dataset(
             datasets.read_accounts_file(args.accounts),
             batch_size=batch_size,
         )
-        print(f"added {count(len(added), 'new account')} to {args.dataset!r} in new batches")
+        say(f"added {count(len(added), 'new account')} to {args.dataset!r} in new batches")
     elif args.batch_size and args.batch_size != dataset.batch_size:
-        print(
+        say(
             f"note: the batch plan of {args.dataset!r} is pinned ({dataset.batch_size} per batch); "
             "--batch-size applies to accounts added later"
         )
     apply_setting_flags(registry, dataset, args)
     datasets.sync_partitions(session.instance, registry, args.dataset)
-
-
-def _run_dataset(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
-    session.registry.mark_run(dataset.name)
-    with run_log(
-        session.settings.log_dir, dataset.name, secrets=session.settings.secret_values()
-    ) as log:
-        return run_logged(session, dataset, args, log)

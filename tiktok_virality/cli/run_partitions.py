@@ -14,15 +14,16 @@ from rich.console import Console
 from tiktok_virality.cli.automation import automation_baseline, datasets_requested_since
 from tiktok_virality.cli.describe import count, describe_model, describe_outcome
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
+from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
 from tiktok_virality.cli.retry_hints import credential_to_fix
+from tiktok_virality.cli.run_log import log_line, say
 from tiktok_virality.cli.runner import (
     Phase,
     RunOutcome,
     RunPlan,
     dataset_model_missing,
     fail_abandoned_runs,
-    partition_states,
     plan_runs,
     run_dataset_assets,
     run_partition,
@@ -31,17 +32,6 @@ from tiktok_virality.cli.session import Session
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.datasets.dataset import Dataset
 from tiktok_virality.warehouse.queries import stored_video_count
-
-
-@dataclass(frozen=True)
-class Announcer:
-    """Says a line of the run on the terminal and in the dataset's run log."""
-
-    log: logging.Logger
-
-    def say(self, message: str, level: int = logging.INFO) -> None:
-        print(message, flush=True)
-        self.log.log(level, message)
 
 
 @dataclass
@@ -58,17 +48,14 @@ class PartitionsRun:
         return [outcome.partition for outcome in self.outcomes if not outcome.success]
 
 
-def run_logged(
-    session: Session, dataset: Dataset, args: argparse.Namespace, log: logging.Logger
-) -> int:
-    announcer = Announcer(log)
-    _announce_abandoned_runs(session, announcer)
-    plan = _plan_and_announce(session, dataset, args, announcer)
+def run_partitions(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
+    _announce_abandoned_runs(session)
+    plan = _plan_and_announce(session, dataset, args)
     # Nothing to run, nothing that could make the declared automation request the model.
     baseline = automation_baseline(session.instance, session.defs) if plan.runs else None
-    ran = _run_with_progress(session, dataset, plan, announcer)
+    ran = _run_with_progress(session, dataset, plan)
     if ran.interrupted:
-        announcer.say(
+        say(
             f"interrupted: {count(sum(not o.interrupted for o in ran.outcomes), 'partition')} "
             "finished before; run the same "
             f"command again to resume: tiktok-virality run --dataset {dataset.name}"
@@ -76,27 +63,25 @@ def run_logged(
             logging.WARNING,
         )
         return EXIT_INTERRUPTED
-    _announce_stored(session, dataset, ran, announcer)
+    _announce_stored(session, dataset, ran)
     model_failed = _model_wanted(session, dataset, plan, baseline) and not _make_model(
-        session, dataset, announcer
+        session, dataset
     )
-    _announce_failures(dataset, plan, ran, args, announcer)
+    _announce_failures(dataset, plan, ran, args)
     return EXIT_FAILED_PARTITIONS if ran.failed or model_failed else 0
 
 
-def _announce_abandoned_runs(session: Session, announcer: Announcer) -> None:
+def _announce_abandoned_runs(session: Session) -> None:
     abandoned = fail_abandoned_runs(session.instance)
     if abandoned:
-        announcer.say(
+        say(
             f"{count(len(abandoned), 'earlier run')} stopped without finishing (killed?): "
             "recorded as interrupted; their partitions are resumed",
             logging.WARNING,
         )
 
 
-def _plan_and_announce(
-    session: Session, dataset: Dataset, args: argparse.Namespace, announcer: Announcer
-) -> RunPlan:
+def _plan_and_announce(session: Session, dataset: Dataset, args: argparse.Namespace) -> RunPlan:
     retry_phase = Phase(args.retry_phase) if args.retry_phase else None
     partitions = [
         VideoPartition(dataset.name, batch) for batch in session.registry.batches(dataset.name)
@@ -106,7 +91,7 @@ def _plan_and_announce(
         retry_failed=args.retry_failed or retry_phase is not None,
         retry_phase=retry_phase,
     )
-    announcer.say(
+    say(
         f"{dataset.name}: {count(len(partitions), 'partition')}, {len(plan.already_done)} done, "
         f"{len(plan.runs)} to run"
         + (
@@ -119,25 +104,21 @@ def _plan_and_announce(
     return plan
 
 
-def _run_with_progress(
-    session: Session, dataset: Dataset, plan: RunPlan, announcer: Announcer
-) -> PartitionsRun:
+def _run_with_progress(session: Session, dataset: Dataset, plan: RunPlan) -> PartitionsRun:
     """The planned runs one after the other under the live display, then its summary table."""
     started = time.monotonic()
     progress = RunProgress(plan.runs, Console())
     ran = PartitionsRun()
     with progress.shown():
         try:
-            _run_planned(session, dataset, plan, progress, announcer, ran)
+            _run_planned(session, dataset, plan, progress, ran)
         except KeyboardInterrupt:
             # Between two partitions: Dagster handles Ctrl-C itself while a partition runs.
             ran.interrupted = True
     seconds = time.monotonic() - started
     if progress.tallies:
         Console().print(summary_table(progress.tallies, seconds))
-        announcer.log.info(
-            "\n%s", render_plain(summary_table(progress.tallies, seconds, box=box.ASCII))
-        )
+        log_line("\n" + render_plain(summary_table(progress.tallies, seconds, box=box.ASCII)))
     return ran
 
 
@@ -146,7 +127,6 @@ def _run_planned(
     dataset: Dataset,
     plan: RunPlan,
     progress: RunProgress,
-    announcer: Announcer,
     ran: PartitionsRun,
 ) -> None:
     """Run each planned partition into `ran`, until one is interrupted."""
@@ -162,21 +142,19 @@ def _run_planned(
         if outcome.interrupted:
             ran.interrupted = True
             return
-        announcer.say(
+        say(
             describe_outcome(outcome, len(ran.outcomes), len(plan.runs)),
             logging.INFO if outcome.success else logging.ERROR,
         )
 
 
-def _announce_stored(
-    session: Session, dataset: Dataset, ran: PartitionsRun, announcer: Announcer
-) -> None:
-    announcer.say(
+def _announce_stored(session: Session, dataset: Dataset, ran: PartitionsRun) -> None:
+    say(
         f"{count(len(ran.outcomes) - len(ran.failed), 'partition')} materialized, "
         f"{len(ran.failed)} failed; tables in {session.settings.database}"
     )
     if ran.left_unscraped:
-        announcer.say(
+        say(
             f"not scraped: {', '.join(map(str, ran.left_unscraped))}: {dataset.name!r} holds its "
             f"max total videos ({dataset.limits.max_total_videos}); raise --max-total-videos to "
             "go on",
@@ -200,10 +178,10 @@ def _model_wanted(
     return bool(plan.already_done) and dataset_model_missing(session.instance, dataset.name)
 
 
-def _make_model(session: Session, dataset: Dataset, announcer: Announcer) -> bool:
+def _make_model(session: Session, dataset: Dataset) -> bool:
     """Train the dataset's model and write its report; whether that succeeded."""
     model = run_dataset_assets(session.instance, session.defs, dataset.name)
-    announcer.say(describe_model(model), logging.INFO if model.success else logging.ERROR)
+    say(describe_model(model), logging.INFO if model.success else logging.ERROR)
     return model.success
 
 
@@ -212,15 +190,14 @@ def _announce_failures(
     plan: RunPlan,
     ran: PartitionsRun,
     args: argparse.Namespace,
-    announcer: Announcer,
 ) -> None:
     failed = ran.failed + plan.failed_not_retried
     if failed:
-        announcer.say(f"failed: {', '.join(map(str, failed))}", logging.WARNING)
+        say(f"failed: {', '.join(map(str, failed))}", logging.WARNING)
         to_fix = {credential_to_fix(o.error or "") for o in ran.outcomes if not o.success}
         for credential in sorted(to_fix - {None}):
-            announcer.say(f"set or correct {credential} (environment or .env) first")
-        announcer.say(
+            say(f"set or correct {credential} (environment or .env) first")
+        say(
             f"retry them with: tiktok-virality run --dataset {dataset.name} "
             f"--retry-failed{' --offline' if args.offline else ''}"
         )

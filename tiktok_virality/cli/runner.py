@@ -2,8 +2,8 @@
 
 What is materialized is done, what failed is retried on request, and what was interrupted (Ctrl-C, a
 killed process, a run terminated in the UI) is resumed by the next run: `plan_runs` turns the status
-of each (partition, phase) into the runs to make, and `run_partition` makes one through the
-persistent instance, so the runs also show in `dagster dev`."""
+of each (partition, phase), read by `partition_status.py`, into the runs to make, and
+`run_partition` makes one through the persistent instance, so the runs also show in `dagster dev`."""
 
 from __future__ import annotations
 
@@ -11,75 +11,23 @@ import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.core.partitions import (
-    PARTITION_TAG,
-    VideoPartition,
-    dataset_partitions,
-    runs_of_keys,
-    video_partitions,
+from tiktok_virality.cli.partition_status import (
+    FAILURE_REASON_TAG,
+    LAUNCHED_BY_TAG,
+    PHASE_ASSETS,
+    PHASE_SELECTION,
+    UNEXPECTED_TERMINATION,
+    PartitionState,
+    run_was_interrupted,
 )
+from tiktok_virality.core.partitions import VideoPartition, dataset_partitions, runs_of_keys
 from tiktok_virality.core.phases import PHASES, Phase
 from tiktok_virality.definitions import DATASET_ASSET_KEYS, DATASET_JOB, VIDEO_PIPELINE_JOB
-from tiktok_virality.warehouse.tables import (
-    RAW_VIDEOS,
-    REJECTED_VIDEOS,
-    VIDEO_ANALYSES,
-    VIDEO_FEATURES,
-)
-
-# The asset whose partition status is the phase's status.
-PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
-    Phase.SCRAPING: dg.AssetKey(RAW_VIDEOS.name),
-    Phase.ANALYSIS: dg.AssetKey(VIDEO_ANALYSES.name),
-    Phase.FEATURES: dg.AssetKey(VIDEO_FEATURES.name),
-}
-# What a run of the phase materializes: scraping stores the rejected rows beside the raw ones.
-PHASE_SELECTION: Mapping[Phase, tuple[dg.AssetKey, ...]] = {
-    **{phase: (key,) for phase, key in PHASE_ASSETS.items()},
-    Phase.SCRAPING: (dg.AssetKey(RAW_VIDEOS.name), dg.AssetKey(REJECTED_VIDEOS.name)),
-}
-
-Status = dg.AssetPartitionStatus | None
-
-
-@dataclass(frozen=True)
-class PartitionState:
-    partition: VideoPartition
-    statuses: Mapping[Phase, Status]
-    # The last run stopped from outside rather than failing: it is resumed, not retried.
-    interrupted: bool = False
-
-    @property
-    def done(self) -> bool:
-        return all(
-            status is dg.AssetPartitionStatus.MATERIALIZED for status in self.statuses.values()
-        )
-
-    @property
-    def failed_phase(self) -> Phase | None:
-        return next((p for p in PHASES if self.statuses[p] is dg.AssetPartitionStatus.FAILED), None)
-
-    @property
-    def in_progress(self) -> bool:
-        return any(s is dg.AssetPartitionStatus.IN_PROGRESS for s in self.statuses.values())
-
-    def materialized_before(self, phase: Phase) -> bool:
-        return all(
-            self.statuses[earlier] is dg.AssetPartitionStatus.MATERIALIZED
-            for earlier in PHASES[: PHASES.index(phase)]
-        )
-
-    @property
-    def first_unmaterialized_phase(self) -> Phase | None:
-        return next(
-            (p for p in PHASES if self.statuses[p] is not dg.AssetPartitionStatus.MATERIALIZED),
-            None,
-        )
 
 
 @dataclass(frozen=True)
@@ -131,67 +79,6 @@ def plan_runs(
     return plan
 
 
-def partition_states(
-    instance: dg.DagsterInstance, partitions: Sequence[VideoPartition]
-) -> list[PartitionState]:
-    keys = [partition.key for partition in partitions]
-    by_asset: dict[dg.AssetKey, Mapping[str, Status]] = {}
-    with dg.partition_loading_context(dynamic_partitions_store=instance):
-        for asset_key in {key for selection in PHASE_SELECTION.values() for key in selection}:
-            by_asset[asset_key] = (
-                instance.get_status_by_partition(asset_key, keys, video_partitions) or {}
-            )
-    states = [
-        PartitionState(
-            partition,
-            {
-                phase: phase_status([by_asset[key].get(partition.key) for key in selection])
-                for phase, selection in PHASE_SELECTION.items()
-            },
-        )
-        for partition in partitions
-    ]
-    return [
-        replace(state, interrupted=_last_run_interrupted(instance, state.partition))
-        if state.failed_phase is not None
-        else state
-        for state in states
-    ]
-
-
-# Why a run failed, a tag Dagster puts on runs (which we also set for a run whose process was
-# killed).
-FAILURE_REASON_TAG = "dagster/failure_reason"
-UNEXPECTED_TERMINATION = "UNEXPECTED_TERMINATION"
-
-
-def run_was_interrupted(run: dg.DagsterRun) -> bool:
-    """Stopped from outside (Ctrl-C, a killed process, terminated in the UI), not failed by its
-    own work."""
-    return (
-        run.status is dg.DagsterRunStatus.CANCELED
-        or run.tags.get(FAILURE_REASON_TAG) == UNEXPECTED_TERMINATION
-    )
-
-
-def _last_run_interrupted(instance: dg.DagsterInstance, partition: VideoPartition) -> bool:
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(tags={PARTITION_TAG: str(partition.key)}), limit=1
-    )
-    return bool(records) and run_was_interrupted(records[0].dagster_run)
-
-
-def phase_status(statuses: Sequence[Status]) -> Status:
-    """A phase is as far as the least advanced of the assets it materializes: a phase whose
-    rejected rows were not stored is failed, though its accepted rows were."""
-    for worst in (dg.AssetPartitionStatus.FAILED, dg.AssetPartitionStatus.IN_PROGRESS):
-        if worst in statuses:
-            return worst
-    if all(status is dg.AssetPartitionStatus.MATERIALIZED for status in statuses):
-        return dg.AssetPartitionStatus.MATERIALIZED
-    return None
-
-
 @dataclass(frozen=True)
 class RunOutcome:
     partition: VideoPartition
@@ -220,7 +107,6 @@ def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
 # The CLI prints its own lines and live display, with each failure's reason; Dagster's console log
 # would break into them. The full event log stays in the instance for the UI.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-LAUNCHED_BY_TAG = "tiktok_virality/launched_by"
 HOST_TAG = "tiktok_virality/host"
 PID_TAG = "tiktok_virality/pid"
 _UNFINISHED = [

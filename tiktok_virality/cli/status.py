@@ -10,13 +10,18 @@ from typing import Any
 import dagster as dg
 
 from tiktok_virality.cli.describe import describe_origin, describe_quality
+from tiktok_virality.cli.partition_status import (
+    LastRun,
+    PartitionState,
+    last_run,
+    partition_states,
+)
 from tiktok_virality.cli.retry_hints import retry_hint
-from tiktok_virality.cli.runner import PartitionState, partition_states
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import PHASES
 from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
-from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
 from tiktok_virality.warehouse.queries import analysis_provenance, model_summary, row_counts
 from tiktok_virality.warehouse.tables import ASSET_TABLES
 
@@ -40,6 +45,8 @@ class DatasetStatus:
     errors: list[DatasetError]
     rows: dict[str, int]
     analyses_by: list[dict[str, Any]]
+    # The latest run of any of its partitions, the UI's and backfills' too (`LastRun`).
+    last_run: dict[str, Any] | None = None
     model: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -54,6 +61,7 @@ def summarize(
     rows: dict[str, int],
     provenance: Sequence[tuple[str, str | None, str, int]] = (),
     model: dict[str, Any] | None = None,
+    latest_run: LastRun | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -78,7 +86,6 @@ def summarize(
             "max_age_days": dataset.thresholds.max_age_days,
             "created_at": dataset.created_at.isoformat(),
             "updated_at": dataset.updated_at.isoformat(),
-            "last_run_at": dataset.last_run_at.isoformat() if dataset.last_run_at else None,
             "export_scraped_at": (
                 dataset.export_scraped_at.isoformat() if dataset.export_scraped_at else None
             ),
@@ -96,14 +103,17 @@ def summarize(
             {"analyzer": analyzer, "model": model, "schema_version": version, "videos": count}
             for analyzer, model, version, count in provenance
         ],
+        last_run=None
+        if latest_run is None
+        else {**asdict(latest_run), "launched_at": latest_run.launched_at.isoformat()},
         model=model and {**model, "trained_at": model["trained_at"].isoformat()},
     )
 
 
 def dataset_status(
-    registry: DatasetRegistry, error_log: ErrorLog, instance: dg.DagsterInstance, name: str
+    dataset: Dataset, registry: RegistryQueries, error_log: ErrorLog, instance: dg.DagsterInstance
 ) -> DatasetStatus:
-    dataset = registry.require(name)
+    name = dataset.name
     partitions = [VideoPartition(name, batch) for batch in registry.batches(name)]
     return summarize(
         dataset,
@@ -113,6 +123,7 @@ def dataset_status(
         row_counts(registry.database, name, [table.name for table in ASSET_TABLES]),
         analysis_provenance(registry.database, name),
         model_summary(registry.database, name),
+        last_run(instance, name),
     )
 
 
@@ -138,7 +149,7 @@ def render(status: DatasetStatus) -> str:
     lines = [
         f"dataset {status.dataset}: {describe_origin(settings['kind'], settings['origin'])}",
         f"  {_describe_settings(settings)}",
-        f"  created {settings['created_at'][:16]}, last run {(settings['last_run_at'] or 'never')[:16]}",
+        f"  created {settings['created_at'][:16]}, last run {_describe_last_run(status.last_run)}",
         "",
         f"  {'phase':<10} {'done':>6} {'failed':>7} {'running':>8} {'missing':>8}",
     ]
@@ -191,6 +202,12 @@ def _describe_settings(settings: dict[str, Any]) -> str:
         )
     scraped = (settings["export_scraped_at"] or "at an unknown time")[:16]
     return f"videos scraped {scraped}; batch size {settings['batch_size']}; {quality}"
+
+
+def _describe_last_run(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "never"
+    return f"{run['launched_at'][:16]} ({run['status']}, launched by {run['launched_by']})"
 
 
 def _describe_model(model: dict[str, Any] | None) -> str:

@@ -1,4 +1,5 @@
-"""Error messages fit for tables, logs and terminals, and the errors a phase records."""
+"""Error messages fit for tables, logs and terminals, the errors a phase records, and the base of
+the errors that are the user's to fix."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -6,7 +7,14 @@ from dataclasses import dataclass
 _MESSAGE_LIMIT = 300
 
 
-class ServiceRefusedError(RuntimeError):
+class UserError(Exception):
+    """Something the user can fix (a name, a setting, a file, a database another process holds),
+    with a message that says what to do. The CLI reports it as one line and exits 2, rather than
+    with a traceback; it catches this light base class, so that catching never imports the
+    modules that raise."""
+
+
+class ServiceRefusedError(UserError, RuntimeError):
     """A service refuses every request (a bad key, a retired model, a region or billing problem):
     the user's to fix, and nothing is worth paying for until then. The message says what to do."""
 

@@ -10,12 +10,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlparse
 
+from tiktok_virality.core.errors import UserError
+
 DATASET_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 ACCOUNT_PATTERN = re.compile(r"[A-Za-z0-9_.]{1,24}")
 _TIKTOK_HOSTS = {"tiktok.com", "www.tiktok.com", "m.tiktok.com", "vm.tiktok.com"}
 
 
-class InvalidNameError(ValueError):
+class InvalidNameError(UserError, ValueError):
     """A dataset or account name that cannot be used; the message says why and what is allowed."""
 
 

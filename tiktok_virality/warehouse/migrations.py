@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from tiktok_virality.core.errors import UserError
 from tiktok_virality.warehouse.storage import connect, in_transaction, table_exists
 
 SCHEMA_VERSIONS_TABLE = "schema_versions"
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA_VERSIONS_TABLE} (
 """
 
 
-class SchemaTooNewError(RuntimeError):
+class SchemaTooNewError(UserError, RuntimeError):
     """The file was migrated by a newer release: this one does not know its tables' shape."""
 
 

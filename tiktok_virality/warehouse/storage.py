@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from tiktok_virality.core.errors import UserError
+
 LOCK_WAIT_SECONDS = 120.0
 _FIRST_RETRY_DELAY = 0.05
 _MAX_RETRY_DELAY = 2.0
@@ -26,7 +28,7 @@ _LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 logger = logging.getLogger(__name__)
 
 
-class DatabaseLockedError(RuntimeError):
+class DatabaseLockedError(UserError, RuntimeError):
     """The DuckDB file stayed locked by another process for longer than we wait."""
 
 

@@ -5,9 +5,12 @@ types) and the Dagster UI (which shows them as the asset's column schema)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class TableContract:
         )
 
     def empty_frame(self) -> pd.DataFrame:
+        # Imported here: `status` reads the contracts' names and must not wait for pandas.
+        import pandas as pd
+
         return pd.DataFrame({name: pd.Series(dtype="object") for name in self.column_names})
 
 

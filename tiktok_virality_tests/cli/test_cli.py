@@ -411,7 +411,8 @@ def test_status_shows_partitions_processed_accounts_errors_and_counts(
     assert status["analyses_by"] == [
         {"analyzer": "offline", "model": None, "schema_version": "1", "videos": rows["raw_videos"]}
     ]
-    assert status["settings"]["last_run_at"] is not None
+    assert status["last_run"]["status"] == "success"
+    assert status["last_run"]["launched_by"] == "cli"
     assert rows["video_features"] == rows["raw_videos"]
     model = status["model"]
     assert model["evaluated"] and model["labelled_videos"] == rows["video_predictions"]

@@ -3,7 +3,8 @@ from dataclasses import replace
 import dagster as dg
 import pytest
 
-from tiktok_virality.cli.runner import PartitionState, PlannedRun, phase_status, plan_runs
+from tiktok_virality.cli.partition_status import PartitionState, phase_status
+from tiktok_virality.cli.runner import PlannedRun, plan_runs
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
 

@@ -18,6 +18,7 @@ from tiktok_virality.defs.analysis.cache import (
 )
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import REGISTRY_SCHEMA
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ExportVideoSource
 from tiktok_virality.resources import STORE_SCHEMAS
@@ -134,15 +135,31 @@ def test_a_file_of_the_previous_release_is_upgraded_with_its_rows(tmp_path: Path
     registry, error_log, _, ledger = stores(database)
     dataset = registry.require("v1")
     assert (dataset.thresholds.min_views, dataset.thresholds.max_age_days) == (1000, 180)
-    assert dataset.last_run_at is None
     assert registry.plan("v1") == {"alpha": "b001"}
     assert [error.account for error in error_log.errors("v1")] == ["ghost"]
     assert ledger.remembered_scrape_run(B001, "old-input").run_id == "run-1"  # type: ignore[union-attr]
     # The later shape works: a start is recorded before its run id is known.
     ledger.record_scrape_start(B001, "new-input")
     assert ledger.remembered_scrape_run(B001, "new-input").run_id is None  # type: ignore[union-attr]
-    registry.mark_run("v1")
-    assert registry.require("v1").last_run_at is not None
+
+
+def test_the_registry_drops_the_cli_s_own_last_run_and_keeps_the_datasets(tmp_path: Path) -> None:
+    database = tmp_path / "registry_v1.duckdb"
+    first = StoreSchema("registry", REGISTRY_SCHEMA.migrations[:1])
+    migrate(database, [first])
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "INSERT INTO datasets (dataset, source, origin, batch_size, videos_per_account, "
+            "max_total_videos, created_at, updated_at, last_run_at) "
+            "VALUES ('v1', 'accounts', 'account list', 2, 15, 500, now(), now(), now())"
+        )
+
+    assert migrate(database, [REGISTRY_SCHEMA]) == [AppliedMigration("registry", 2)]
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        columns = {row[0] for row in connection.execute("DESCRIBE datasets").fetchall()}
+    assert "last_run_at" not in columns
+    assert DatasetRegistry(database=str(database)).require("v1").limits.max_total_videos == 500
 
 
 def test_analyses_cached_before_cost_controls_keep_their_rows_keyed_as_made_without_them(
@@ -191,10 +208,13 @@ def test_a_failing_migration_leaves_no_trace(tmp_path: Path) -> None:
 def test_a_file_migrated_by_a_newer_release_is_refused(tmp_path: Path) -> None:
     database = tmp_path / "newer.duckdb"
     migrate(database, STORE_SCHEMAS)
+    newer_version = len(REGISTRY_SCHEMA.migrations) + 1
     with duckdb.connect(str(database)) as connection:
-        connection.execute("INSERT INTO schema_versions VALUES ('registry', 2, now())")
+        connection.execute(
+            "INSERT INTO schema_versions VALUES ('registry', ?, now())", [newer_version]
+        )
 
-    with pytest.raises(SchemaTooNewError, match="version 2 of the registry tables"):
+    with pytest.raises(SchemaTooNewError, match=f"version {newer_version} of the registry tables"):
         migrate(database, STORE_SCHEMAS)
 
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tiktok_virality.defs.scraping.quality import QualityThresholds
+from tiktok_virality.core.errors import UserError
+from tiktok_virality.defs.scraping.thresholds import QualityThresholds
 
 MIN_BATCH_SIZE = 1
 MAX_BATCH_SIZE = 10
@@ -22,7 +23,7 @@ DEFAULT_VIDEOS_PER_ACCOUNT = 15
 DEFAULT_MAX_TOTAL_VIDEOS = 500
 
 
-class InvalidSettingError(ValueError):
+class InvalidSettingError(UserError, ValueError):
     """A dataset setting out of its range; the message says the range."""
 
 
@@ -63,7 +64,6 @@ class Dataset:
     updated_at: datetime
     export_scraped_at: datetime | None  # when an export dataset's items were scraped
     thresholds: QualityThresholds
-    last_run_at: datetime | None = None
 
     @property
     def kind(self) -> str:

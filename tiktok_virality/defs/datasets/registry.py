@@ -1,195 +1,48 @@
 """The dataset registry: datasets, their pinned batch plans and their imported export items, kept in
-DuckDB beside the asset tables.
+DuckDB beside the asset tables. Their tables and reads are in `registry_tables.py`; this store adds
+the writes.
 
 Datasets made from an Apify export keep the export's items here, so that the export file can move or
 disappear after the import."""
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import duckdb
 
+from tiktok_virality.core.errors import UserError
 from tiktok_virality.core.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.defs.datasets.dataset import (
     DEFAULT_BATCH_SIZE,
-    Dataset,
     DatasetSource,
     ExportContent,
     PlannedAccount,
     ScrapeLimits,
-    batch_number,
     plan_new_accounts,
     validate_batch_size,
 )
-from tiktok_virality.defs.scraping.quality import QualityThresholds
-from tiktok_virality.warehouse.migrations import Migration, StoreSchema
+from tiktok_virality.defs.datasets.registry_tables import (
+    DATASET_COLUMNS,
+    REGISTRY_SCHEMA,
+    RegistryQueries,
+)
+from tiktok_virality.defs.scraping.thresholds import QualityThresholds
 from tiktok_virality.warehouse.store import Store
 
-REGISTRY_SCHEMA = StoreSchema(
-    "registry",
-    (
-        # Files of the first releases have `datasets` without its last three columns.
-        Migration(
-            1,
-            """
-            CREATE TABLE IF NOT EXISTS datasets (
-                dataset VARCHAR PRIMARY KEY,
-                source VARCHAR NOT NULL,
-                origin VARCHAR NOT NULL,
-                batch_size INTEGER NOT NULL,
-                videos_per_account INTEGER NOT NULL,
-                max_total_videos INTEGER NOT NULL,
-                created_at TIMESTAMPTZ NOT NULL,
-                updated_at TIMESTAMPTZ NOT NULL,
-                export_scraped_at TIMESTAMPTZ,
-                min_views BIGINT DEFAULT 1000,
-                max_age_days INTEGER DEFAULT 180,
-                last_run_at TIMESTAMPTZ
-            );
-            ALTER TABLE datasets ADD COLUMN IF NOT EXISTS min_views BIGINT DEFAULT 1000;
-            ALTER TABLE datasets ADD COLUMN IF NOT EXISTS max_age_days INTEGER DEFAULT 180;
-            ALTER TABLE datasets ADD COLUMN IF NOT EXISTS last_run_at TIMESTAMPTZ;
-            CREATE TABLE IF NOT EXISTS dataset_accounts (
-                dataset VARCHAR NOT NULL,
-                account VARCHAR NOT NULL,
-                batch VARCHAR NOT NULL,
-                position INTEGER NOT NULL,
-                added_at TIMESTAMPTZ NOT NULL,
-                PRIMARY KEY (dataset, account)
-            );
-            CREATE TABLE IF NOT EXISTS export_items (
-                dataset VARCHAR NOT NULL,
-                account VARCHAR NOT NULL,
-                item_index INTEGER NOT NULL,
-                item JSON NOT NULL
-            );
-            """,
-        ),
-    ),
-)
 
-_DATASET_COLUMNS = (
-    "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
-    "updated_at, export_scraped_at, min_views, max_age_days, last_run_at"
-)
-
-
-def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
-    (
-        name,
-        source,
-        origin,
-        batch_size,
-        per_account,
-        max_total,
-        created_at,
-        updated_at,
-        export_scraped_at,
-        min_views,
-        max_age_days,
-        last_run_at,
-    ) = row
-    return Dataset(
-        name=name,
-        source=DatasetSource(source),
-        origin=origin,
-        batch_size=batch_size,
-        limits=ScrapeLimits(videos_per_account=per_account, max_total_videos=max_total),
-        created_at=created_at,
-        updated_at=updated_at,
-        export_scraped_at=export_scraped_at,
-        thresholds=QualityThresholds(min_views=min_views, max_age_days=max_age_days),
-        last_run_at=last_run_at,
-    )
-
-
-class DatasetExistsError(ValueError):
+class DatasetExistsError(UserError, ValueError):
     """A dataset of that name already exists and the operation would change what it means."""
 
 
-class UnknownDatasetError(LookupError):
-    """No dataset of that name in the database."""
-
-
-def unknown_dataset_message(name: str, known: Sequence[str]) -> str:
-    """Why `name` names no dataset, with the closest existing names (most often a typo) and the
-    commands that create one: only an explicit request creates a dataset."""
-    close = difflib.get_close_matches(name, known, n=3)
-    if close:
-        hint = f"did you mean {' or '.join(map(repr, close))}?"
-    else:
-        hint = f"the datasets are {', '.join(known)}." if known else "there are no datasets yet."
-    return (
-        f"dataset {name!r} does not exist; {hint} To create it: `tiktok-virality dataset create "
-        f"--dataset {name} --accounts FILE` (accounts to scrape), `tiktok-virality dataset import "
-        f"--dataset {name} FILE` (an Apify export) or `tiktok-virality dataset create --sample "
-        f"--dataset {name}` (the bundled sample)"
-    )
-
-
-def not_a_dataset(key: str) -> str:
-    """What an asset says of a partition whose dataset key names no dataset: a key added in the
-    UI's launch dialog, which would otherwise stay red in the grid for ever."""
-    return (
-        f"{key!r} is a partition key but not a dataset (a key added in the UI?): stored as empty; "
-        "`tiktok-virality dataset prune` removes such keys"
-    )
-
-
-class DatasetRegistry(Store):
-    """The datasets, their batch plans and their imported export items."""
+class DatasetRegistry(Store, RegistryQueries):
+    """The datasets, their batch plans and their imported export items: their reads
+    (`RegistryQueries`) and their writes."""
 
     store_schema = REGISTRY_SCHEMA
     dataset_tables = ("export_items", "dataset_accounts", "datasets")
-
-    def get(self, name: str) -> Dataset | None:
-        rows = self._read(
-            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE dataset = ?", [name], table="datasets"
-        )
-        return _dataset_from_row(rows[0]) if rows else None
-
-    def require(self, name: str) -> Dataset:
-        dataset = self.get(name)
-        if dataset is None:
-            raise UnknownDatasetError(unknown_dataset_message(name, self.names()))
-        return dataset
-
-    def names(self) -> list[str]:
-        return [
-            row[0]
-            for row in self._read("SELECT dataset FROM datasets ORDER BY 1", table="datasets")
-        ]
-
-    def list_datasets(self) -> list[Dataset]:
-        rows = self._read(
-            f"SELECT {_DATASET_COLUMNS} FROM datasets ORDER BY dataset", table="datasets"
-        )
-        return [_dataset_from_row(row) for row in rows]
-
-    def plan(self, name: str) -> dict[str, str]:
-        """account → batch, in the order the accounts were added."""
-        rows = self._read(
-            "SELECT account, batch FROM dataset_accounts WHERE dataset = ? ORDER BY position",
-            [name],
-            table="dataset_accounts",
-        )
-        return dict(rows)
-
-    def batches(self, name: str) -> list[str]:
-        return sorted(set(self.plan(name).values()), key=batch_number)
-
-    def batches_in_use(self) -> set[str]:
-        """The batch keys some dataset's plan uses (a key no dataset uses is a stray)."""
-        rows = self._read("SELECT DISTINCT batch FROM dataset_accounts", table="dataset_accounts")
-        return {row[0] for row in rows}
-
-    def batch_accounts(self, name: str, batch: str) -> list[str]:
-        return [account for account, planned in self.plan(name).items() if planned == batch]
 
     def add_accounts(
         self,
@@ -270,8 +123,8 @@ class DatasetRegistry(Store):
         ).fetchone()
         if existing is None:
             connection.execute(
-                f"INSERT INTO datasets ({_DATASET_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                f"INSERT INTO datasets ({DATASET_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     source.value,
@@ -308,29 +161,3 @@ class DatasetRegistry(Store):
                     name,
                 ],
             )
-
-    def mark_run(self, name: str) -> None:
-        with self._write() as connection:
-            connection.execute(
-                "UPDATE datasets SET last_run_at = ? WHERE dataset = ?", [datetime.now(UTC), name]
-            )
-
-    def export_items(self, name: str, accounts: Sequence[str]) -> list[dict[str, Any]]:
-        rows = self._read(
-            "SELECT item FROM export_items WHERE dataset = ? AND list_contains(?, account) "
-            "ORDER BY account, item_index",
-            [name, list(accounts)],
-            table="export_items",
-        )
-        return [json.loads(row[0]) for row in rows]
-
-    def export_video_counts(self, name: str) -> dict[str, int]:
-        """account → the videos imported for it (items with an id: not Apify's error items), for
-        saying what an export dataset holds."""
-        rows = self._read(
-            "SELECT account, count(*) FILTER (WHERE coalesce(item->>'$.id', '') <> '') "
-            "FROM export_items WHERE dataset = ? GROUP BY account ORDER BY account",
-            [name],
-            table="export_items",
-        )
-        return dict(rows)

@@ -11,7 +11,8 @@ import pandas as pd
 
 from tiktok_virality.core.markdown import markdown_table, readable
 from tiktok_virality.core.partitions import DATASET_DIMENSION, dataset_partitions
-from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.warehouse.outputs import table_out

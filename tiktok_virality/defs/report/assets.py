@@ -6,7 +6,8 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.core.partitions import dataset_partitions
-from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.defs.report import ReportInputs, render_report

@@ -14,7 +14,8 @@ from tiktok_virality.core.partitions import VideoPartition, parse_partition_key,
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.datasets.dataset import DatasetSource
 from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
-from tiktok_virality.defs.datasets.registry import DatasetRegistry, not_a_dataset
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.scraping.batch import process_batch
 from tiktok_virality.defs.scraping.limits import batch_video_budget
 from tiktok_virality.defs.scraping.quality import RULE_DESCRIPTIONS, QualityRule

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tiktok_virality.core.errors import UserError
 from tiktok_virality.defs.scraping.normalize import without_lone_surrogates
 
 _CSV_PATH_SEPARATOR = "/"
@@ -51,7 +52,7 @@ _ITEMS_SAMPLED = 20
 _FIELDS_SHOWN = 8
 
 
-class ExportError(ValueError):
+class ExportError(UserError, ValueError):
     """A file that is not a readable Apify export; the message names the file and the place."""
 
 

@@ -45,6 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tiktok_virality.defs.scraping.thresholds import QualityThresholds
+
 
 class QualityRule(StrEnum):
     """The quality rules, in the order they are evaluated and listed. The values are stable: they
@@ -87,36 +89,12 @@ _TEXT_COLUMNS = ("video_id", "account")
 _TIMESTAMP_COLUMNS = ("created_at", "scraped_at")
 CHECKED_COLUMNS = tuple(dict.fromkeys(REQUIRED_COLUMNS + NON_NEGATIVE_COLUMNS))
 
-_MAX_MIN_VIEWS = 2**63 - 1  # play_count is a BIGINT
-_MAX_MAX_AGE_DAYS = 36_500  # 100 years; pandas timedeltas end at about 292 years
 _RULES = tuple(QualityRule)
 # The reasons of each combination of failed rules, indexed by its bit mask (bit i = rule i).
 _REASONS_BY_MASK = tuple(
     tuple(rule.value for bit, rule in enumerate(_RULES) if mask >> bit & 1)
     for mask in range(2 ** len(_RULES))
 )
-
-
-@dataclass(frozen=True)
-class QualityThresholds:
-    """The adjustable limits of the rules `min_views` and `max_age`."""
-
-    min_views: int = 1000
-    max_age_days: int = 180
-
-    def __post_init__(self) -> None:
-        for name, minimum, maximum in (
-            ("min_views", 0, _MAX_MIN_VIEWS),
-            ("max_age_days", 1, _MAX_MAX_AGE_DAYS),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise ValueError(f"{name} must be a whole number, got {value!r}")
-            if not minimum <= value <= maximum:
-                raise ValueError(
-                    f"{name} must be a whole number from {minimum:,} to {maximum:,}, got {value:,}"
-                )
-            object.__setattr__(self, name, int(value))  # a numpy integer becomes a plain int
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pytest
 from apify_client import ApifyClient
 
 from tiktok_virality.cli.main import main
-from tiktok_virality.cli.runner import partition_states, plan_runs, run_partition
+from tiktok_virality.cli.partition_status import partition_states
+from tiktok_virality.cli.runner import plan_runs, run_partition
 from tiktok_virality.config import load_settings
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
