@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from tiktok_virality.cli.main import main
-from tiktok_virality.cli.runner import HOST_TAG, LAUNCHED_BY_TAG, PID_TAG
+from tiktok_virality.cli.partition_status import LAUNCHED_BY_TAG
+from tiktok_virality.cli.runner import HOST_TAG, PID_TAG
 from tiktok_virality.core.partitions import BATCH_DIMENSION, DATASET_DIMENSION, runs_of_keys
 from tiktok_virality.definitions import VIDEO_PIPELINE_JOB
 from tiktok_virality.defs.datasets.removal import dataset_row_tables
@@ -79,8 +80,9 @@ def test_delete_removes_the_dataset_everywhere_and_leaves_the_other_alone(
     # A paid analysis: kept, whichever dataset it was made for.
     with duckdb.connect(str(data / "tiktok_virality.duckdb")) as connection:
         connection.execute(
-            "INSERT INTO analysis_cache VALUES ('7000000000000000001', 'gemini-2.5-flash', '1', "
-            "'video', '{}', ?)",
+            "INSERT INTO analysis_cache (video_id, model, schema_version, analysis_settings, "
+            "input_kind, analysis_json, analyzed_at) VALUES ('7000000000000000001', "
+            "'gemini-3.5-flash', '1', 'none', 'video', '{}', ?)",
             [datetime.now(UTC)],
         )
     existing_rows = rows_of(data, "existing")

@@ -44,7 +44,9 @@ def test_a_mistyped_name_on_a_new_folder_points_to_the_quick_start_and_creates_n
     assert "dataset 'dmeo' does not exist; there are no datasets yet." in error
     assert "`tiktok-virality run --dataset demo --offline`" in error
     assert not data_dir.exists()
-    assert not (tmp_path / "logs").exists()
+    # Only the refusal itself is kept, in the error log.
+    assert [path.name for path in (tmp_path / "logs").iterdir()] == ["errors.log"]
+    assert "dataset 'dmeo' does not exist" in (tmp_path / "logs" / "errors.log").read_text()
 
 
 def test_a_name_far_from_every_dataset_lists_them(

@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 
 from tiktok_virality.cli.main import main
+from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.runner import (
     PHASES,
     PlannedRun,
-    partition_states,
     run_dataset_assets,
     run_partition,
 )
