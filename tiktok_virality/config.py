@@ -17,6 +17,7 @@ script, a notebook) loads `.env` itself, or its runs fail naming the variable.""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,6 +225,23 @@ class _SettingsOfGivenEnvironment(Settings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
+
+
+# `dagster dev` (Dagster 1.13) warns on every start that it is superseded by `dg dev`; `dg dev`
+# (dagster-dg-cli) cannot serve this project yet: its latest release pins dagster 1.13.27, and it
+# runs the code with its own Python rather than the project's. The filter silences that warning
+# alone.
+DAGSTER_DEV_SUPERSEDED_FILTER = "ignore:Function `dev_command` is superseded:FutureWarning"
+
+
+def dagster_ui_environment(settings: Settings) -> dict[str, str]:
+    """The environment of the `dagster dev` that `tiktok-virality ui` starts: this process's, with
+    the CLI's Dagster home (so that the UI and the CLI keep one record of runs) and the filter."""
+    environment = dict(os.environ)
+    environment[DAGSTER_HOME_VARIABLE] = str(settings.dagster_home)
+    filters = [environment.get("PYTHONWARNINGS", ""), DAGSTER_DEV_SUPERSEDED_FILTER]
+    environment["PYTHONWARNINGS"] = ",".join(filter(None, filters))
+    return environment
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

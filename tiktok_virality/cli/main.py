@@ -8,6 +8,7 @@ tiktok-virality dataset list | show --dataset NAME
 tiktok-virality dataset delete --dataset NAME [--yes] | prune [--yes]
 tiktok-virality status --dataset v1 [--json] [--export DIR]
 tiktok-virality report --dataset v1 [--no-open]
+tiktok-virality ui [--port 3000]
 
 This module only parses and dispatches; each command lives in its own module.
 """
@@ -40,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "status": "tiktok_virality.cli.status_command:command_status",
     "report": "tiktok_virality.cli.report_command:command_report",
     "dataset": "tiktok_virality.cli.dataset_commands:command_dataset",
+    "ui": "tiktok_virality.cli.ui_command:command_ui",
 }
 
 

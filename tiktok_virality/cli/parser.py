@@ -164,6 +164,13 @@ def _add_report_command(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--no-open", action="store_true", help="only print where the report is")
 
 
+def _add_ui_command(commands: argparse._SubParsersAction) -> None:
+    ui = commands.add_parser(
+        "ui", help="start the Dagster UI on this project and the CLI's Dagster home (dagster dev)"
+    )
+    ui.add_argument("--port", type=_whole_number(1), default=3000, help="default 3000")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tiktok-virality",
@@ -174,4 +181,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_status_command(commands)
     _add_dataset_command(commands)
     _add_report_command(commands)
+    _add_ui_command(commands)
     return parser

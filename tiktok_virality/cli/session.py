@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiktok_virality.config import Settings
@@ -45,11 +46,16 @@ def open_instance(settings: Settings) -> Iterator[dg.DagsterInstance]:
     CLI's runs show in the UI and the CLI sees the UI's."""
     import dagster as dg
 
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    # Dagster warns about a home without one; its defaults (SQLite storage in the home) are ours.
-    (settings.dagster_home / "dagster.yaml").touch(exist_ok=True)
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    with dg.DagsterInstance.from_config(str(prepare_dagster_home(settings))) as instance:
         yield instance
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """The Dagster home, made if missing: `dagster dev` refuses a home that does not exist, and
+    warns about one without a dagster.yaml (its defaults, SQLite storage in the home, are ours)."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    (settings.dagster_home / "dagster.yaml").touch(exist_ok=True)
+    return settings.dagster_home
 
 
 @contextmanager
