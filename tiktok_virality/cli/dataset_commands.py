@@ -7,7 +7,12 @@ from tiktok_virality.cli.dataset_settings import (
     flagged_limits,
     flagged_thresholds,
 )
-from tiktok_virality.cli.describe import count, describe_plan, print_created
+from tiktok_virality.cli.describe import (
+    count,
+    describe_plan,
+    describe_scrape_time,
+    print_created,
+)
 from tiktok_virality.cli.errors import UsageError
 from tiktok_virality.cli.session import Session, open_session
 from tiktok_virality.config import load_settings
@@ -40,11 +45,18 @@ def _show_dataset(session: Session, args: argparse.Namespace) -> None:
     registry = session.registry
     dataset = registry.require(args.dataset)
     print(f"dataset {dataset.name} ({dataset.source.value}: {dataset.origin})")
+    batches = (
+        f"batches of up to {dataset.batch_videos} videos"
+        if dataset.batch_videos
+        else f"batch size {dataset.batch_size}"
+    )
     print(
-        f"batch size {dataset.batch_size}, {dataset.limits.videos_per_account} videos per "
+        f"{batches}, {dataset.limits.videos_per_account} videos per "
         f"account, at most {dataset.limits.max_total_videos} videos; quality: at least "
         f"{dataset.thresholds.min_views} views, at most {dataset.thresholds.max_age_days} days old"
     )
+    if dataset.export_scraped_at is not None:
+        print(describe_scrape_time(dataset))
     for batch in registry.batches(dataset.name):
         print(f"{batch}\t{' '.join(registry.batch_accounts(dataset.name, batch))}")
 
@@ -58,8 +70,10 @@ def _import_dataset(session: Session, args: argparse.Namespace) -> None:
         args.file,
         scraped_at=args.scraped_at,
         batch_size=args.batch_size,
+        batch_videos=args.batch_videos,
     )
     print_created(registry, args.dataset, f"from {args.file}")
+    print(describe_scrape_time(registry.require(args.dataset)))
 
 
 def _create_dataset(session: Session, args: argparse.Namespace) -> None:

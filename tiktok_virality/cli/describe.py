@@ -1,7 +1,9 @@
 """How the CLI words what it did: counts, a dataset's batch plan, a partition's outcome, a model."""
 
 from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
+from tiktok_virality.defs.datasets.dataset import Dataset
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.scraping.scrape_time import ScrapeTime, ScrapeTimeBasis
 
 
 def count(number: int, noun: str) -> str:
@@ -17,6 +19,14 @@ def describe_plan(registry: DatasetRegistry, dataset: str) -> str:
 
 def print_created(registry: DatasetRegistry, dataset: str, how: str) -> None:
     print(f"created dataset {dataset!r} {how}: {describe_plan(registry, dataset)}")
+
+
+def describe_scrape_time(dataset: Dataset) -> str:
+    """When an export dataset's videos were scraped, and how we know: ages count from it."""
+    assert dataset.export_scraped_at is not None
+    # Datasets imported before the basis was recorded took the time given or the import time.
+    basis = dataset.export_scraped_at_basis or ScrapeTimeBasis.GIVEN
+    return ScrapeTime(dataset.export_scraped_at, basis).describe() + "; ages count from it"
 
 
 def describe_outcome(outcome: RunOutcome, position: int, total: int) -> str:

@@ -35,7 +35,9 @@ STORE_TABLES = {
     "analysis_failures",
     "scrape_runs",
 }
-EVERY_VERSION = {(schema.store, 1) for schema in STORE_SCHEMAS}
+EVERY_VERSION = {
+    (schema.store, migration.version) for schema in STORE_SCHEMAS for migration in schema.migrations
+}
 B001 = VideoPartition("v1", "b001")
 
 # The tables as the release before versioned migrations first made them: `datasets` without its
@@ -128,6 +130,8 @@ def test_a_file_of_the_previous_release_is_upgraded_with_its_rows(tmp_path: Path
     dataset = registry.require("v1")
     assert (dataset.thresholds.min_views, dataset.thresholds.max_age_days) == (1000, 180)
     assert dataset.last_run_at is None
+    # Migration 2: how the scrape time was found and the videos per batch were not recorded.
+    assert (dataset.export_scraped_at_basis, dataset.batch_videos) == (None, None)
     assert registry.plan("v1") == {"alpha": "b001"}
     assert [error.account for error in error_log.errors("v1")] == ["ghost"]
     assert ledger.remembered_scrape_run(B001, "old-input").run_id == "run-1"  # type: ignore[union-attr]
@@ -164,9 +168,9 @@ def test_a_file_migrated_by_a_newer_release_is_refused(tmp_path: Path) -> None:
     database = tmp_path / "newer.duckdb"
     migrate(database, STORE_SCHEMAS)
     with duckdb.connect(str(database)) as connection:
-        connection.execute("INSERT INTO schema_versions VALUES ('registry', 2, now())")
+        connection.execute("INSERT INTO schema_versions VALUES ('registry', 99, now())")
 
-    with pytest.raises(SchemaTooNewError, match="version 2 of the registry tables"):
+    with pytest.raises(SchemaTooNewError, match="version 99 of the registry tables"):
         migrate(database, STORE_SCHEMAS)
 
 

@@ -22,10 +22,12 @@ from tiktok_virality.defs.datasets.dataset import (
     PlannedAccount,
     ScrapeLimits,
     batch_number,
+    plan_accounts_by_volume,
     plan_new_accounts,
     validate_batch_size,
 )
 from tiktok_virality.defs.scraping.quality import QualityThresholds
+from tiktok_virality.defs.scraping.scrape_time import ScrapeTimeBasis
 from tiktok_virality.warehouse.migrations import Migration, StoreSchema
 from tiktok_virality.warehouse.store import Store
 
@@ -69,12 +71,22 @@ REGISTRY_SCHEMA = StoreSchema(
             );
             """,
         ),
+        # How an export's scrape time was found (shown by `dataset show`), and the videos per
+        # batch of an export dataset planned by volume.
+        Migration(
+            2,
+            """
+            ALTER TABLE datasets ADD COLUMN export_scraped_at_basis VARCHAR;
+            ALTER TABLE datasets ADD COLUMN batch_videos INTEGER;
+            """,
+        ),
     ),
 )
 
 _DATASET_COLUMNS = (
     "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
-    "updated_at, export_scraped_at, min_views, max_age_days, last_run_at"
+    "updated_at, export_scraped_at, min_views, max_age_days, last_run_at, "
+    "export_scraped_at_basis, batch_videos"
 )
 
 
@@ -92,6 +104,8 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         min_views,
         max_age_days,
         last_run_at,
+        scraped_at_basis,
+        batch_videos,
     ) = row
     return Dataset(
         name=name,
@@ -104,6 +118,8 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         export_scraped_at=export_scraped_at,
         thresholds=QualityThresholds(min_views=min_views, max_age_days=max_age_days),
         last_run_at=last_run_at,
+        export_scraped_at_basis=ScrapeTimeBasis(scraped_at_basis) if scraped_at_basis else None,
+        batch_videos=batch_videos,
     )
 
 
@@ -166,12 +182,14 @@ class DatasetRegistry(Store):
         thresholds: QualityThresholds | None = None,
         origin: str = "account list",
         export: ExportContent | None = None,
+        batch_videos: int | None = None,
         now: datetime | None = None,
     ) -> list[PlannedAccount]:
         """Create the dataset or extend it with new accounts, in one transaction.
 
         With `export`, the dataset is an export dataset: made once and never extended, so that its
-        partitions keep meaning the same items.
+        partitions keep meaning the same items; with `batch_videos` too, its batches hold whole
+        accounts up to that many of the export's videos instead of `batch_size` accounts.
         """
         validate_dataset_name(name)
         validate_batch_size(batch_size)
@@ -187,6 +205,7 @@ class DatasetRegistry(Store):
                 thresholds=thresholds or QualityThresholds(),
                 origin=origin,
                 export=export,
+                batch_videos=batch_videos,
                 now=timestamp,
             )
             planned = dict(
@@ -194,7 +213,15 @@ class DatasetRegistry(Store):
                     "SELECT account, batch FROM dataset_accounts WHERE dataset = ?", [name]
                 ).fetchall()
             )
-            added = plan_new_accounts(planned, accounts, batch_size)
+            added = (
+                plan_accounts_by_volume(
+                    planned,
+                    {a: len(export.items_by_account.get(a, ())) for a in accounts},
+                    batch_videos,
+                )
+                if export is not None and batch_videos is not None
+                else plan_new_accounts(planned, accounts, batch_size)
+            )
             if added:
                 connection.executemany(
                     "INSERT INTO dataset_accounts VALUES (?, ?, ?, ?, ?)",
@@ -225,6 +252,7 @@ class DatasetRegistry(Store):
         thresholds: QualityThresholds,
         origin: str,
         export: ExportContent | None,
+        batch_videos: int | None,
         now: datetime,
     ) -> None:
         """Insert the dataset's row unless it exists; refuse to extend an export dataset, or to
@@ -236,7 +264,7 @@ class DatasetRegistry(Store):
         if existing is None:
             connection.execute(
                 f"INSERT INTO datasets ({_DATASET_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                 [
                     name,
                     source.value,
@@ -249,6 +277,8 @@ class DatasetRegistry(Store):
                     export.scraped_at if export else None,
                     thresholds.min_views,
                     thresholds.max_age_days,
+                    export.scraped_at_basis.value if export else None,
+                    batch_videos if export else None,
                 ],
             )
         elif existing[0] == DatasetSource.EXPORT or source == DatasetSource.EXPORT:

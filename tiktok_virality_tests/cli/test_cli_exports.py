@@ -1,0 +1,101 @@
+"""Real exports of any age and shape, as a new user imports and runs them: a 2022 hashtag scrape
+downloaded from the Apify console (many authors of one or two videos, some videos older than six
+months) and a 2020 trending scrape in the legacy schema (no follower counts)."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tiktok_virality.cli.main import main
+from tiktok_virality.defs.scraping.exports import write_export_json
+from tiktok_virality_tests.helpers import query
+from tiktok_virality_tests.synthetic_exports import (
+    HASHTAG_EXPORT_NAME,
+    HASHTAG_SCRAPED_AT,
+    LEGACY_NEWEST_VIDEO,
+    hashtag_scrape_items,
+    legacy_trending_items,
+    write_console_csv,
+)
+
+
+@pytest.fixture
+def hashtag_export(tmp_path: Path) -> Path:
+    return write_console_csv(hashtag_scrape_items(videos=300), tmp_path / HASHTAG_EXPORT_NAME)
+
+
+@pytest.fixture
+def legacy_export(tmp_path: Path) -> Path:
+    path = tmp_path / "trending.json"
+    write_export_json(legacy_trending_items(videos=200), path)
+    return path
+
+
+def test_a_console_export_is_dated_by_its_file_name(
+    data_dir: Path, hashtag_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dataset", "import", "--dataset", "booktok", str(hashtag_export)]) == 0
+
+    printed = capsys.readouterr().out
+    assert "scraped 2022-07-27 14:03 UTC (from the Apify console's file name)" in printed
+    assert query(data_dir, "SELECT export_scraped_at, export_scraped_at_basis FROM datasets") == [
+        (HASHTAG_SCRAPED_AT, "file_name")
+    ]
+    assert main(["dataset", "show", "--dataset", "booktok"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[1].startswith("batches of up to 500 videos")
+    assert shown[2].startswith("scraped 2022-07-27 14:03 UTC (from the Apify console's file name)")
+
+
+def test_a_legacy_export_is_dated_by_its_newest_video_as_a_lower_bound(
+    data_dir: Path, legacy_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dataset", "import", "--dataset", "trending", str(legacy_export)]) == 0
+
+    assert (
+        "scraped 2020-12-08 18:30 UTC (the newest video's posting time: a lower bound"
+        in capsys.readouterr().out
+    )
+    assert query(data_dir, "SELECT export_scraped_at, export_scraped_at_basis FROM datasets") == [
+        (LEGACY_NEWEST_VIDEO, "newest_video")
+    ]
+
+
+def test_scraped_at_overrides_what_the_file_says(
+    data_dir: Path, hashtag_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = HASHTAG_SCRAPED_AT + timedelta(days=2)
+    imported = ["dataset", "import", "--dataset", "booktok", str(hashtag_export)]
+
+    assert main([*imported, "--scraped-at", given.isoformat()]) == 0
+
+    assert "scraped 2022-07-29 14:03 UTC (as given)" in capsys.readouterr().out
+    assert query(data_dir, "SELECT export_scraped_at FROM datasets") == [(given,)]
+
+
+def test_export_batches_hold_whole_accounts_by_volume(
+    data_dir: Path, hashtag_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imported = ["dataset", "import", str(hashtag_export), "--dataset"]
+
+    assert main([*imported, "byvolume", "--batch-videos", "100"]) == 0
+    assert main([*imported, "byaccounts", "--batch-size", "10"]) == 0
+
+    videos_per_batch = query(
+        data_dir,
+        "SELECT a.dataset, a.batch, count(*) FROM dataset_accounts a JOIN export_items i "
+        "USING (dataset, account) GROUP BY ALL ORDER BY ALL",
+    )
+    by_volume = [videos for dataset, _, videos in videos_per_batch if dataset == "byvolume"]
+    assert sum(by_volume) == 300 and len(by_volume) == 3
+    assert all(96 <= videos <= 100 for videos in by_volume)  # whole accounts of 1 to 3 videos
+    accounts_per_batch = query(
+        data_dir,
+        "SELECT count(*) FROM dataset_accounts WHERE dataset = 'byaccounts' GROUP BY batch",
+    )
+    assert max(accounts_per_batch) == (10,)
+    assert query(data_dir, "SELECT dataset, batch_videos, batch_size FROM datasets ORDER BY 1") == [
+        ("byaccounts", None, 10),
+        ("byvolume", 100, 5),
+    ]
