@@ -7,7 +7,8 @@
   follower counts, no saves, no `input`, so every video belongs to its author.
 
 Views follow a planted signal — followers, age, an original sound, a short video and a call to
-action — with log-normal noise, so that a model has something to find. Deterministic per seed."""
+action — with log-normal noise, so that a model has something to find; a few videos flop below
+1,000 views. Deterministic per seed."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ LEGACY_NEWEST_VIDEO = datetime(2020, 12, 8, 18, 30, tzinfo=UTC)
 ORIGINAL_SOUND_EFFECT = 1.8
 SHORT_VIDEO_EFFECT = 1.6
 CALL_TO_ACTION_EFFECT = 1.5
+FLOP_SHARE = 0.03
 # Videos per author: mostly one, some two, a few three (a hashtag or trending scrape).
 _AUTHOR_SIZES = (1,) * 14 + (2,) * 3 + (3,)
 _TOPICS = ("booktok", "fyp", "reading", "books", "romance", "fantasy", "bookish", "viral")
@@ -82,7 +84,10 @@ def planted_videos(
                     author_id=str(6_800_000_000_000_000_000 + author_index),
                     followers=int(followers[author_index]),
                     created_at=newest - timedelta(days=age_days),
-                    views=int(math.exp(log_views)),
+                    # A few flops below the default minimum views, whatever their account.
+                    views=int(rng.integers(100, 1000))
+                    if rng.random() < FLOP_SHARE
+                    else int(math.exp(log_views)),
                     original_sound=original_sound,
                     duration=duration,
                     call_to_action=call_to_action,

@@ -1,8 +1,16 @@
 """How the CLI words what it did: counts, a dataset's batch plan, a partition's outcome, a model."""
 
-from tiktok_virality.cli.runner import DatasetRunOutcome, RunOutcome
+from collections.abc import Mapping
+
+from tiktok_virality.cli.runner import DatasetRunOutcome, Phase, RunOutcome
 from tiktok_virality.defs.datasets.dataset import Dataset
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.scraping.quality import (
+    RULE_FLAGS,
+    QualityRule,
+    describe_rejections,
+    dominant_rule,
+)
 from tiktok_virality.defs.scraping.scrape_time import ScrapeTime, ScrapeTimeBasis
 
 
@@ -38,7 +46,19 @@ def describe_outcome(outcome: RunOutcome, position: int, total: int) -> str:
         + (f" ({count(outcome.errors[phase], 'error')})" if outcome.errors.get(phase) else "")
         for phase in outcome.phases
     )
-    return f"{label} done in {outcome.seconds:.1f} s: {counts}"
+    hint = ""
+    if outcome.rows.get(Phase.SCRAPING) == 0 and outcome.rejected_by_rule:
+        rule = dominant_rule(outcome.rejected_by_rule)
+        flag = f" (see {RULE_FLAGS[rule]})" if rule in RULE_FLAGS else ""
+        hint = f"; nothing kept: {rule.value} rejected the most{flag}"
+    return f"{label} done in {outcome.seconds:.1f} s: {counts}{hint}"
+
+
+def describe_left_out(rejected_by_rule: Mapping[QualityRule, int], dataset: Dataset) -> str:
+    """What quality control left out, per rule, e.g. 'left out by quality control: 771 older than
+    180 days before the scrape on 2022-07-27; 12 with fewer than 1,000 views'."""
+    reasons = describe_rejections(rejected_by_rule, dataset.thresholds, dataset.export_scraped_at)
+    return f"left out by quality control: {'; '.join(reasons) or 'nothing'}"
 
 
 def describe_model(model: DatasetRunOutcome) -> str:

@@ -3,7 +3,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,13 @@ from tiktok_virality.core.phases import PHASES
 from tiktok_virality.defs.datasets.dataset import Dataset
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
-from tiktok_virality.warehouse.queries import analysis_provenance, model_summary, row_counts
+from tiktok_virality.defs.scraping.quality import QualityRule, describe_rejections
+from tiktok_virality.warehouse.queries import (
+    analysis_provenance,
+    model_summary,
+    rejections_by_reason,
+    row_counts,
+)
 from tiktok_virality.warehouse.tables import ASSET_TABLES
 
 STATUS_NAMES = {
@@ -39,6 +45,9 @@ class DatasetStatus:
     rows: dict[str, int]
     analyses_by: list[dict[str, Any]]
     model: dict[str, Any] | None = None
+    # Per quality rule, the videos it rejected, and the same in words, most first.
+    rejections: dict[str, int] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,6 +61,7 @@ def summarize(
     rows: dict[str, int],
     provenance: Sequence[tuple[str, str | None, str, int]] = (),
     model: dict[str, Any] | None = None,
+    rejections: dict[str, int] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -69,6 +79,11 @@ def summarize(
             "source": dataset.source.value,
             "origin": dataset.origin,
             "batch_size": dataset.batch_size,
+            "batch_videos": dataset.batch_videos,
+            "export_scraped_at": (
+                dataset.export_scraped_at.isoformat() if dataset.export_scraped_at else None
+            ),
+            "export_scraped_at_basis": dataset.export_scraped_at_basis,
             "videos_per_account": dataset.limits.videos_per_account,
             "max_total_videos": dataset.limits.max_total_videos,
             "min_views": dataset.thresholds.min_views,
@@ -91,6 +106,12 @@ def summarize(
             for analyzer, model, version, count in provenance
         ],
         model=model and {**model, "trained_at": model["trained_at"].isoformat()},
+        rejections=rejections or {},
+        left_out=describe_rejections(
+            {QualityRule(rule): n for rule, n in (rejections or {}).items()},
+            dataset.thresholds,
+            dataset.export_scraped_at,
+        ),
     )
 
 
@@ -107,6 +128,7 @@ def dataset_status(
         row_counts(registry.database, name, [table.name for table in ASSET_TABLES]),
         analysis_provenance(registry.database, name),
         model_summary(registry.database, name),
+        rejections_by_reason(registry.database, name),
     )
 
 
@@ -131,7 +153,7 @@ def render(status: DatasetStatus) -> str:
     settings = status.settings
     lines = [
         f"dataset {status.dataset} ({settings['source']}: {settings['origin']})",
-        f"  batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "
+        f"  {_batches(settings)}, {settings['videos_per_account']} videos per "
         f"account, at most {settings['max_total_videos']}; quality: at least "
         f"{settings['min_views']} views, at most {settings['max_age_days']} days old",
         f"  created {settings['created_at'][:16]}, last run {(settings['last_run_at'] or 'never')[:16]}",
@@ -149,6 +171,11 @@ def render(status: DatasetStatus) -> str:
         f"  videos: {rows['raw_videos'] + rows['rejected_videos']} scraped, "
         f"{rows['rejected_videos']} rejected by quality control, {rows['video_analyses']} "
         f"analysed, {rows['video_features']} with features",
+        *(
+            [f"  left out by quality control: {'; '.join(status.left_out)}"]
+            if status.left_out
+            else []
+        ),
         f"  accounts: {len(status.processed_accounts)} processed, "
         f"{len(status.pending_accounts)} not yet",
     ]
@@ -174,6 +201,12 @@ def render(status: DatasetStatus) -> str:
             for e in status.errors
         ]
     return "\n".join(lines)
+
+
+def _batches(settings: dict[str, Any]) -> str:
+    if settings["batch_videos"]:
+        return f"batches of up to {settings['batch_videos']} videos"
+    return f"batch size {settings['batch_size']}"
 
 
 def _describe_model(model: dict[str, Any] | None) -> str:

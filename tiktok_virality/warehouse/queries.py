@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from tiktok_virality.warehouse.storage import quote_identifier, read_rows
-from tiktok_virality.warehouse.tables import MODEL_RUNS, RAW_VIDEOS, VIDEO_ANALYSES
+from tiktok_virality.warehouse.tables import (
+    MODEL_RUNS,
+    RAW_VIDEOS,
+    REJECTED_VIDEOS,
+    VIDEO_ANALYSES,
+)
 
 _MODEL_SUMMARY_COLUMNS = (
     "trained_at",
@@ -47,6 +52,18 @@ def row_counts(database: Path | str, dataset: str, tables: Sequence[str]) -> dic
         )
         counts[table] = int(rows[0][0]) if rows else 0
     return counts
+
+
+def rejections_by_reason(database: Path | str, dataset: str) -> dict[str, int]:
+    """Rejected videos of the dataset per quality rule (a video failing two counts for both)."""
+    rows = read_rows(
+        database,
+        f"SELECT reason, count(*) FROM {REJECTED_VIDEOS.name}, "
+        "unnest(rejection_reasons) AS r(reason) WHERE dataset = ? GROUP BY ALL",
+        [dataset],
+        table=REJECTED_VIDEOS.name,
+    )
+    return {reason: int(count) for reason, count in rows}
 
 
 def analysis_provenance(

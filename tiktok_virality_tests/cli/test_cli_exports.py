@@ -2,9 +2,10 @@
 downloaded from the Apify console (many authors of one or two videos, some videos older than six
 months) and a 2020 trending scrape in the legacy schema (no follower counts)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from tiktok_virality.cli.main import main
@@ -99,3 +100,71 @@ def test_export_batches_hold_whole_accounts_by_volume(
         ("byaccounts", None, 10),
         ("byvolume", 100, 5),
     ]
+
+
+def expected_kept(items: list[dict], scraped_at: datetime) -> tuple[int, int, int]:
+    """(kept, older than 180 days, fewer than 1,000 views) by the default rules."""
+    old = {i["id"] for i in items if scraped_at - posted(i) > timedelta(days=180)}
+    few = {i["id"] for i in items if i["playCount"] < 1000}
+    return len(items) - len(old | few), len(old), len(few)
+
+
+def posted(item: dict) -> datetime:
+    return datetime.fromtimestamp(item["createTime"], UTC)
+
+
+def test_a_2022_hashtag_export_keeps_the_right_videos_and_says_why_without_any_flag(
+    data_dir: Path, hashtag_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept, old, few = expected_kept(hashtag_scrape_items(videos=300), HASHTAG_SCRAPED_AT)
+    assert kept > 150 and old > 50 and few > 0  # the export is shaped as the test needs
+    main(["dataset", "import", "--dataset", "booktok", str(hashtag_export)])
+
+    assert main(["run", "--dataset", "booktok", "--offline"]) == 0
+
+    printed = capsys.readouterr().out
+    assert query(data_dir, "SELECT count(*) FROM video_features") == [(kept,)]
+    assert (
+        f"left out by quality control: {old} older than 180 days before the scrape on "
+        f"2022-07-27; {few} with fewer than 1,000 views" in printed
+    )
+    assert main(["status", "--dataset", "booktok"]) == 0
+    assert (
+        f"  left out by quality control: {old} older than 180 days before the scrape on "
+        "2022-07-27" in capsys.readouterr().out
+    )
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        metadata = [
+            event.asset_materialization.metadata  # type: ignore[union-attr]
+            for event in instance.fetch_materializations(
+                dg.AssetKey("raw_videos"), limit=10
+            ).records
+        ]
+    assert sum(m["rejected_by_rule"].value["max_age"] for m in metadata) == old  # type: ignore[index]
+    assert all("older than 180 days" in m["left_out"].value for m in metadata)  # type: ignore[operator]
+
+
+def test_a_run_that_keeps_nothing_says_which_rule_and_which_flag(
+    data_dir: Path, hashtag_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imported = ["dataset", "import", "--dataset", "late", str(hashtag_export)]
+    main([*imported, "--batch-videos", "150", "--scraped-at", "2025-01-01T00:00:00+00:00"])
+
+    assert main(["run", "--dataset", "late", "--offline"]) == 0
+
+    printed = capsys.readouterr().out
+    assert printed.count("nothing kept: max_age rejected the most (see --max-age-days)") == 2
+    assert (
+        "left out by quality control: 300 older than 180 days before the scrape on 2025-01-01"
+        in printed
+    )
+    assert (
+        "nothing kept: max_age rejected the most; --max-age-days N on `tiktok-virality run`"
+        in printed
+    )
+    assert query(data_dir, "SELECT count(*) FROM rejected_videos") == [(300,)]
+    report = (data_dir / "reports" / "late.html").read_text(encoding="utf-8")
+    assert (
+        "Left out by quality control: 300 older than 180 days before the scrape on 2025-01-01"
+        in report
+    )

@@ -6,10 +6,13 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.core.partitions import dataset_partitions
+from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.defs.report import ReportInputs, render_report
 from tiktok_virality.defs.report.files import ReportFiles
+from tiktok_virality.defs.scraping.quality import QualityRule, describe_rejections
+from tiktok_virality.warehouse.queries import rejections_by_reason
 from tiktok_virality.warehouse.tables import (
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
@@ -38,6 +41,7 @@ from tiktok_virality.warehouse.tables import (
 def virality_report(
     context: dg.AssetExecutionContext,
     report_files: ReportFiles,
+    registry: DatasetRegistry,
     video_features: pd.DataFrame,
     raw_videos: pd.DataFrame,
     model_runs: pd.DataFrame,
@@ -48,6 +52,10 @@ def virality_report(
     """The dataset's report: one self-contained HTML page (`tiktok-virality report --dataset
     NAME` opens it)."""
     dataset = context.partition_key
+    settings = registry.require(dataset)
+    # Read from the table rather than taken as an input: the rejected rows are no dependency
+    # that should make the model and report run again.
+    rejections = rejections_by_reason(registry.database, dataset)
     inputs = ReportInputs.from_tables(
         dataset,
         datetime.now(UTC),
@@ -57,6 +65,11 @@ def virality_report(
         video_predictions=video_predictions,
         feature_importance=feature_importance,
         trends=trends,
+        left_out=describe_rejections(
+            {QualityRule(rule): n for rule, n in rejections.items()},
+            settings.thresholds,
+            settings.export_scraped_at,
+        ),
     )
     path = report_files.write(dataset, render_report(inputs))
     return dg.MaterializeResult(

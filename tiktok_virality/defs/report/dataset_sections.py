@@ -63,7 +63,16 @@ def overview_section(inputs: ReportInputs, overview: Overview) -> str:
         f'<div class="label">{escaped(label)}</div></div>'
         for value, label in cards
     )
-    return f'<div class="cards">{card_html}</div>\n' + paragraph(_model_status(inputs, overview))
+    left_out = (
+        paragraph(f"Left out by quality control: {'; '.join(inputs.left_out)}.")
+        if inputs.left_out
+        else ""
+    )
+    return (
+        f'<div class="cards">{card_html}</div>\n'
+        + left_out
+        + paragraph(_model_status(inputs, overview))
+    )
 
 
 def _model_status(inputs: ReportInputs, overview: Overview) -> str:

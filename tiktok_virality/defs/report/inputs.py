@@ -91,6 +91,8 @@ class ReportInputs:
     importance: pd.DataFrame
     predictions: pd.DataFrame
     trends: pd.DataFrame
+    # What quality control left out, per rule in words, most first (quality.describe_rejections).
+    left_out: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         frames = {
@@ -152,6 +154,7 @@ class ReportInputs:
         video_predictions: pd.DataFrame,
         feature_importance: pd.DataFrame,
         trends: pd.DataFrame,
+        left_out: Sequence[str] = (),
     ) -> ReportInputs:
         """The report from the stored tables' rows of one dataset (as the IO manager loads them
         for an asset, or `load_report_inputs` reads them): `model_runs` must hold exactly one
@@ -170,6 +173,7 @@ class ReportInputs:
             importance=feature_importance,
             predictions=video_predictions,
             trends=trends,
+            left_out=left_out,
         )
 
 

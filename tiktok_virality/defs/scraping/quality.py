@@ -36,7 +36,7 @@ raises instead.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -63,6 +63,12 @@ RULE_DESCRIPTIONS: dict[QualityRule, str] = {
     QualityRule.NOT_IN_FUTURE: "No video posted after it was scraped (1 h of clock skew allowed).",
     QualityRule.MIN_VIEWS: "Every video has the dataset's minimum views (default 1,000).",
     QualityRule.MAX_AGE: "No video older than the dataset's max age (default 180 days).",
+}
+
+# The flag that changes each adjustable rule's threshold; the other rules reject broken data.
+RULE_FLAGS: dict[QualityRule, str] = {
+    QualityRule.MIN_VIEWS: "--min-views",
+    QualityRule.MAX_AGE: "--max-age-days",
 }
 
 REJECTION_REASONS_COLUMN = "rejection_reasons"
@@ -169,6 +175,59 @@ def apply_quality_rules(videos: pd.DataFrame, thresholds: QualityThresholds) -> 
         rejected=rejected,
         failures_by_rule={rule: int(failures[rule].sum()) for rule in _RULES},
     )
+
+
+def rejection_counts(rejected: pd.DataFrame) -> dict[QualityRule, int]:
+    """Per rule, the rows of a `rejected_videos` frame it rejected (a row failing two rules counts
+    for both); only the rules that rejected any. Reasons this release does not know are skipped."""
+    counts = (
+        rejected[REJECTION_REASONS_COLUMN].explode().value_counts()
+        if len(rejected)
+        else pd.Series(dtype=int)
+    )
+    return {rule: int(counts[rule.value]) for rule in _RULES if counts.get(rule.value, 0)}
+
+
+def describe_rejections(
+    failures_by_rule: Mapping[QualityRule, int],
+    thresholds: QualityThresholds,
+    scraped_at: datetime | None,
+) -> list[str]:
+    """What each rule left out, in words, most first: e.g. '771 older than 180 days before the
+    scrape on 2022-07-27'. `scraped_at` is the scrape of every row (an export's), or None when the
+    rows were scraped at different times."""
+    scrape = f"the scrape on {scraped_at:%Y-%m-%d}" if scraped_at else "their scrape"
+    wording = {
+        QualityRule.REQUIRED_FIELDS: "without an id, account, posting time or view count",
+        QualityRule.VALID_RANGES: "with a negative count or a value of the wrong type",
+        QualityRule.NOT_IN_FUTURE: f"posted after {scrape}",
+        QualityRule.MIN_VIEWS: f"with fewer than {thresholds.min_views:,} views",
+        QualityRule.MAX_AGE: f"older than {thresholds.max_age_days} days before {scrape}",
+    }
+    ranked = sorted(
+        (rule for rule in _RULES if failures_by_rule.get(rule, 0)),
+        key=lambda rule: -failures_by_rule[rule],
+    )
+    return [f"{failures_by_rule[rule]:,} {wording[rule]}" for rule in ranked]
+
+
+def dominant_rule(failures_by_rule: Mapping[QualityRule, int]) -> QualityRule:
+    """The rule that rejected the most rows (the first in rule order on a tie)."""
+    return max(_RULES, key=lambda rule: failures_by_rule.get(rule, 0))
+
+
+def nothing_kept_hint(failures_by_rule: Mapping[QualityRule, int]) -> str:
+    """For a batch that kept no video: the rule that rejected the most, and the flag that changes
+    it."""
+    dominant = dominant_rule(failures_by_rule)
+    flag = RULE_FLAGS.get(dominant)
+    change = (
+        f"{flag} N on `tiktok-virality run` changes its threshold for the batches not stored yet "
+        "(an export's stored batches are redone by importing it again under a new name)"
+        if flag
+        else "no flag changes it: the items themselves are broken"
+    )
+    return f"nothing kept: {dominant.value} rejected the most; {change}"
 
 
 def _rule_failures(
