@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import analysis, duckdb_growth, features, orchestration, rerun, scraping
+from bench import analysis, duckdb_growth, exports, features, orchestration, rerun, scraping
 from bench.core import Benchmark, Section
 
 BENCHMARKS: tuple[Benchmark[Any], ...] = (
@@ -17,6 +17,7 @@ BENCHMARKS: tuple[Benchmark[Any], ...] = (
     orchestration.BENCHMARK,
     rerun.BENCHMARK,
     duckdb_growth.BENCHMARK,
+    exports.BENCHMARK,
 )
 KEYS = tuple(benchmark.key for benchmark in BENCHMARKS)
 

@@ -286,6 +286,11 @@ MODEL_RUNS = TableContract(
         ("viral_videos", "BIGINT", "Labelled videos that are viral."),
         ("viral_share", "DOUBLE", "viral_videos / labelled_videos."),
         ("folds", "BIGINT", "Cross-validation folds used (accounts never span two)."),
+        (
+            "label_bases",
+            "JSON",
+            "Labelled videos per label basis: account_median, followers_and_age, age.",
+        ),
         *(
             (
                 f"{model}_{metric}",
@@ -304,15 +309,31 @@ MODEL_RUNS = TableContract(
 
 VIDEO_PREDICTIONS = TableContract(
     name="video_predictions",
-    description="One row per labelled video: its out-of-fold prediction and what drove it.",
+    description=(
+        "One row per labelled video: its label's basis, its out-of-fold prediction and what "
+        "drove it."
+    ),
     columns=_columns(
         *_KEY_COLUMNS,
         ("fold", "BIGINT", "The cross-validation fold the video was held out in."),
         ("views", "BIGINT", "Views."),
-        ("viral_threshold_views", "DOUBLE", "k × the account's median views."),
-        ("viral", "BOOLEAN", "The virality label."),
-        ("views_multiple", "DOUBLE", "Views / the account's median views."),
-        ("predicted_multiple", "DOUBLE", "The predicted views / account median."),
+        (
+            "label_basis",
+            "VARCHAR",
+            "What the views are compared with: account_median (the account's median, 3+ "
+            "videos), followers_and_age (what an account of its size gets at that age) or age "
+            "(what a video of that age gets; exports without follower counts).",
+        ),
+        (
+            "expected_views",
+            "DOUBLE",
+            "The views compared with: the account's median, or the peer line's (fitted on the "
+            "other folds).",
+        ),
+        ("viral_threshold_views", "DOUBLE", "k × expected_views."),
+        ("viral", "BOOLEAN", "The virality label: views ≥ viral_threshold_views."),
+        ("views_multiple", "DOUBLE", "Views / expected_views."),
+        ("predicted_multiple", "DOUBLE", "The predicted views / expected_views."),
         ("viral_probability", "DOUBLE", "A score for ranking videos by virality, 0–1."),
         ("log_views", "DOUBLE", "ln(1 + views)."),
         ("predicted_log_views", "DOUBLE", "The predicted ln(1 + views)."),
@@ -330,7 +351,15 @@ VIDEO_PREDICTIONS = TableContract(
             )
         ),
     ),
-    preview_columns=("account", "video_id", "views", "viral", "viral_probability", "top_feature_1"),
+    preview_columns=(
+        "account",
+        "video_id",
+        "views",
+        "label_basis",
+        "viral",
+        "viral_probability",
+        "top_feature_1",
+    ),
 )
 
 FEATURE_IMPORTANCE = TableContract(

@@ -168,3 +168,25 @@ def test_a_run_that_keeps_nothing_says_which_rule_and_which_flag(
         "Left out by quality control: 300 older than 180 days before the scrape on 2025-01-01"
         in report
     )
+
+
+@pytest.mark.parametrize(
+    ("export", "basis"), [("hashtag_export", "followers_and_age"), ("legacy_export", "age")]
+)
+def test_every_kept_video_has_a_label_and_its_basis(
+    data_dir: Path, export: str, basis: str, request: pytest.FixtureRequest
+) -> None:
+    main(["dataset", "import", "--dataset", "shape", str(request.getfixturevalue(export))])
+
+    assert main(["run", "--dataset", "shape", "--offline"]) == 0
+
+    kept = query(data_dir, "SELECT count(*) FROM video_features")[0][0]
+    by_basis = dict(
+        query(data_dir, "SELECT label_basis, count(*) FROM video_predictions GROUP BY ALL")
+    )
+    assert sum(by_basis.values()) == kept
+    assert by_basis[basis] > kept / 2  # most authors have one or two videos
+    assert set(by_basis) <= {basis, "account_median"}
+    assert query(data_dir, "SELECT count(*) FROM video_predictions WHERE viral IS NULL") == [(0,)]
+    report = (data_dir / "reports" / "shape.html").read_text(encoding="utf-8")
+    assert f"for {by_basis[basis]} videos, what" in report

@@ -52,6 +52,7 @@ def model_runs_row(run: ModelRun, trained_at: datetime) -> pd.DataFrame:
                 "trained_at": trained_at,
                 "parameters": json.dumps(record["parameters"]),
                 "dropped_features": json.dumps(record["dropped_features"]),
+                "label_bases": json.dumps(record["label_bases"]),
             }
         ]
     )
@@ -64,6 +65,7 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
         "labelled_videos": run.counts.labelled_videos,
         "viral_videos": run.counts.viral_videos,
         "folds": run.counts.folds,
+        "label_bases": dg.MetadataValue.json(run.counts.label_bases),
     }
     if not run.evaluated:
         return metadata | {"reason": run.reason or ""}

@@ -5,7 +5,7 @@ stored tables, the model asset and the report read a run without training one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,8 @@ PREDICTION_COLUMNS = (
     "video_id",
     "fold",
     "views",
+    "label_basis",
+    "expected_views",
     "viral_threshold_views",
     "viral",
     "views_multiple",
@@ -50,6 +52,8 @@ class DatasetCounts:
     viral_videos: int
     viral_share: float | None
     folds: int
+    # Labelled videos per label basis (label.py's LabelBasis values).
+    label_bases: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

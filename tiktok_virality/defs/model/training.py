@@ -38,6 +38,7 @@ shuffles use `random_state`: the same rows, in any order, give the same run.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -59,7 +60,12 @@ from tiktok_virality.defs.model.explain import (
     shown_values,
     top_contributions,
 )
-from tiktok_virality.defs.model.label import median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.label import (
+    LABEL_COLUMNS,
+    LabelBasis,
+    dataset_targets,
+    median_of_other_videos,
+)
 from tiktok_virality.defs.model.metrics import model_metrics, spearman
 from tiktok_virality.defs.model.model_run import (
     METRICS,
@@ -97,6 +103,14 @@ def train_virality_model(
     selection = select_features(labelled[candidates], parameters.near_constant_share)
     trends = trend_table(raw_videos, parameters)
     reason = _cannot_evaluate(labelled, selection)
+    fold_of_row = np.zeros(len(labelled), dtype=np.int64)
+    if reason is None:
+        fold_of_row = account_folds(
+            labelled["account"], labelled["viral"], parameters.folds, parameters.random_state
+        )
+        # The peer lines of the evaluated videos' labels are fitted on the other folds.
+        labelled = labelled.assign(**dataset_targets(labelled, parameters, folds=fold_of_row))
+        reason = _cannot_evaluate(labelled, selection)
     counts = DatasetCounts(
         videos=len(frame),
         accounts=frame["account"].nunique(),
@@ -105,6 +119,7 @@ def train_virality_model(
         viral_videos=int(labelled["viral"].sum()),
         viral_share=float(labelled["viral"].mean()) if len(labelled) else None,
         folds=0,
+        label_bases=dict(Counter(labelled["label_basis"].astype(str))),
     )
     common = {
         "dataset": dataset,
@@ -117,7 +132,7 @@ def train_virality_model(
         # Datasets of a few thousand videos fit in well under a second on one thread; OpenMP's
         # threads only add start-up and, on a busy machine, spinning (10 to 20 times slower).
         with threadpool_limits(limits=1, user_api="openmp"):
-            return _evaluate(labelled, selection, counts, common, parameters)
+            return _evaluate(labelled, fold_of_row, selection, counts, common, parameters)
     return ModelRun(
         **common,
         evaluated=False,
@@ -162,10 +177,10 @@ def _modelling_frame(
     """The features with the targets, the trend features and the median views of the account's
     other videos, sorted by account and video id."""
     frame = features.sort_values(["account", "video_id"], kind="stable").reset_index(drop=True)
-    targets = virality_targets(frame, parameters)
+    targets = dataset_targets(frame, parameters)
     trends = trend_features(raw_videos, parameters).drop_duplicates(VIDEO_KEY)
     # Stored label columns (e.g. made with another k) are replaced by this run's.
-    frame = frame.drop(columns=[*targets.columns, *TREND_FEATURES], errors="ignore")
+    frame = frame.drop(columns=[*LABEL_COLUMNS, *TREND_FEATURES], errors="ignore")
     return (
         pd.concat([frame, targets], axis=1)
         .merge(trends, on=VIDEO_KEY, how="left")
@@ -192,6 +207,7 @@ def _cannot_evaluate(labelled: pd.DataFrame, selection: FeatureSelection) -> str
 
 def _evaluate(
     labelled: pd.DataFrame,
+    fold_of_row: np.ndarray,
     selection: FeatureSelection,
     counts: DatasetCounts,
     common: dict[str, Any],
@@ -200,9 +216,6 @@ def _evaluate(
     encoded = encode_features(labelled, selection.selected)
     relative = labelled["relative_log_views"].to_numpy(dtype=float)
     viral = labelled["viral"].to_numpy(dtype=bool)
-    fold_of_row = account_folds(
-        labelled["account"], labelled["viral"], parameters.folds, parameters.random_state
-    )
     folds = [
         _fit_fold(encoded, relative, fold_of_row, fold, parameters)
         for fold in range(fold_of_row.max() + 1)
@@ -277,17 +290,23 @@ def _predictions(
         ndtr(above_threshold / residual_sd) if residual_sd > 0 else (above_threshold >= 0) * 1.0
     )
     views = labelled["views"].astype("Float64")
-    account_median = labelled["viral_threshold_views"] / parameters.viral_multiple
+    expected_views = labelled["expected_views"].astype("Float64")
+    # The level the model's relative prediction is added to, never made from the video's own
+    # views: the median of the account's other videos, or the peer line fitted on other folds.
+    by_median = labelled["label_basis"].eq(LabelBasis.ACCOUNT_MEDIAN.value).fillna(False)
+    level = np.log1p(labelled["other_videos_median_views"].where(by_median, expected_views))
     predictions = labelled[VIDEO_IDENTITY_COLUMNS].assign(
         fold=fold_of_row,
         views=labelled["views"].astype("Int64"),
+        label_basis=labelled["label_basis"].astype("string"),
+        expected_views=expected_views,
         viral_threshold_views=labelled["viral_threshold_views"].astype("Float64"),
         viral=labelled["viral"].astype("boolean"),
-        views_multiple=views / account_median,
+        views_multiple=views / expected_views,
         predicted_multiple=np.exp(predicted),
         viral_probability=probability,
         log_views=labelled["log_views"].astype("Float64"),
-        predicted_log_views=np.log1p(labelled["other_videos_median_views"]) + predicted,
+        predicted_log_views=level + predicted,
     )
     contributions = top_contributions(log_effects, shown_values(labelled, feature_names))
     return pd.concat([predictions, contributions], axis=1)[list(PREDICTION_COLUMNS)]

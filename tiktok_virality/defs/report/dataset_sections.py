@@ -79,7 +79,9 @@ def _model_status(inputs: ReportInputs, overview: Overview) -> str:
     run = inputs.model_run
     multiple_k = run["parameters"]["viral_multiple"]
     label = (
-        f"A video is viral when it has at least {multiple_k:g} × its account's median views. "
+        f"A video is viral when it has at least {multiple_k:g} × its account's median views "
+        "(or, for an account of too few videos, × what an account of its size gets at that "
+        "age; see Methods). "
         f"Counts as scraped up to {instant(overview.last_scrape)}."
     )
     trained = f" (trained {instant(run['trained_at'])})" if run.get("trained_at") else ""

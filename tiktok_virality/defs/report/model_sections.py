@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from tiktok_virality.defs.model.label import LABEL_BASIS_DESCRIPTIONS, LabelBasis
 from tiktok_virality.defs.report import plots
 from tiktok_virality.defs.report.formatting import (
     count_of,
@@ -179,6 +180,30 @@ def _model_meaning(run: Mapping[str, Any]) -> str:
     return " ".join(sentences)
 
 
+def label_explanation(run: Mapping[str, Any]) -> str:
+    """What each labelled video was compared with, and for how many videos."""
+    parameters = run["parameters"]
+    bases = run.get("label_bases") or {}
+    described = {
+        LabelBasis.ACCOUNT_MEDIAN: (
+            f"{LABEL_BASIS_DESCRIPTIONS[LabelBasis.ACCOUNT_MEDIAN]} (accounts with at least "
+            f"{parameters['min_account_videos']} videos; the median counts the video itself)"
+        ),
+        LabelBasis.FOLLOWERS_AND_AGE: LABEL_BASIS_DESCRIPTIONS[LabelBasis.FOLLOWERS_AND_AGE]
+        + ", fitted on the other folds' videos for the evaluated ones",
+        LabelBasis.AGE: LABEL_BASIS_DESCRIPTIONS[LabelBasis.AGE],
+    }
+    parts = [
+        f"for {count_of(bases[basis.value], 'video')}, {text}"
+        for basis, text in described.items()
+        if bases.get(basis.value)
+    ]
+    return (
+        f"Label: viral = at least {float(parameters['viral_multiple']):g} × the views a video is "
+        "compared with: " + ("; ".join(parts) or "no video is labelled") + "."
+    )
+
+
 def methods_section(inputs: ReportInputs, overview: Overview) -> str:
     run = inputs.model_run
     parameters = run["parameters"]
@@ -188,11 +213,9 @@ def methods_section(inputs: ReportInputs, overview: Overview) -> str:
         "Data: the latest videos of the dataset's accounts that passed quality control, with "
         f"their counts as scraped (up to {instant(overview.last_scrape)}). A young video has "
         "had less time to collect views; the model sees its age.",
-        f"Label: viral = at least {float(parameters['viral_multiple']):g} × the account's median "
-        f"views, for accounts with at least {parameters['min_account_videos']} videos; the "
-        "median counts the video itself.",
-        "Model: gradient-boosted trees predicting each video's views relative to its account's "
-        f"median from {len(run['selected_features'])} features known before it was posted or "
+        label_explanation(run),
+        "Model: gradient-boosted trees predicting each video's views relative to what its "
+        f"label compares them with, from {len(run['selected_features'])} features known before it was posted or "
         "from the video itself; engagement counts, which grow with views, are left out "
         f"({len(dropped)} columns in all, listed below).",
         f"Validation: {parameters['folds']}-fold cross-validation by account (an account's "
