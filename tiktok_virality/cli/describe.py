@@ -1,6 +1,7 @@
 """How the CLI words what it did: counts, a dataset's batch plan, a partition's outcome, a model."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tiktok_virality.cli.runner import DatasetRunOutcome, Phase, RunOutcome
 from tiktok_virality.defs.datasets.dataset import Dataset
@@ -68,8 +69,34 @@ def describe_model(model: DatasetRunOutcome) -> str:
     if not found.get("evaluated"):
         return f"model of {model.dataset} not evaluated: {found.get('reason')}"
     return (
-        f"model of {model.dataset} in {model.seconds:.1f} s: ROC-AUC "
-        f"{found['model_roc_auc']:.2f} against {found['baseline_followers_roc_auc']:.2f} for "
-        f"followers alone, on {found['labelled_videos']} videos ({found['viral_videos']} viral); "
+        f"model of {model.dataset} in {model.seconds:.1f} s: {describe_scores(found)}; "
         f"report: {found['path']}"
     )
+
+
+def describe_scores(found: Mapping[str, Any]) -> str:
+    """An evaluated model's ROC-AUC with its 95% interval against the followers baseline, and on
+    the newer videos when trained on the older; or why the data are too small for a claim."""
+    if found.get("too_small"):
+        return str(found["too_small"])
+    time_ordered = found.get("time_ordered") or {}
+    newer = (
+        f"; trained on older videos, on the {time_ordered['videos']} newest: "
+        + _with_interval(time_ordered["values"], time_ordered["intervals"], "model_roc_auc")
+        if time_ordered.get("values")
+        else ""
+    )
+    return (
+        f"ROC-AUC {_with_interval(found, found.get('metric_intervals') or {}, 'model_roc_auc')} "
+        f"against {found['baseline_followers_roc_auc']:.2f} for followers alone, on "
+        f"{found['labelled_videos']} videos ({found['viral_videos']} viral){newer}"
+    )
+
+
+def _with_interval(
+    values: Mapping[str, Any], intervals: Mapping[str, Sequence[float | None]], key: str
+) -> str:
+    value = values.get(key)
+    low, high = intervals.get(key) or (None, None)
+    shown = "–" if value is None else f"{value:.2f}"
+    return shown if low is None or high is None else f"{shown} (95% CI {low:.2f}–{high:.2f})"

@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 
+from tiktok_virality.cli.describe import describe_scores
 from tiktok_virality.cli.runner import PartitionState, partition_states
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import PHASES
@@ -215,9 +216,4 @@ def _describe_model(model: dict[str, Any] | None) -> str:
     trained = f"trained {model['trained_at'][:16]}"
     if not model["evaluated"]:
         return f"{trained}, not evaluated: {model['reason']}"
-    return (
-        f"{trained}, ROC-AUC {model['model_roc_auc']:.2f} against "
-        f"{model['baseline_followers_roc_auc']:.2f} (followers) and "
-        f"{model['baseline_account_median_roc_auc']:.2f} (account median), on "
-        f"{model['labelled_videos']} videos ({model['viral_videos']} viral)"
-    )
+    return f"{trained}, {describe_scores(model)}"

@@ -3,6 +3,7 @@ answers nothing stored (0, empty, None) while the file or the table does not exi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,11 @@ _MODEL_SUMMARY_COLUMNS = (
     "model_roc_auc",
     "baseline_followers_roc_auc",
     "baseline_account_median_roc_auc",
+    "too_small",
+    "metric_intervals",
+    "time_ordered",
 )
+_MODEL_SUMMARY_JSON = ("metric_intervals", "time_ordered")
 
 
 def stored_video_count(
@@ -87,4 +92,7 @@ def model_summary(database: Path | str, dataset: str) -> dict[str, Any] | None:
         [dataset],
         table=MODEL_RUNS.name,
     )
-    return dict(zip(_MODEL_SUMMARY_COLUMNS, rows[0], strict=True)) if rows else None
+    if not rows:
+        return None
+    summary = dict(zip(_MODEL_SUMMARY_COLUMNS, rows[0], strict=True))
+    return summary | {key: json.loads(summary[key] or "null") for key in _MODEL_SUMMARY_JSON}

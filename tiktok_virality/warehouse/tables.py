@@ -300,6 +300,30 @@ MODEL_RUNS = TableContract(
             for model, metric in _MODELS_METRICS
         ),
         ("residual_sd", "DOUBLE", "Spread of the out-of-fold errors behind viral_probability."),
+        (
+            "too_small",
+            "VARCHAR",
+            "Why the dataset is too small for a claim (under 10 viral videos or labelled "
+            "accounts); null when it is not.",
+        ),
+        (
+            "explained_share",
+            "DOUBLE",
+            "Share of the spread in relative log views the model explains, out of fold.",
+        ),
+        ("explained_share_low", "DOUBLE", "Its 95% interval's low end (accounts resampled)."),
+        ("explained_share_high", "DOUBLE", "Its 95% interval's high end."),
+        (
+            "metric_intervals",
+            "JSON",
+            "95% interval [low, high] of every metric above, from resampling accounts.",
+        ),
+        (
+            "time_ordered",
+            "JSON",
+            "The evaluation trained on older and tested on newer videos: videos, accounts, "
+            "viral videos, values and intervals, or the reason it was not made.",
+        ),
         ("parameters", "JSON", "Every model parameter (k, windows, folds, hyperparameters)."),
         ("selected_features", "VARCHAR[]", "The features the model used."),
         ("dropped_features", "JSON", "The columns left out, each with its reason."),

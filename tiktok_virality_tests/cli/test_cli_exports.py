@@ -2,6 +2,8 @@
 downloaded from the Apify console (many authors of one or two videos, some videos older than six
 months) and a 2020 trending scrape in the legacy schema (no follower counts)."""
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -190,3 +192,29 @@ def test_every_kept_video_has_a_label_and_its_basis(
     assert query(data_dir, "SELECT count(*) FROM video_predictions WHERE viral IS NULL") == [(0,)]
     report = (data_dir / "reports" / "shape.html").read_text(encoding="utf-8")
     assert f"for {by_basis[basis]} videos, what" in report
+
+
+def test_an_export_model_is_evaluated_with_intervals_and_in_time_order(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = write_console_csv(hashtag_scrape_items(videos=900), tmp_path / HASHTAG_EXPORT_NAME)
+    main(["dataset", "import", "--dataset", "booktok", str(export)])
+
+    assert main(["run", "--dataset", "booktok", "--offline"]) == 0
+
+    printed = capsys.readouterr().out
+    assert re.search(
+        r"model of booktok in [\d.]+ s: ROC-AUC 0\.\d\d \(95% CI 0\.\d\d–0\.\d\d\) against "
+        r"0\.\d\d for followers alone, on \d+ videos \(\d+ viral\); trained on older videos, on "
+        r"the \d+ newest: 0\.\d\d \(95% CI 0\.\d\d–[01]\.\d\d\)",
+        printed,
+    )
+    [(too_small, intervals, time_ordered)] = query(
+        data_dir, "SELECT too_small, metric_intervals, time_ordered FROM model_runs"
+    )
+    assert too_small is None
+    low, high = json.loads(intervals)["model_roc_auc"]
+    assert 0.5 < low < high < 1
+    assert json.loads(time_ordered)["reason"] is None
+    report = (data_dir / "reports" / "booktok.html").read_text(encoding="utf-8")
+    assert "Trained on older videos, tested on newer ones" in report

@@ -30,6 +30,8 @@ warnings.filterwarnings(
 )
 
 GROUP = "virality_model"
+# The model_runs columns stored as JSON text.
+_JSON_COLUMNS = [column.name for column in MODEL_RUNS.columns if column.sql_type == "JSON"]
 # A dataset's partition of a model asset reads every batch of that dataset.
 ALL_BATCHES_OF_THE_DATASET = dg.MultiToSingleDimensionPartitionMapping(
     partition_dimension_name=DATASET_DIMENSION
@@ -50,9 +52,7 @@ def model_runs_row(run: ModelRun, trained_at: datetime) -> pd.DataFrame:
             {
                 **record,
                 "trained_at": trained_at,
-                "parameters": json.dumps(record["parameters"]),
-                "dropped_features": json.dumps(record["dropped_features"]),
-                "label_bases": json.dumps(record["label_bases"]),
+                **{key: json.dumps(record[key]) for key in _JSON_COLUMNS},
             }
         ]
     )
@@ -70,6 +70,10 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
     if not run.evaluated:
         return metadata | {"reason": run.reason or ""}
     return metadata | {
+        "too_small": run.grouped.too_small or "",
+        "metric_intervals": dg.MetadataValue.json(record["metric_intervals"]),
+        "time_ordered": dg.MetadataValue.json(record["time_ordered"]),
+        "explained_share": dg.MetadataValue.md(_explained_line(record)),
         **{
             key: record[key]
             for key in ("model_roc_auc", "baseline_followers_roc_auc", "model_spearman")
@@ -83,6 +87,17 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
             )
         ),
     }
+
+
+def _explained_line(record: dict[str, Any]) -> str:
+    share, low, high = (record[f"explained_share{end}"] for end in ("", "_low", "_high"))
+    if share is None:
+        return "not measured"
+    interval = f" (95% CI {low:.0%} to {high:.0%})" if low is not None and high is not None else ""
+    return (
+        f"The model explains {share:.0%}{interval} of the spread in views relative to the "
+        "creator's level (or their peers')."
+    )
 
 
 @dg.multi_asset(

@@ -166,7 +166,10 @@ def fit_peer_expectations(frame: pd.DataFrame) -> dict[LabelBasis, PeerExpectati
 
 
 def dataset_targets(
-    frame: pd.DataFrame, parameters: ModelParameters, folds: np.ndarray | None = None
+    frame: pd.DataFrame,
+    parameters: ModelParameters,
+    folds: np.ndarray | None = None,
+    fit_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The label of every video with views (`LABEL_COLUMNS`, same index as `frame`): against its
     account's median when the account has enough videos (`virality_targets`), else against the
@@ -175,7 +178,9 @@ def dataset_targets(
     `frame` needs `dataset`, `account` and `views`; `followers` and `age_days` are unknown where
     null or absent. With `folds` (a fold
     per row), each fold's expectation is fitted on the other folds' videos (cross-fitting); a fold
-    whose others are too few for a line falls back to the line of all videos."""
+    whose others are too few for a line falls back to the line of all videos. With `fit_rows` (a
+    boolean mask) instead, every video's expectation is fitted on those rows only (the older
+    videos of a time-ordered evaluation)."""
     targets = virality_targets(frame, parameters)
     by_median = targets["viral"].notna().to_numpy(dtype=bool)
     expected = (targets["viral_threshold_views"] / parameters.viral_multiple).to_numpy(
@@ -183,7 +188,7 @@ def dataset_targets(
     )
     basis = np.where(by_median, LabelBasis.ACCOUNT_MEDIAN.value, None).astype(object)
     everyone = fit_peer_expectations(frame)
-    for rows, fitted in _peer_fits(frame, folds, everyone):
+    for rows, fitted in _peer_fits(frame, folds, fit_rows, everyone):
         for peer_basis in (LabelBasis.AGE, LabelBasis.FOLLOWERS_AND_AGE):  # followers win
             line = fitted.get(peer_basis) or everyone.get(peer_basis)
             if line is None:
@@ -217,11 +222,16 @@ def dataset_targets(
 def _peer_fits(
     frame: pd.DataFrame,
     folds: np.ndarray | None,
+    fit_rows: np.ndarray | None,
     everyone: dict[LabelBasis, PeerExpectation],
 ) -> list[tuple[np.ndarray, dict[LabelBasis, PeerExpectation]]]:
-    """(rows, the lines for them): all rows and `everyone`, or each fold and its others' lines."""
+    """(rows, the lines for them): each fold and its others' lines, or all rows and the lines of
+    `fit_rows`, or of `everyone`."""
+    every_row = np.ones(len(frame), dtype=bool)
+    if fit_rows is not None:
+        return [(every_row, fit_peer_expectations(frame[fit_rows]))]
     if folds is None:
-        return [(np.ones(len(frame), dtype=bool), everyone)]
+        return [(every_row, everyone)]
     return [
         (folds == fold, fit_peer_expectations(frame[folds != fold])) for fold in np.unique(folds)
     ]

@@ -5,11 +5,13 @@ stored tables, the model asset and the report read a run without training one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from tiktok_virality.defs.model.evaluation import Evaluation
 from tiktok_virality.defs.model.explain import TOP_CONTRIBUTIONS
 from tiktok_virality.defs.model.parameters import ModelParameters
 
@@ -71,6 +73,10 @@ class ModelRun:
     - `trends`: the trend table (trends.py), computed whether or not the model is evaluated.
     - `residual_sd`: the spread of the out-of-fold relative log views residuals behind
       `viral_probability`.
+    - `grouped`: the metrics again with their 95% account-bootstrap intervals, the share of the
+      relative spread explained, and whether the data are too small for a claim (evaluation.py);
+      `time_ordered`: the same for a model trained on the older videos and tested on the newer.
+      Both empty when not evaluated.
     """
 
     dataset: str | None
@@ -85,6 +91,8 @@ class ModelRun:
     predictions: pd.DataFrame
     trends: pd.DataFrame
     residual_sd: float | None
+    grouped: Evaluation = field(default_factory=Evaluation)
+    time_ordered: Evaluation = field(default_factory=Evaluation)
 
     def metric(self, model: str, metric: str) -> float | None:
         """One metric of one model; None when not computed."""
@@ -106,9 +114,23 @@ class ModelRun:
                 for metric in METRICS
             },
             "residual_sd": self.residual_sd,
+            "too_small": self.grouped.too_small,
+            "explained_share": _finite(self.grouped.values.get("explained_share")),
+            "explained_share_low": _finite(
+                self.grouped.intervals.get("explained_share", (None,))[0]
+            ),
+            "explained_share_high": _finite(
+                self.grouped.intervals.get("explained_share", (None, None))[1]
+            ),
+            "metric_intervals": self.grouped.record()["intervals"],
+            "time_ordered": self.time_ordered.record(),
             "parameters": self.parameters.as_dict(),
             "selected_features": list(self.selected_features),
             "dropped_features": dict(
                 zip(self.dropped_features["feature"], self.dropped_features["reason"], strict=True)
             ),
         }
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

@@ -45,11 +45,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from threadpoolctl import threadpool_limits
 
+from tiktok_virality.defs.model.estimator import new_estimator, predicted_log_views
+from tiktok_virality.defs.model.evaluation import evaluate
 from tiktok_virality.defs.model.explain import (
     IMPORTANCE_COLUMNS,
     FoldModel,
@@ -60,13 +61,8 @@ from tiktok_virality.defs.model.explain import (
     shown_values,
     top_contributions,
 )
-from tiktok_virality.defs.model.label import (
-    LABEL_COLUMNS,
-    LabelBasis,
-    dataset_targets,
-    median_of_other_videos,
-)
-from tiktok_virality.defs.model.metrics import model_metrics, spearman
+from tiktok_virality.defs.model.label import LABEL_COLUMNS, dataset_targets, median_of_other_videos
+from tiktok_virality.defs.model.metrics import metrics_frame, spearman
 from tiktok_virality.defs.model.model_run import (
     METRICS,
     MODELS,
@@ -81,6 +77,7 @@ from tiktok_virality.defs.model.selection import (
     encode_features,
     select_features,
 )
+from tiktok_virality.defs.model.time_ordered import time_ordered_evaluation
 from tiktok_virality.defs.model.trends import TREND_FEATURES, trend_features, trend_table
 from tiktok_virality.warehouse.tables import ACCOUNT_KEY, VIDEO_IDENTITY_COLUMNS, VIDEO_KEY
 
@@ -179,6 +176,9 @@ def _modelling_frame(
     frame = features.sort_values(["account", "video_id"], kind="stable").reset_index(drop=True)
     targets = dataset_targets(frame, parameters)
     trends = trend_features(raw_videos, parameters).drop_duplicates(VIDEO_KEY)
+    if "created_at" in raw_videos.columns:  # the time-ordered evaluation's order
+        posted = raw_videos[[*VIDEO_KEY, "created_at"]].drop_duplicates(VIDEO_KEY)
+        trends = trends.merge(posted, on=VIDEO_KEY, how="left")
     # Stored label columns (e.g. made with another k) are replaced by this run's.
     frame = frame.drop(columns=[*LABEL_COLUMNS, *TREND_FEATURES], errors="ignore")
     return (
@@ -239,15 +239,30 @@ def _evaluate(
     predictions = _predictions(
         labelled, fold_of_row, predicted, residual_sd, log_effects, encoded.names, parameters
     )
+    grouped = evaluate(
+        labelled,
+        predicted,
+        predictions["predicted_log_views"],
+        repeats=parameters.bootstrap_repeats,
+        random_state=parameters.random_state,
+    )
     return ModelRun(
         **common,
         evaluated=True,
         reason=None,
         counts=DatasetCounts(**{**asdict(counts), "folds": len(folds)}),
-        metrics=model_metrics(labelled, predicted, predictions["predicted_log_views"]),
+        metrics=metrics_frame(
+            {
+                (model, metric): grouped.values[f"{model}_{metric}"]
+                for model in MODELS
+                for metric in METRICS
+            }
+        ),
         importance=importance_table(encoded.names, drops, log_effects),
         predictions=predictions,
         residual_sd=residual_sd,
+        grouped=grouped,
+        time_ordered=time_ordered_evaluation(labelled, encoded, parameters),
     )
 
 
@@ -259,16 +274,9 @@ def _fit_fold(
     parameters: ModelParameters,
 ) -> FoldModel:
     train = np.flatnonzero(fold_of_row != fold)
-    estimator = HistGradientBoostingRegressor(
-        max_iter=parameters.max_iter,
-        learning_rate=parameters.learning_rate,
-        max_depth=parameters.max_depth,
-        min_samples_leaf=parameters.min_samples_leaf,
-        l2_regularization=parameters.l2_regularization,
-        categorical_features=encoded.is_category,
-        early_stopping=False,
-        random_state=parameters.random_state,
-    ).fit(encoded.values[train], relative[train])
+    estimator = new_estimator(encoded.is_category, parameters).fit(
+        encoded.values[train], relative[train]
+    )
     return FoldModel(
         test=np.flatnonzero(fold_of_row == fold),
         estimator=estimator,
@@ -291,10 +299,6 @@ def _predictions(
     )
     views = labelled["views"].astype("Float64")
     expected_views = labelled["expected_views"].astype("Float64")
-    # The level the model's relative prediction is added to, never made from the video's own
-    # views: the median of the account's other videos, or the peer line fitted on other folds.
-    by_median = labelled["label_basis"].eq(LabelBasis.ACCOUNT_MEDIAN.value).fillna(False)
-    level = np.log1p(labelled["other_videos_median_views"].where(by_median, expected_views))
     predictions = labelled[VIDEO_IDENTITY_COLUMNS].assign(
         fold=fold_of_row,
         views=labelled["views"].astype("Int64"),
@@ -306,7 +310,7 @@ def _predictions(
         predicted_multiple=np.exp(predicted),
         viral_probability=probability,
         log_views=labelled["log_views"].astype("Float64"),
-        predicted_log_views=level + predicted,
+        predicted_log_views=predicted_log_views(labelled, predicted),
     )
     contributions = top_contributions(log_effects, shown_values(labelled, feature_names))
     return pd.concat([predictions, contributions], axis=1)[list(PREDICTION_COLUMNS)]

@@ -73,7 +73,7 @@ TABLE_COLUMNS: Mapping[str, Sequence[str]] = {
 }
 """Per DuckDB table, the columns `load_report_inputs` reads (rows of the dataset only)."""
 
-_JSON_RECORD_KEYS = ("parameters", "dropped_features", "label_bases")
+_JSON_RECORD_KEYS = tuple(column.name for column in MODEL_RUNS.columns if column.sql_type == "JSON")
 
 
 @dataclass(frozen=True, eq=False)

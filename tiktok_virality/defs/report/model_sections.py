@@ -14,6 +14,7 @@ from tiktok_virality.defs.report import plots
 from tiktok_virality.defs.report.formatting import (
     count_of,
     instant,
+    is_missing,
     multiple,
     percent,
     score,
@@ -103,18 +104,15 @@ def model_section(inputs: ReportInputs) -> str:
     chance = _chance_levels(run)
     columns = [("Metric", ""), *((label, "num") for label in MODEL_LABELS.values())]
     columns.append(("Chance", "num"))
-    values = metrics.set_index("model")
-    rows = [
-        [
-            escaped(label),
-            *(escaped(score(values.loc[model, metric])) for model in MODEL_LABELS),
-            escaped(score(chance[metric])),
-        ]
-        for metric, label in METRIC_LABELS.items()
-    ]
+    values = {
+        f"{row.model}_{metric}": getattr(row, metric)
+        for row in metrics.itertuples(index=False)
+        for metric in METRIC_LABELS
+    }
     viral_multiple = float(run["parameters"]["viral_multiple"])
     return (
-        figure(
+        (paragraph(f"Caution: {run['too_small']}.") if run.get("too_small") else "")
+        + figure(
             "model-vs-baselines",
             plots.metrics_plot(metrics, chance, METRIC_LABELS, MODEL_LABELS),
             "Out-of-fold scores of the model and of ranking by one number (higher is better); "
@@ -122,7 +120,13 @@ def model_section(inputs: ReportInputs) -> str:
         )
         + "<h3>What this means</h3>"
         + paragraph(_model_meaning(run))
-        + table(columns, rows, "metrics-table")
+        + paragraph(_explained(run))
+        + table(
+            columns,
+            _metric_rows(values, run.get("metric_intervals") or {}, chance),
+            "metrics-table",
+        )
+        + _time_ordered_section(run.get("time_ordered") or {}, columns, chance)
         + figure(
             "predictions",
             plots.predictions_plot(
@@ -132,6 +136,68 @@ def model_section(inputs: ReportInputs) -> str:
             "account's median, predicted by a model that never saw the account.",
         )
     )
+
+
+def _metric_rows(
+    values: Mapping[str, Any], intervals: Mapping[str, Any], chance: Mapping[str, float]
+) -> list[list[str]]:
+    """A row per metric: each model's score with its 95% interval, and what guessing scores."""
+    return [
+        [
+            escaped(label),
+            *(
+                escaped(
+                    _with_interval(
+                        values.get(f"{model}_{metric}"), intervals.get(f"{model}_{metric}")
+                    )
+                )
+                for model in MODEL_LABELS
+            ),
+            escaped(score(chance[metric])),
+        ]
+        for metric, label in METRIC_LABELS.items()
+    ]
+
+
+def _with_interval(value: Any, interval: Any) -> str:
+    low, high = interval or (None, None)
+    if is_missing(low) or is_missing(high):
+        return score(value)
+    return f"{score(value)} ({score(low)} to {score(high)})"
+
+
+def _explained(run: Mapping[str, Any]) -> str:
+    share = run.get("explained_share")
+    if share is None:
+        return ""
+    low, high = run.get("explained_share_low"), run.get("explained_share_high")
+    interval = (
+        ""
+        if low is None or high is None
+        else f" (95% interval {percent(low, 0)} to {percent(high, 0)})"
+    )
+    return (
+        f"Beyond the creator's level — what the label compares each video with — the model "
+        f"explains {percent(share, 0)}{interval} of the spread in views. Scores in brackets: "
+        "95% intervals from resampling the accounts."
+    )
+
+
+def _time_ordered_section(
+    evaluation: Mapping[str, Any], columns: list[tuple[str, str]], chance: Mapping[str, float]
+) -> str:
+    heading = "<h3>Trained on older videos, tested on newer ones</h3>"
+    if not evaluation.get("values"):
+        reason = evaluation.get("reason") or "not made"
+        return heading + paragraph(f"This evaluation was not made: {reason}.")
+    intro = (
+        f"The model fitted on the older videos only, scored on the "
+        f"{count_of(evaluation['videos'], 'newest video')} ({whole(evaluation['viral_videos'])} "
+        "viral): does what it learned still hold later?"
+        + (f" Caution: {evaluation['too_small']}." if evaluation.get("too_small") else "")
+    )
+    rows = _metric_rows(evaluation["values"], evaluation["intervals"], chance)
+    return heading + paragraph(intro) + table(columns, rows, "time-ordered-table")
 
 
 def _chance_levels(run: Mapping[str, Any]) -> dict[str, float]:
