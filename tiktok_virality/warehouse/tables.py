@@ -406,6 +406,38 @@ FEATURE_IMPORTANCE = TableContract(
     preview_columns=("feature", "rank", "spearman_relative_drop", "roc_auc_drop"),
 )
 
+DRIVERS = TableContract(
+    name="drivers",
+    description=(
+        "The model's top features as drivers: the videos having each against the others, in "
+        "multiples of what their label compares them with."
+    ),
+    columns=_columns(
+        *_DATASET_KEY,
+        ("rank", "BIGINT", "The feature's importance rank."),
+        ("feature", "VARCHAR", "The feature."),
+        (
+            "having_it",
+            "VARCHAR",
+            "What having it means: a flag true, a number at or above its median, the most "
+            "frequent category.",
+        ),
+        ("videos_with", "BIGINT", "Labelled videos having it."),
+        ("videos_without", "BIGINT", "Labelled videos with a value, not having it."),
+        (
+            "median_multiple_with",
+            "DOUBLE",
+            "Median views_multiple of the videos having it; null when either group has fewer "
+            "than 5 videos.",
+        ),
+        ("median_multiple_without", "DOUBLE", "The same of the others."),
+        ("ratio", "DOUBLE", "median_multiple_with / median_multiple_without."),
+        ("ratio_low", "DOUBLE", "Its 95% interval's low end (accounts resampled)."),
+        ("ratio_high", "DOUBLE", "Its 95% interval's high end."),
+    ),
+    preview_columns=("rank", "having_it", "videos_with", "ratio", "ratio_low", "ratio_high"),
+)
+
 TRENDS = TableContract(
     name="trends",
     description="Hashtags and sounds per time window of a dataset, and whether they were rising.",
@@ -426,5 +458,5 @@ TRENDS = TableContract(
 )
 
 VIDEO_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
-MODEL_TABLES = (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+MODEL_TABLES = (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
 ASSET_TABLES = VIDEO_TABLES + MODEL_TABLES

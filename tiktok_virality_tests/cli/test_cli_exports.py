@@ -216,5 +216,12 @@ def test_an_export_model_is_evaluated_with_intervals_and_in_time_order(
     low, high = json.loads(intervals)["model_roc_auc"]
     assert 0.5 < low < high < 1
     assert json.loads(time_ordered)["reason"] is None
+    drivers = query(
+        data_dir,
+        "SELECT having_it, videos_with, ratio_low, ratio, ratio_high FROM drivers ORDER BY rank",
+    )
+    assert len(drivers) == 8
+    assert all(n > 0 and low <= ratio <= high for _, n, low, ratio, high in drivers if ratio)
     report = (data_dir / "reports" / "booktok.html").read_text(encoding="utf-8")
     assert "Trained on older videos, tested on newer ones" in report
+    assert 'id="drivers-table"' in report and "the model explains" in report

@@ -15,6 +15,7 @@ from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.warehouse.outputs import table_out
 from tiktok_virality.warehouse.tables import (
+    DRIVERS,
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,
@@ -81,6 +82,13 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
         "metrics": dg.MetadataValue.md(
             markdown_table(run.metrics.round(3), list(run.metrics.columns), limit=3)
         ),
+        "drivers": dg.MetadataValue.md(
+            markdown_table(
+                run.drivers.round(2),
+                ["rank", "having_it", "videos_with", "ratio", "ratio_low", "ratio_high"],
+                limit=10,
+            )
+        ),
         "top_features": dg.MetadataValue.md(
             markdown_table(
                 run.importance.round(3), ["rank", "feature", "spearman_relative_drop"], limit=10
@@ -104,7 +112,7 @@ def _explained_line(record: dict[str, Any]) -> str:
     name="virality_model",
     outs={
         contract.name: table_out(contract, group=GROUP, automation_condition=AFTER_NEW_FEATURES)
-        for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+        for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
     },
     ins={
         name: dg.AssetIn(name, partition_mapping=ALL_BATCHES_OF_THE_DATASET)
@@ -117,7 +125,7 @@ def virality_model(
     config: ModelConfig,
     video_features: pd.DataFrame,
     raw_videos: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train and cross-validate the dataset's virality model against its two baselines."""
     parameters = ModelParameters(viral_multiple=config.viral_multiple, folds=config.folds)
     run = train_virality_model(video_features, raw_videos, parameters)
@@ -129,4 +137,5 @@ def virality_model(
         run.predictions,
         run.importance.assign(dataset=context.partition_key),
         run.trends,
+        run.drivers.assign(dataset=context.partition_key),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from tiktok_virality.defs.model.drivers import DRIVER_COLUMNS
 from tiktok_virality.defs.model.evaluation import Evaluation
 from tiktok_virality.defs.model.explain import TOP_CONTRIBUTIONS
 from tiktok_virality.defs.model.parameters import ModelParameters
@@ -77,6 +78,7 @@ class ModelRun:
       relative spread explained, and whether the data are too small for a claim (evaluation.py);
       `time_ordered`: the same for a model trained on the older videos and tested on the newer.
       Both empty when not evaluated.
+    - `drivers`: the top features as drivers (drivers.py: `DRIVER_COLUMNS` but `dataset`).
     """
 
     dataset: str | None
@@ -93,6 +95,9 @@ class ModelRun:
     residual_sd: float | None
     grouped: Evaluation = field(default_factory=Evaluation)
     time_ordered: Evaluation = field(default_factory=Evaluation)
+    drivers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[c for c in DRIVER_COLUMNS if c != "dataset"])
+    )
 
     def metric(self, model: str, metric: str) -> float | None:
         """One metric of one model; None when not computed."""

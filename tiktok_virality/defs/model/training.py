@@ -6,22 +6,26 @@ dataset (all batches) and its `raw_videos` rows (for the trends), and returns a 
 
 **What the model is.** A gradient-boosted regression (scikit-learn's
 `HistGradientBoostingRegressor`) of each video's `relative_log_views` — ln(1 + views) − ln(1 +
-its account's median views), the quantity the label thresholds — on the selected features
-(selection.py). The viral label is then scored by that prediction: predicted views relative to
-the account's median (`predicted_multiple`), turned into `viral_probability` = P(relative ≥ ln k)
+the views its label compares them with: its account's median, or for an account of too few
+videos what its peers get (label.py) — on the selected features (selection.py). The viral label is
+then scored by that prediction: predicted views relative to that level (`predicted_multiple`),
+turned into `viral_probability` = P(relative ≥ ln k)
 under a normal spread of the out-of-fold residuals. Why not a classifier of the label: viral
 videos are rare (6 of 117 in the bundled sample at k = 3); a classifier learns from those few
 positives only, a regression of the relative views learns from how far every video is above or
 below its account's usual — on the bundled sample a classifier's ROC-AUC is about 0.5, the
-regression's above 0.8. The model's log views are `predicted_log_views` = ln(1 + median views of
-the account's *other* videos) + the predicted relative log views: the account's level, which
-content cannot explain, plus what the model says about this video.
+regression's above 0.8. The model's log views are `predicted_log_views` = the level (ln(1 +
+median views of the account's *other* videos), or the peer line's) + the predicted relative log
+views: the account's level, which content cannot explain, plus what the model says about it.
 
 **Validation.** Only videos with a label are modelled (see label.py). They are split into folds
 by account (`StratifiedGroupKFold`, viral share balanced across folds): no account is in both the
 training and the test videos of a fold, so every prediction is for an account the model has not
-seen. `folds` folds, fewer when there are fewer accounts. Every metric is computed once on the
-pooled out-of-fold predictions: a fold of one or two accounts may hold no viral video at all.
+seen. `folds` folds, fewer when there are fewer accounts. The peer lines of the labels are then
+fitted on the other folds (cross-fitting). Every metric is computed on the pooled out-of-fold
+predictions (a fold of one or two accounts may hold no viral video at all), with a 95% interval
+from resampling accounts (evaluation.py); a second evaluation trains on the older videos and
+tests on the newer (time_ordered.py); the top features are described as drivers (drivers.py).
 
 **Metrics** (metrics.py): ROC-AUC, PR-AUC and two rank correlations of the model's out-of-fold
 predictions, against two baselines that rank videos by one number (followers, or the median views
@@ -49,6 +53,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from threadpoolctl import threadpool_limits
 
+from tiktok_virality.defs.model.drivers import driver_table
 from tiktok_virality.defs.model.estimator import new_estimator, predicted_log_views
 from tiktok_virality.defs.model.evaluation import evaluate
 from tiktok_virality.defs.model.explain import (
@@ -246,6 +251,7 @@ def _evaluate(
         repeats=parameters.bootstrap_repeats,
         random_state=parameters.random_state,
     )
+    importance = importance_table(encoded.names, drops, log_effects)
     return ModelRun(
         **common,
         evaluated=True,
@@ -258,10 +264,18 @@ def _evaluate(
                 for metric in METRICS
             }
         ),
-        importance=importance_table(encoded.names, drops, log_effects),
+        importance=importance,
         predictions=predictions,
         residual_sd=residual_sd,
         grouped=grouped,
+        drivers=driver_table(
+            labelled,
+            predictions["views_multiple"].to_numpy(dtype=float, na_value=np.nan),
+            importance,
+            top=parameters.top_drivers,
+            repeats=parameters.bootstrap_repeats,
+            random_state=parameters.random_state,
+        ),
         time_ordered=time_ordered_evaluation(labelled, encoded, parameters),
     )
 

@@ -14,6 +14,7 @@ from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.quality import QualityRule, describe_rejections
 from tiktok_virality.warehouse.queries import rejections_by_reason
 from tiktok_virality.warehouse.tables import (
+    DRIVERS,
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,
@@ -32,7 +33,7 @@ from tiktok_virality.warehouse.tables import (
         },
         **{
             contract.name: dg.AssetIn(contract.name)
-            for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+            for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
         },
     },
     group_name=GROUP,
@@ -48,6 +49,7 @@ def virality_report(
     video_predictions: pd.DataFrame,
     feature_importance: pd.DataFrame,
     trends: pd.DataFrame,
+    drivers: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The dataset's report: one self-contained HTML page (`tiktok-virality report --dataset
     NAME` opens it)."""
@@ -65,6 +67,7 @@ def virality_report(
         video_predictions=video_predictions,
         feature_importance=feature_importance,
         trends=trends,
+        drivers=drivers,
         left_out=describe_rejections(
             {QualityRule(rule): n for rule, n in rejections.items()},
             settings.thresholds,

@@ -120,7 +120,7 @@ def model_section(inputs: ReportInputs) -> str:
         )
         + "<h3>What this means</h3>"
         + paragraph(_model_meaning(run))
-        + paragraph(_explained(run))
+        + paragraph("Scores in brackets: 95% intervals from resampling the accounts.")
         + table(
             columns,
             _metric_rows(values, run.get("metric_intervals") or {}, chance),
@@ -178,8 +178,52 @@ def _explained(run: Mapping[str, Any]) -> str:
     )
     return (
         f"Beyond the creator's level — what the label compares each video with — the model "
-        f"explains {percent(share, 0)}{interval} of the spread in views. Scores in brackets: "
-        "95% intervals from resampling the accounts."
+        f"explains {percent(share, 0)}{interval} of the spread in views."
+    )
+
+
+def drivers_section(inputs: ReportInputs) -> str:
+    """The top features as drivers: how many videos have each, and their typical multiple of
+    their creator's level against the others', with 95% intervals."""
+    run = inputs.model_run
+    if not run["evaluated"] or inputs.drivers.empty:
+        return paragraph("No drivers: the model was not evaluated.")
+    columns = [
+        ("Rank", "num"),
+        ("Videos having", ""),
+        ("Videos", "num"),
+        ("Others", "num"),
+        ("Median multiple", "num"),
+        ("Others' median", "num"),
+        ("Ratio (95% interval)", "num"),
+    ]
+    rows = [
+        [
+            escaped(whole(row.rank)),
+            escaped(row.having_it),
+            escaped(whole(row.videos_with)),
+            escaped(whole(row.videos_without)),
+            escaped(multiple(row.median_multiple_with)),
+            escaped(multiple(row.median_multiple_without)),
+            escaped(
+                "too few videos"
+                if is_missing(row.ratio)
+                else _with_interval(row.ratio, (row.ratio_low, row.ratio_high))
+            ),
+        ]
+        for row in inputs.drivers.sort_values("rank").itertuples(index=False)
+    ]
+    return (
+        paragraph(
+            "For each of the model's most important features: how many labelled videos have it, "
+            "and the median of their views as a multiple of what their label compares them with "
+            "(their account's median, or what their peers get), against the other videos'. A "
+            "ratio of 1.5 means videos having it typically reach half as many views again; an "
+            "interval that spans 1 says the dataset cannot tell. Associations, not causes."
+        )
+        + paragraph(_explained(run))
+        + (paragraph(f"Caution: {run['too_small']}.") if run.get("too_small") else "")
+        + table(columns, rows, "drivers-table")
     )
 
 

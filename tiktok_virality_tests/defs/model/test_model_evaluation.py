@@ -11,6 +11,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from tiktok_virality.defs.model import ModelRun, train_virality_model
+from tiktok_virality.defs.model.drivers import driver_table
 from tiktok_virality.defs.model.evaluation import account_bootstrap, too_small_for_a_claim
 from tiktok_virality.defs.model.metrics import average_precision, roc_auc, spearman
 from tiktok_virality_tests.helpers import model_inputs_of_items, sample_model_inputs
@@ -93,3 +94,43 @@ def test_the_bundled_sample_is_too_small_for_a_claim_and_says_so() -> None:
     assert run.grouped.too_small == too_small_for_a_claim(8, run.counts.viral_videos)
     assert run.record()["too_small"].startswith("too small for a claim: ")
     assert too_small_for_a_claim(10, 10) is None
+
+
+def test_drivers_have_counts_ratios_and_intervals(export_run: ModelRun) -> None:
+    drivers = export_run.drivers.set_index("having_it")
+
+    assert len(drivers) == min(8, len(export_run.importance))
+    assert (drivers["videos_with"] + drivers["videos_without"] <= 700).all()
+    measured = drivers.dropna(subset=["ratio"])
+    assert (
+        (measured["ratio_low"] <= measured["ratio"]) & (measured["ratio"] <= measured["ratio_high"])
+    ).all()
+    # The export's planted ×1.8 for an original sound, found with an interval above 1.
+    sound = drivers.loc["original_sound = true"]
+    assert sound["videos_with"] > 100 and 1 < sound["ratio_low"] < sound["ratio"]
+
+
+def test_what_having_a_feature_means_by_kind() -> None:
+    labelled = pd.DataFrame(
+        {
+            "account": [f"a{i}" for i in range(12)],
+            "original_sound": [True] * 6 + [False] * 5 + [None],
+            "duration_seconds": [10, 10, 10, 10, 10, 10, 30, 30, 30, 30, 30, 30],
+            "hashtag_count": [0] * 9 + [2, 3, 4],
+        }
+    ).astype({"original_sound": "boolean"})
+    importance = pd.DataFrame({"feature": ["original_sound", "duration_seconds", "hashtag_count"]})
+    multiple = np.array([2.0] * 6 + [1.0] * 6)
+
+    drivers = driver_table(labelled, multiple, importance, top=3, repeats=20, random_state=0)
+
+    assert drivers["having_it"].tolist() == [
+        "original_sound = true",
+        "duration_seconds ≥ 20",
+        "hashtag_count > 0",  # most videos have the median: above it is what tells them apart
+    ]
+    assert drivers["videos_with"].tolist() == [6, 6, 3]
+    assert drivers["videos_without"].tolist() == [5, 6, 9]
+    assert drivers.loc[0, "ratio"] == 2.0
+    assert drivers.loc[1, "ratio"] == 0.5
+    assert pd.isna(drivers.loc[2, "ratio"])  # 3 videos having it: too few for a median
