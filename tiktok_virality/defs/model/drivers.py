@@ -117,5 +117,5 @@ def _split(values: pd.Series, kind: FeatureKind) -> _Split:
     median = float(np.nanmedian(numbers)) if known.any() else 0.0
     at_least = np.nan_to_num(numbers, nan=-np.inf) >= median
     if at_least[known].all():  # most videos share the median: above it is the distinction
-        return _Split(f"{values.name} > {median:g}", numbers > median, known)
-    return _Split(f"{values.name} ≥ {median:g}", at_least, known)
+        return _Split(f"{values.name} > {median:.3g}", numbers > median, known)
+    return _Split(f"{values.name} ≥ {median:.3g}", at_least, known)
