@@ -1,4 +1,4 @@
-"""7. CLI response time: how long a user waits, from start to exit of the whole process, for
+"""8. CLI response time: how long a user waits, from start to exit of the whole process, for
 `--help`, an argument error, `dataset list`, `dataset show` and `status`.
 
 Each command runs several times in a child process on a workspace of its own (the same environment
@@ -178,7 +178,7 @@ def _notes(rows: Sequence[LatencyRow]) -> list[str]:
 
 BENCHMARK = Benchmark(
     key="cli",
-    title="7. CLI response time",
+    title="8. CLI response time",
     full=FULL,
     smoke=SMOKE,
     measure=measure,

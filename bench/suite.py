@@ -11,6 +11,7 @@ from bench import (
     analysis,
     cli_latency,
     duckdb_growth,
+    exports,
     features,
     gemini_cost,
     orchestration,
@@ -28,6 +29,7 @@ BENCHMARKS: tuple[Benchmark[Any], ...] = (
     duckdb_growth.BENCHMARK,
     gemini_cost.BENCHMARK,
     cli_latency.BENCHMARK,
+    exports.BENCHMARK,
 )
 KEYS = tuple(benchmark.key for benchmark in BENCHMARKS)
 

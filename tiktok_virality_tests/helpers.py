@@ -174,12 +174,16 @@ SAMPLE_SCRAPED_AT = datetime(2025, 7, 8, 10, 0, tzinfo=UTC)
 def sample_model_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bundled sample as the model asset gets it: `video_features` and `raw_videos` of the
     videos that pass quality control, analysed offline."""
-    items = generate_sample_items(scraped_at=SAMPLE_SCRAPED_AT)
-    scraped = normalize_items(
-        items, dataset="demo", batch="b001", scraped_at=SAMPLE_SCRAPED_AT
-    ).videos
-    raw_videos = apply_quality_rules(scraped, QualityThresholds()).accepted
-    features = build_features(
-        raw_videos, analyze_offline(raw_videos, analyzed_at=SAMPLE_SCRAPED_AT)
+    return model_inputs_of_items(
+        generate_sample_items(scraped_at=SAMPLE_SCRAPED_AT), SAMPLE_SCRAPED_AT
     )
+
+
+def model_inputs_of_items(
+    items: list[dict[str, Any]], scraped_at: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Items as the model asset gets them (`video_features`, `raw_videos`), in one partition."""
+    scraped = normalize_items(items, dataset="demo", batch="b001", scraped_at=scraped_at).videos
+    raw_videos = apply_quality_rules(scraped, QualityThresholds()).accepted
+    features = build_features(raw_videos, analyze_offline(raw_videos, analyzed_at=scraped_at))
     return features, raw_videos

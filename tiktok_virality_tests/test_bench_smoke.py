@@ -128,3 +128,14 @@ def test_the_document_is_written_where_asked(tmp_path: Path) -> None:
     assert main(["--smoke", "--only", "scraping", "--doc", str(document)]) == 0
 
     assert "## 2. Scraping" in document.read_text(encoding="utf-8")
+
+
+def test_exports_runs_the_export_in_batches_by_volume_against_the_demo(
+    sections: dict[str, Section],
+) -> None:
+    rows = sections["exports"].measurement.tables[0].rows
+
+    assert [row.what for row in rows] == ["bundled demo", "60-video export"]
+    assert [row.partitions for row in rows] == [2, 1]  # 60 videos: one batch of whole accounts
+    assert rows[0].kept == 117 and 0 < rows[1].kept < 60  # some videos older than six months
+    assert sections["exports"].measurement.verdicts[0].measured.endswith("×")

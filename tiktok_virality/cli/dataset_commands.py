@@ -19,6 +19,7 @@ from tiktok_virality.cli.describe import (
     describe_origin,
     describe_plan,
     describe_quality,
+    describe_scrape_time,
     print_created,
 )
 from tiktok_virality.cli.errors import UsageError
@@ -71,6 +72,8 @@ def _show_dataset(registry: RegistryQueries, args: argparse.Namespace) -> None:
     print(f"dataset {dataset.name}: {describe_origin(dataset.kind, dataset.origin)}")
     quality = describe_quality(dataset.thresholds.min_views, dataset.thresholds.max_age_days)
     print(f"{describe_contents(dataset, registry.export_video_counts(dataset.name))}; {quality}")
+    if dataset.export_scraped_at is not None:
+        print(describe_scrape_time(dataset))
     for batch in registry.batches(dataset.name):
         print(f"{batch}\t{' '.join(registry.batch_accounts(dataset.name, batch))}")
 
@@ -86,8 +89,10 @@ def _import_dataset(session: Session, args: argparse.Namespace) -> None:
         args.file,
         scraped_at=args.scraped_at,
         batch_size=args.batch_size,
+        batch_videos=args.batch_videos,
     )
     print_created(registry, args.dataset, f"from {args.file}")
+    print(describe_scrape_time(registry.require(args.dataset)))
 
 
 def _create_dataset(session: Session, args: argparse.Namespace) -> None:

@@ -10,14 +10,23 @@ from tiktok_virality.core.naming import InvalidNameError, validate_dataset_name
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.datasets.dataset import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_BATCH_VIDEOS,
     InvalidSettingError,
     validate_batch_size,
+    validate_batch_videos,
 )
 
 
 def _batch_size(text: str) -> int:
     try:
         return validate_batch_size(int(text))
+    except (ValueError, InvalidSettingError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _batch_videos(text: str) -> int:
+    try:
+        return validate_batch_videos(int(text))
     except (ValueError, InvalidSettingError) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -132,11 +141,21 @@ def _add_dataset_command(commands: argparse._SubParsersAction) -> None:
     )
     import_.add_argument("--dataset", required=True, type=_dataset_name)
     import_.add_argument("file", type=Path)
-    import_.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE)
+    batching = import_.add_mutually_exclusive_group()
+    batching.add_argument(
+        "--batch-videos",
+        type=_batch_videos,
+        default=DEFAULT_BATCH_VIDEOS,
+        help=f"batches of whole accounts up to this many videos (default {DEFAULT_BATCH_VIDEOS})",
+    )
+    batching.add_argument(
+        "--batch-size", type=_batch_size, help="batches of this many accounts instead, 1-10"
+    )
     import_.add_argument(
         "--scraped-at",
         type=_timestamp,
-        help="when the export was scraped, ISO 8601 with zone (default: now)",
+        help="when the export was scraped, ISO 8601 with zone (default: from the Apify console's "
+        "file name, else the newest video's posting time, else now)",
     )
     dataset_commands.add_parser("list", help="the datasets and their sizes")
     show = dataset_commands.add_parser("show", help="a dataset's settings and batch plan")

@@ -5,6 +5,7 @@ automation requests them (or they are missing). Every line goes to the terminal 
 import argparse
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -12,7 +13,12 @@ from rich import box
 from rich.console import Console
 
 from tiktok_virality.cli.automation import automation_baseline, datasets_requested_since
-from tiktok_virality.cli.describe import count, describe_model, describe_outcome
+from tiktok_virality.cli.describe import (
+    count,
+    describe_left_out,
+    describe_model,
+    describe_outcome,
+)
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
 from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
@@ -31,6 +37,7 @@ from tiktok_virality.cli.runner import (
 from tiktok_virality.cli.session import Session
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.defs.scraping.quality_rules import nothing_kept_hint
 from tiktok_virality.warehouse.queries import stored_video_count
 
 
@@ -153,6 +160,11 @@ def _announce_stored(session: Session, dataset: Dataset, ran: PartitionsRun) -> 
         f"{count(len(ran.outcomes) - len(ran.failed), 'partition')} materialized, "
         f"{len(ran.failed)} failed; tables in {session.settings.database}"
     )
+    rejected = sum((Counter(outcome.rejected_by_rule) for outcome in ran.outcomes), Counter())
+    if rejected:
+        say(describe_left_out(rejected, dataset))
+        if not any(outcome.rows.get(Phase.SCRAPING) for outcome in ran.outcomes):
+            say(nothing_kept_hint(rejected), logging.WARNING)
     if ran.left_unscraped:
         say(
             f"not scraped: {', '.join(map(str, ran.left_unscraped))}: {dataset.name!r} holds its "

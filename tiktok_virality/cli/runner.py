@@ -28,6 +28,7 @@ from tiktok_virality.cli.partition_status import (
 from tiktok_virality.core.partitions import VideoPartition, dataset_partitions, runs_of_keys
 from tiktok_virality.core.phases import PHASES, Phase
 from tiktok_virality.definitions import DATASET_ASSET_KEYS, DATASET_JOB, VIDEO_PIPELINE_JOB
+from tiktok_virality.defs.scraping.quality_rules import QualityRule
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class RunOutcome:
     error: str | None
     run_id: str
     interrupted: bool = False
+    # Videos the scraping phase left out, per quality rule (a video failing two counts for both).
+    rejected_by_rule: Mapping[QualityRule, int] = field(default_factory=dict)
 
 
 def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
@@ -197,6 +200,7 @@ def run_partition(
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}
     errors: dict[Phase, int] = {}
+    rejected_by_rule: dict[QualityRule, int] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         phase = phase_by_key.get(materialization.asset_key)
@@ -205,6 +209,9 @@ def run_partition(
         rows[phase] = int(materialization.metadata["dagster/row_count"].value)
         if "errors" in materialization.metadata:
             errors[phase] = int(materialization.metadata["errors"].value)
+        if "rejected_by_rule" in materialization.metadata:
+            rejected = materialization.metadata["rejected_by_rule"].value
+            rejected_by_rule = {QualityRule(rule): int(n) for rule, n in rejected.items()}  # type: ignore[union-attr]
     run = instance.get_run_by_id(result.run_id)
     return RunOutcome(
         partition=planned.partition,
@@ -216,6 +223,7 @@ def run_partition(
         error=_step_error(result),
         run_id=result.run_id,
         interrupted=run is not None and run_was_interrupted(run),
+        rejected_by_rule=rejected_by_rule,
     )
 
 

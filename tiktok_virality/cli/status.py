@@ -3,13 +3,13 @@
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.cli.describe import describe_origin, describe_quality
+from tiktok_virality.cli.describe import describe_origin, describe_quality, describe_scores
 from tiktok_virality.cli.partition_status import (
     LastRun,
     PartitionState,
@@ -22,7 +22,13 @@ from tiktok_virality.core.phases import PHASES
 from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
-from tiktok_virality.warehouse.queries import analysis_provenance, model_summary, row_counts
+from tiktok_virality.defs.scraping.quality_rules import QualityRule, describe_rejections
+from tiktok_virality.warehouse.queries import (
+    analysis_provenance,
+    model_summary,
+    rejections_by_reason,
+    row_counts,
+)
 from tiktok_virality.warehouse.tables import ASSET_TABLES
 
 STATUS_NAMES = {
@@ -48,6 +54,9 @@ class DatasetStatus:
     # The latest run of any of its partitions, the UI's and backfills' too (`LastRun`).
     last_run: dict[str, Any] | None = None
     model: dict[str, Any] | None = None
+    # Per quality rule, the videos it rejected, and the same in words, most first.
+    rejections: dict[str, int] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +71,7 @@ def summarize(
     provenance: Sequence[tuple[str, str | None, str, int]] = (),
     model: dict[str, Any] | None = None,
     latest_run: LastRun | None = None,
+    rejections: dict[str, int] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -80,15 +90,17 @@ def summarize(
             "kind": dataset.kind,
             "origin": dataset.origin,
             "batch_size": dataset.batch_size,
+            "batch_videos": dataset.batch_videos,
+            "export_scraped_at": (
+                dataset.export_scraped_at.isoformat() if dataset.export_scraped_at else None
+            ),
+            "export_scraped_at_basis": dataset.export_scraped_at_basis,
             "videos_per_account": dataset.limits.videos_per_account,
             "max_total_videos": dataset.limits.max_total_videos,
             "min_views": dataset.thresholds.min_views,
             "max_age_days": dataset.thresholds.max_age_days,
             "created_at": dataset.created_at.isoformat(),
             "updated_at": dataset.updated_at.isoformat(),
-            "export_scraped_at": (
-                dataset.export_scraped_at.isoformat() if dataset.export_scraped_at else None
-            ),
         },
         partitions_by_phase=by_phase,
         processed_accounts=[account for account, batch in plan.items() if batch in done_batches],
@@ -107,6 +119,12 @@ def summarize(
         if latest_run is None
         else {**asdict(latest_run), "launched_at": latest_run.launched_at.isoformat()},
         model=model and {**model, "trained_at": model["trained_at"].isoformat()},
+        rejections=rejections or {},
+        left_out=describe_rejections(
+            {QualityRule(rule): n for rule, n in (rejections or {}).items()},
+            dataset.thresholds,
+            dataset.export_scraped_at,
+        ),
     )
 
 
@@ -124,6 +142,7 @@ def dataset_status(
         analysis_provenance(registry.database, name),
         model_summary(registry.database, name),
         last_run(instance, name),
+        rejections_by_reason(registry.database, name),
     )
 
 
@@ -164,6 +183,11 @@ def render(status: DatasetStatus) -> str:
         f"  videos: {rows['raw_videos'] + rows['rejected_videos']} scraped, "
         f"{rows['rejected_videos']} rejected by quality control, {rows['video_analyses']} "
         f"analysed, {rows['video_features']} with features",
+        *(
+            [f"  left out by quality control: {'; '.join(status.left_out)}"]
+            if status.left_out
+            else []
+        ),
         f"  accounts: {len(status.processed_accounts)} processed, "
         f"{len(status.pending_accounts)} not yet",
     ]
@@ -201,7 +225,7 @@ def _describe_settings(settings: dict[str, Any]) -> str:
             f"account, at most {settings['max_total_videos']}; {quality}"
         )
     scraped = (settings["export_scraped_at"] or "at an unknown time")[:16]
-    return f"videos scraped {scraped}; batch size {settings['batch_size']}; {quality}"
+    return f"videos scraped {scraped}; {_batches(settings)}; {quality}"
 
 
 def _describe_last_run(run: dict[str, Any] | None) -> str:
@@ -210,15 +234,16 @@ def _describe_last_run(run: dict[str, Any] | None) -> str:
     return f"{run['launched_at'][:16]} ({run['status']}, launched by {run['launched_by']})"
 
 
+def _batches(settings: dict[str, Any]) -> str:
+    if settings["batch_videos"]:
+        return f"batches of up to {settings['batch_videos']} videos"
+    return f"batch size {settings['batch_size']}"
+
+
 def _describe_model(model: dict[str, Any] | None) -> str:
     if model is None:
         return "not trained yet"
     trained = f"trained {model['trained_at'][:16]}"
     if not model["evaluated"]:
         return f"{trained}, not evaluated: {model['reason']}"
-    return (
-        f"{trained}, ROC-AUC {model['model_roc_auc']:.2f} against "
-        f"{model['baseline_followers_roc_auc']:.2f} (followers) and "
-        f"{model['baseline_account_median_roc_auc']:.2f} (account median), on "
-        f"{model['labelled_videos']} videos ({model['viral_videos']} viral)"
-    )
+    return f"{trained}, {describe_scores(model)}"

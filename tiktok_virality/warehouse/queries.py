@@ -3,12 +3,18 @@ answers nothing stored (0, empty, None) while the file or the table does not exi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tiktok_virality.warehouse.storage import connect, quote_identifier, read_rows, table_exists
-from tiktok_virality.warehouse.tables import MODEL_RUNS, RAW_VIDEOS, VIDEO_ANALYSES
+from tiktok_virality.warehouse.tables import (
+    MODEL_RUNS,
+    RAW_VIDEOS,
+    REJECTED_VIDEOS,
+    VIDEO_ANALYSES,
+)
 
 _MODEL_SUMMARY_COLUMNS = (
     "trained_at",
@@ -19,7 +25,11 @@ _MODEL_SUMMARY_COLUMNS = (
     "model_roc_auc",
     "baseline_followers_roc_auc",
     "baseline_account_median_roc_auc",
+    "too_small",
+    "metric_intervals",
+    "time_ordered",
 )
+_MODEL_SUMMARY_JSON = ("metric_intervals", "time_ordered")
 
 
 def stored_video_count(
@@ -51,6 +61,18 @@ def row_counts(database: Path | str, dataset: str, tables: Sequence[str]) -> dic
     return counts
 
 
+def rejections_by_reason(database: Path | str, dataset: str) -> dict[str, int]:
+    """Rejected videos of the dataset per quality rule (a video failing two counts for both)."""
+    rows = read_rows(
+        database,
+        f"SELECT reason, count(*) FROM {REJECTED_VIDEOS.name}, "
+        "unnest(rejection_reasons) AS r(reason) WHERE dataset = ? GROUP BY ALL",
+        [dataset],
+        table=REJECTED_VIDEOS.name,
+    )
+    return {reason: int(count) for reason, count in rows}
+
+
 def analysis_provenance(
     database: Path | str, dataset: str
 ) -> list[tuple[str, str | None, str, int]]:
@@ -72,4 +94,7 @@ def model_summary(database: Path | str, dataset: str) -> dict[str, Any] | None:
         [dataset],
         table=MODEL_RUNS.name,
     )
-    return dict(zip(_MODEL_SUMMARY_COLUMNS, rows[0], strict=True)) if rows else None
+    if not rows:
+        return None
+    summary = dict(zip(_MODEL_SUMMARY_COLUMNS, rows[0], strict=True))
+    return summary | {key: json.loads(summary[key] or "null") for key in _MODEL_SUMMARY_JSON}

@@ -292,6 +292,11 @@ MODEL_RUNS = TableContract(
         ("viral_videos", "BIGINT", "Labelled videos that are viral."),
         ("viral_share", "DOUBLE", "viral_videos / labelled_videos."),
         ("folds", "BIGINT", "Cross-validation folds used (accounts never span two)."),
+        (
+            "label_bases",
+            "JSON",
+            "Labelled videos per label basis: account_median, followers_and_age, age.",
+        ),
         *(
             (
                 f"{model}_{metric}",
@@ -301,6 +306,30 @@ MODEL_RUNS = TableContract(
             for model, metric in _MODELS_METRICS
         ),
         ("residual_sd", "DOUBLE", "Spread of the out-of-fold errors behind viral_probability."),
+        (
+            "too_small",
+            "VARCHAR",
+            "Why the dataset is too small for a claim (under 10 viral videos or labelled "
+            "accounts); null when it is not.",
+        ),
+        (
+            "explained_share",
+            "DOUBLE",
+            "Share of the spread in relative log views the model explains, out of fold.",
+        ),
+        ("explained_share_low", "DOUBLE", "Its 95% interval's low end (accounts resampled)."),
+        ("explained_share_high", "DOUBLE", "Its 95% interval's high end."),
+        (
+            "metric_intervals",
+            "JSON",
+            "95% interval [low, high] of every metric above, from resampling accounts.",
+        ),
+        (
+            "time_ordered",
+            "JSON",
+            "The evaluation trained on older and tested on newer videos: videos, accounts, "
+            "viral videos, values and intervals, or the reason it was not made.",
+        ),
         ("parameters", "JSON", "Every model parameter (k, windows, folds, hyperparameters)."),
         ("selected_features", "VARCHAR[]", "The features the model used."),
         ("dropped_features", "JSON", "The columns left out, each with its reason."),
@@ -310,15 +339,31 @@ MODEL_RUNS = TableContract(
 
 VIDEO_PREDICTIONS = TableContract(
     name="video_predictions",
-    description="One row per labelled video: its out-of-fold prediction and what drove it.",
+    description=(
+        "One row per labelled video: its label's basis, its out-of-fold prediction and what "
+        "drove it."
+    ),
     columns=_columns(
         *_KEY_COLUMNS,
         ("fold", "BIGINT", "The cross-validation fold the video was held out in."),
         ("views", "BIGINT", "Views."),
-        ("viral_threshold_views", "DOUBLE", "k × the account's median views."),
-        ("viral", "BOOLEAN", "The virality label."),
-        ("views_multiple", "DOUBLE", "Views / the account's median views."),
-        ("predicted_multiple", "DOUBLE", "The predicted views / account median."),
+        (
+            "label_basis",
+            "VARCHAR",
+            "What the views are compared with: account_median (the account's median, 3+ "
+            "videos), followers_and_age (what an account of its size gets at that age) or age "
+            "(what a video of that age gets; exports without follower counts).",
+        ),
+        (
+            "expected_views",
+            "DOUBLE",
+            "The views compared with: the account's median, or the peer line's (fitted on the "
+            "other folds).",
+        ),
+        ("viral_threshold_views", "DOUBLE", "k × expected_views."),
+        ("viral", "BOOLEAN", "The virality label: views ≥ viral_threshold_views."),
+        ("views_multiple", "DOUBLE", "Views / expected_views."),
+        ("predicted_multiple", "DOUBLE", "The predicted views / expected_views."),
         ("viral_probability", "DOUBLE", "A score for ranking videos by virality, 0–1."),
         ("log_views", "DOUBLE", "ln(1 + views)."),
         ("predicted_log_views", "DOUBLE", "The predicted ln(1 + views)."),
@@ -336,7 +381,15 @@ VIDEO_PREDICTIONS = TableContract(
             )
         ),
     ),
-    preview_columns=("account", "video_id", "views", "viral", "viral_probability", "top_feature_1"),
+    preview_columns=(
+        "account",
+        "video_id",
+        "views",
+        "label_basis",
+        "viral",
+        "viral_probability",
+        "top_feature_1",
+    ),
 )
 
 FEATURE_IMPORTANCE = TableContract(
@@ -359,6 +412,38 @@ FEATURE_IMPORTANCE = TableContract(
     preview_columns=("feature", "rank", "spearman_relative_drop", "roc_auc_drop"),
 )
 
+DRIVERS = TableContract(
+    name="drivers",
+    description=(
+        "The model's top features as drivers: the videos having each against the others, in "
+        "multiples of what their label compares them with."
+    ),
+    columns=_columns(
+        *_DATASET_KEY,
+        ("rank", "BIGINT", "The feature's importance rank."),
+        ("feature", "VARCHAR", "The feature."),
+        (
+            "having_it",
+            "VARCHAR",
+            "What having it means: a flag true, a number at or above its median, the most "
+            "frequent category.",
+        ),
+        ("videos_with", "BIGINT", "Labelled videos having it."),
+        ("videos_without", "BIGINT", "Labelled videos with a value, not having it."),
+        (
+            "median_multiple_with",
+            "DOUBLE",
+            "Median views_multiple of the videos having it; null when either group has fewer "
+            "than 5 videos.",
+        ),
+        ("median_multiple_without", "DOUBLE", "The same of the others."),
+        ("ratio", "DOUBLE", "median_multiple_with / median_multiple_without."),
+        ("ratio_low", "DOUBLE", "Its 95% interval's low end (accounts resampled)."),
+        ("ratio_high", "DOUBLE", "Its 95% interval's high end."),
+    ),
+    preview_columns=("rank", "having_it", "videos_with", "ratio", "ratio_low", "ratio_high"),
+)
+
 TRENDS = TableContract(
     name="trends",
     description="Hashtags and sounds per time window of a dataset, and whether they were rising.",
@@ -379,5 +464,5 @@ TRENDS = TableContract(
 )
 
 VIDEO_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
-MODEL_TABLES = (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+MODEL_TABLES = (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
 ASSET_TABLES = VIDEO_TABLES + MODEL_TABLES

@@ -83,16 +83,18 @@ def test_list_and_show_say_what_each_dataset_is_and_what_bounds_its_videos(
     shown = capsys.readouterr().out.splitlines()
 
     assert kinds == [["csv", "export"], ["demo", "sample"], ["v1", "accounts"]]
-    assert shown[:2] == [
+    assert shown[:3] == [
         "dataset demo: the bundled sample (made-up accounts, generated offline)",
-        f"120 videos of 9 accounts, scraped 2025-07-08 10:00 UTC; batch size 5; {QUALITY}",
+        f"120 videos of 9 accounts; batch size 5; {QUALITY}",
+        "scraped 2025-07-08 10:00 UTC (as given); ages count from it",
     ]
-    assert shown[4:6] == [
+    assert shown[5:8] == [
         "dataset csv: imported from the Apify export profile_export_2024.csv",
         # The export's error row (an account that does not exist) is an account, not a video.
-        f"68 videos of 2 accounts, scraped 2024-09-30 12:00 UTC; batch size 5; {QUALITY}",
+        f"68 videos of 2 accounts; batch size 5; {QUALITY}",
+        "scraped 2024-09-30 12:00 UTC (as given); ages count from it",
     ]
-    assert shown[7:9] == [
+    assert shown[9:11] == [
         "dataset v1: accounts to scrape with Apify",
         f"batch size 5, 15 videos per account, at most 500 videos; {QUALITY}",
     ]
@@ -120,7 +122,7 @@ def test_an_exports_limits_are_shown_only_once_lowered_below_its_videos() -> Non
     fewer_per_account = describe_contents(export_dataset(ScrapeLimits(5, 16)), videos)
     fewer_in_all = describe_contents(export_dataset(ScrapeLimits(12, 10)), videos)
 
-    assert as_imported == "16 videos of 2 accounts, scraped 2025-07-08 10:00 UTC; batch size 3"
+    assert as_imported == "16 videos of 2 accounts; batch size 3"
     assert fewer_per_account == f"{as_imported}; kept: the latest 5 per account, at most 16 in all"
     assert fewer_in_all == f"{as_imported}; kept: the latest 12 per account, at most 10 in all"
 

@@ -59,4 +59,3 @@ def test_the_filter_silences_the_superseded_warning_and_no_other() -> None:
 
     assert "dev_command" not in shown
     assert "something else" in shown
-

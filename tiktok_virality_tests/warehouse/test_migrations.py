@@ -135,6 +135,8 @@ def test_a_file_of_the_previous_release_is_upgraded_with_its_rows(tmp_path: Path
     registry, error_log, _, ledger = stores(database)
     dataset = registry.require("v1")
     assert (dataset.thresholds.min_views, dataset.thresholds.max_age_days) == (1000, 180)
+    # Migration 3: how the scrape time was found and the videos per batch were not recorded.
+    assert (dataset.export_scraped_at_basis, dataset.batch_videos) == (None, None)
     assert registry.plan("v1") == {"alpha": "b001"}
     assert [error.account for error in error_log.errors("v1")] == ["ghost"]
     assert ledger.remembered_scrape_run(B001, "old-input").run_id == "run-1"  # type: ignore[union-attr]

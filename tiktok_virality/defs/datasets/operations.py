@@ -17,18 +17,21 @@ from tiktok_virality.core.naming import InvalidNameError, normalize_accounts, va
 from tiktok_virality.core.partitions import register_partitions
 from tiktok_virality.defs.datasets.dataset import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_BATCH_VIDEOS,
     EXPORT_ORIGIN_PREFIX,
     SAMPLE_ORIGIN,
     ExportContent,
     InvalidSettingError,
     PlannedAccount,
     ScrapeLimits,
+    ScrapeTimeBasis,
 )
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality.defs.scraping.exports import check_tiktok_export, read_export
 from tiktok_virality.defs.scraping.normalize import item_account
 from tiktok_virality.defs.scraping.quality import FUTURE_TOLERANCE, QualityThresholds
+from tiktok_virality.defs.scraping.scrape_time import ScrapeTime, infer_scrape_time
 
 # The name under which `run --offline` creates the bundled sample by itself: the README's quick
 # start. Under any other name the sample is made only on request (`dataset create --sample`), so
@@ -109,9 +112,12 @@ def create_export_dataset(
     items: Sequence[Mapping[str, Any]],
     *,
     origin: str,
-    scraped_at: datetime,
+    scraped_at: datetime | ScrapeTime,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_videos: int | None = None,
 ) -> list[PlannedAccount]:
+    """An export dataset of `items`: batches of `batch_size` accounts, or, with `batch_videos`,
+    of whole accounts up to that many videos. A bare `scraped_at` is taken as given."""
     validate_dataset_name(dataset)
     if not items:
         raise InvalidNameError(f"the export for dataset {dataset!r} holds no items")
@@ -121,13 +127,23 @@ def create_export_dataset(
         videos_per_account=max(len(account_items) for account_items in grouped.values()),
         max_total_videos=len(items),
     )
+    scrape_time = (
+        scraped_at
+        if isinstance(scraped_at, ScrapeTime)
+        else ScrapeTime(scraped_at, ScrapeTimeBasis.GIVEN)
+    )
     added = registry.add_accounts(
         dataset,
         list(grouped),
         batch_size=batch_size,
         limits=keep_everything,
         origin=origin,
-        export=ExportContent(items_by_account=grouped, scraped_at=scraped_at),
+        export=ExportContent(
+            items_by_account=grouped,
+            scraped_at=scrape_time.at,
+            scraped_at_basis=scrape_time.basis,
+        ),
+        batch_videos=batch_videos,
     )
     sync_partitions(instance, registry, dataset)
     return added
@@ -140,10 +156,14 @@ def import_export_file(
     path: Path,
     *,
     scraped_at: datetime | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
+    batch_videos: int = DEFAULT_BATCH_VIDEOS,
 ) -> list[PlannedAccount]:
-    """A dataset from an Apify export file (JSON, JSONL or console CSV); `scraped_at` defaults to
-    the import time, since exports do not say when they were scraped."""
+    """A dataset from an Apify export file (JSON, JSONL or console CSV), in batches of whole
+    accounts up to `batch_videos` videos, or of `batch_size` accounts when that is given.
+
+    Exports do not say when they were scraped: without `scraped_at`, the time is inferred from the
+    console's file name, else the newest video, else the import time (scrape_time.py)."""
     validate_dataset_name(dataset)
     now = datetime.now(UTC)
     if scraped_at is not None and scraped_at > now + FUTURE_TOLERANCE:
@@ -151,7 +171,7 @@ def import_export_file(
         # dataset is made only once: refused now rather than discovered in the features.
         raise InvalidSettingError(
             f"the export cannot have been scraped at {scraped_at.isoformat()}, which is in the "
-            "future: give the time it was downloaded, or leave --scraped-at out for now"
+            "future: give the time it was downloaded, or leave --scraped-at out to infer it"
         )
     items = read_export(path)
     check_tiktok_export(items, path)
@@ -161,8 +181,9 @@ def import_export_file(
         dataset,
         items,
         origin=f"{EXPORT_ORIGIN_PREFIX}{path.name}",
-        scraped_at=scraped_at or now,
-        batch_size=batch_size,
+        scraped_at=scraped_at or infer_scrape_time(path, items, now=now),
+        batch_size=batch_size or DEFAULT_BATCH_SIZE,
+        batch_videos=None if batch_size else batch_videos,
     )
 
 

@@ -21,6 +21,7 @@ from tiktok_virality.defs.datasets.dataset import (
     ExportContent,
     PlannedAccount,
     ScrapeLimits,
+    plan_accounts_by_volume,
     plan_new_accounts,
     validate_batch_size,
 )
@@ -54,12 +55,14 @@ class DatasetRegistry(Store, RegistryQueries):
         thresholds: QualityThresholds | None = None,
         origin: str = "account list",
         export: ExportContent | None = None,
+        batch_videos: int | None = None,
         now: datetime | None = None,
     ) -> list[PlannedAccount]:
         """Create the dataset or extend it with new accounts, in one transaction.
 
         With `export`, the dataset is an export dataset: made once and never extended, so that its
-        partitions keep meaning the same items.
+        partitions keep meaning the same items; with `batch_videos` too, its batches hold whole
+        accounts up to that many of the export's videos instead of `batch_size` accounts.
         """
         validate_dataset_name(name)
         validate_batch_size(batch_size)
@@ -75,6 +78,7 @@ class DatasetRegistry(Store, RegistryQueries):
                 thresholds=thresholds or QualityThresholds(),
                 origin=origin,
                 export=export,
+                batch_videos=batch_videos,
                 now=timestamp,
             )
             planned = dict(
@@ -82,7 +86,15 @@ class DatasetRegistry(Store, RegistryQueries):
                     "SELECT account, batch FROM dataset_accounts WHERE dataset = ?", [name]
                 ).fetchall()
             )
-            added = plan_new_accounts(planned, accounts, batch_size)
+            added = (
+                plan_accounts_by_volume(
+                    planned,
+                    {a: len(export.items_by_account.get(a, ())) for a in accounts},
+                    batch_videos,
+                )
+                if export is not None and batch_videos is not None
+                else plan_new_accounts(planned, accounts, batch_size)
+            )
             if added:
                 connection.executemany(
                     "INSERT INTO dataset_accounts VALUES (?, ?, ?, ?, ?)",
@@ -113,6 +125,7 @@ class DatasetRegistry(Store, RegistryQueries):
         thresholds: QualityThresholds,
         origin: str,
         export: ExportContent | None,
+        batch_videos: int | None,
         now: datetime,
     ) -> None:
         """Insert the dataset's row unless it exists; refuse to extend an export dataset, or to
@@ -124,7 +137,7 @@ class DatasetRegistry(Store, RegistryQueries):
         if existing is None:
             connection.execute(
                 f"INSERT INTO datasets ({DATASET_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     source.value,
@@ -137,6 +150,8 @@ class DatasetRegistry(Store, RegistryQueries):
                     export.scraped_at if export else None,
                     thresholds.min_views,
                     thresholds.max_age_days,
+                    export.scraped_at_basis.value if export else None,
+                    batch_videos if export else None,
                 ],
             )
         elif existing[0] == DatasetSource.EXPORT or source == DatasetSource.EXPORT:

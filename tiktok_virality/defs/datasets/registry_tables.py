@@ -16,6 +16,7 @@ from tiktok_virality.defs.datasets.dataset import (
     Dataset,
     DatasetSource,
     ScrapeLimits,
+    ScrapeTimeBasis,
     batch_number,
 )
 from tiktok_virality.defs.scraping.thresholds import QualityThresholds
@@ -65,12 +66,22 @@ REGISTRY_SCHEMA = StoreSchema(
         # The last run is read from the Dagster instance, which sees the UI's and backfills' runs
         # too: the CLI's own record of it is gone.
         Migration(2, "ALTER TABLE datasets DROP COLUMN last_run_at"),
+        # How an export's scrape time was found (shown by `dataset show`), and the videos per
+        # batch of an export dataset planned by volume.
+        Migration(
+            3,
+            """
+            ALTER TABLE datasets ADD COLUMN export_scraped_at_basis VARCHAR;
+            ALTER TABLE datasets ADD COLUMN batch_videos INTEGER;
+            """,
+        ),
     ),
 )
 
 DATASET_COLUMNS = (
     "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
-    "updated_at, export_scraped_at, min_views, max_age_days"
+    "updated_at, export_scraped_at, min_views, max_age_days, export_scraped_at_basis, "
+    "batch_videos"
 )
 
 
@@ -87,6 +98,8 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         export_scraped_at,
         min_views,
         max_age_days,
+        scraped_at_basis,
+        batch_videos,
     ) = row
     return Dataset(
         name=name,
@@ -98,6 +111,8 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         updated_at=updated_at,
         export_scraped_at=export_scraped_at,
         thresholds=QualityThresholds(min_views=min_views, max_age_days=max_age_days),
+        export_scraped_at_basis=ScrapeTimeBasis(scraped_at_basis) if scraped_at_basis else None,
+        batch_videos=batch_videos,
     )
 
 

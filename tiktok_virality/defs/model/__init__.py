@@ -3,7 +3,9 @@ cross-validated by account against two baselines, and per-video explanations. Pu
 DataFrames; the Dagster assets call them and store what they return.
 
 - `parameters.py`: `ModelParameters`, every setting, validated.
-- `label.py`: `virality_targets` (the label and the targets), `median_of_other_videos`.
+- `label.py`: `virality_targets` (the account-median label and the targets), `dataset_targets`
+  (a label for every video: the account median, or the peer line of followers and age),
+  `median_of_other_videos`.
 - `trends.py`: `trend_features` (uses a rising hashtag / sound at posting time, no look-ahead),
   `trend_table` (counts per window).
 - `selection.py`: the role of every feature column (`LEAKING_COLUMNS` with reasons,
@@ -11,6 +13,10 @@ DataFrames; the Dagster assets call them and store what they return.
 - `training.py`: `train_virality_model` → `ModelRun` (model_run.py: metrics, importance,
   predictions, trends).
 - `metrics.py`: the scores of the model and of its baselines.
+- `evaluation.py`: 95% account-bootstrap intervals, the explained spread, "too small for a claim";
+  `time_ordered.py`: trained on the older videos, tested on the newer; `estimator.py`: the
+  estimator and the predicted level both evaluations share.
+- `drivers.py`: the top features as drivers, with counts, ratios and intervals.
 - `explain.py`: permutation importance and per-video occlusion effects.
 """
 

@@ -17,6 +17,7 @@ from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.warehouse.outputs import table_out
 from tiktok_virality.warehouse.tables import (
+    DRIVERS,
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,
@@ -32,6 +33,8 @@ warnings.filterwarnings(
 )
 
 GROUP = "virality_model"
+# The model_runs columns stored as JSON text.
+_JSON_COLUMNS = [column.name for column in MODEL_RUNS.columns if column.sql_type == "JSON"]
 # A dataset's partition of a model asset reads every batch of that dataset.
 ALL_BATCHES_OF_THE_DATASET = dg.MultiToSingleDimensionPartitionMapping(
     partition_dimension_name=DATASET_DIMENSION
@@ -52,8 +55,7 @@ def model_runs_row(run: ModelRun, trained_at: datetime) -> pd.DataFrame:
             {
                 **record,
                 "trained_at": trained_at,
-                "parameters": json.dumps(record["parameters"]),
-                "dropped_features": json.dumps(record["dropped_features"]),
+                **{key: json.dumps(record[key]) for key in _JSON_COLUMNS},
             }
         ]
     )
@@ -67,16 +69,28 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
         "labelled_videos": run.counts.labelled_videos,
         "viral_videos": run.counts.viral_videos,
         "folds": run.counts.folds,
+        "label_bases": dg.MetadataValue.json(run.counts.label_bases),
     }
     if not run.evaluated:
         return metadata | {"reason": run.reason or ""}
     return metadata | {
+        "too_small": run.grouped.too_small or "",
+        "metric_intervals": dg.MetadataValue.json(record["metric_intervals"]),
+        "time_ordered": dg.MetadataValue.json(record["time_ordered"]),
+        "explained_share": dg.MetadataValue.md(_explained_line(record)),
         **{
             key: None if record[key] is None else readable(record[key])
             for key in ("model_roc_auc", "baseline_followers_roc_auc", "model_spearman")
         },
         "metrics": dg.MetadataValue.md(
             markdown_table(run.metrics.round(3), list(run.metrics.columns), limit=3)
+        ),
+        "drivers": dg.MetadataValue.md(
+            markdown_table(
+                run.drivers.round(2),
+                ["rank", "having_it", "videos_with", "ratio", "ratio_low", "ratio_high"],
+                limit=10,
+            )
         ),
         "top_features": dg.MetadataValue.md(
             markdown_table(
@@ -86,11 +100,22 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
     }
 
 
+def _explained_line(record: dict[str, Any]) -> str:
+    share, low, high = (record[f"explained_share{end}"] for end in ("", "_low", "_high"))
+    if share is None:
+        return "not measured"
+    interval = f" (95% CI {low:.0%} to {high:.0%})" if low is not None and high is not None else ""
+    return (
+        f"The model explains {share:.0%}{interval} of the spread in views relative to the "
+        "creator's level (or their peers')."
+    )
+
+
 @dg.multi_asset(
     name="virality_model",
     outs={
         contract.name: table_out(contract, group=GROUP, automation_condition=AFTER_NEW_FEATURES)
-        for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+        for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
     },
     ins={
         name: dg.AssetIn(name, partition_mapping=ALL_BATCHES_OF_THE_DATASET)
@@ -104,7 +129,7 @@ def virality_model(
     registry: DatasetRegistry,
     video_features: pd.DataFrame,
     raw_videos: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train and cross-validate the dataset's virality model against its two baselines."""
     if registry.get(context.partition_key) is None:
         context.log.info(not_a_dataset(context.partition_key))
@@ -125,4 +150,5 @@ def virality_model(
         run.predictions,
         run.importance.assign(dataset=context.partition_key),
         run.trends,
+        run.drivers.assign(dataset=context.partition_key),
     )

@@ -5,11 +5,14 @@ stored tables, the model asset and the report read a run without training one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from tiktok_virality.defs.model.drivers import DRIVER_COLUMNS
+from tiktok_virality.defs.model.evaluation import Evaluation
 from tiktok_virality.defs.model.explain import TOP_CONTRIBUTIONS
 from tiktok_virality.defs.model.parameters import ModelParameters
 
@@ -22,6 +25,8 @@ PREDICTION_COLUMNS = (
     "video_id",
     "fold",
     "views",
+    "label_basis",
+    "expected_views",
     "viral_threshold_views",
     "viral",
     "views_multiple",
@@ -50,6 +55,8 @@ class DatasetCounts:
     viral_videos: int
     viral_share: float | None
     folds: int
+    # Labelled videos per label basis (label.py's LabelBasis values).
+    label_bases: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,11 @@ class ModelRun:
     - `trends`: the trend table (trends.py), computed whether or not the model is evaluated.
     - `residual_sd`: the spread of the out-of-fold relative log views residuals behind
       `viral_probability`.
+    - `grouped`: the metrics again with their 95% account-bootstrap intervals, the share of the
+      relative spread explained, and whether the data are too small for a claim (evaluation.py);
+      `time_ordered`: the same for a model trained on the older videos and tested on the newer.
+      Both empty when not evaluated.
+    - `drivers`: the top features as drivers (drivers.py: `DRIVER_COLUMNS` but `dataset`).
     """
 
     dataset: str | None
@@ -81,6 +93,11 @@ class ModelRun:
     predictions: pd.DataFrame
     trends: pd.DataFrame
     residual_sd: float | None
+    grouped: Evaluation = field(default_factory=Evaluation)
+    time_ordered: Evaluation = field(default_factory=Evaluation)
+    drivers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[c for c in DRIVER_COLUMNS if c != "dataset"])
+    )
 
     def metric(self, model: str, metric: str) -> float | None:
         """One metric of one model; None when not computed."""
@@ -102,9 +119,23 @@ class ModelRun:
                 for metric in METRICS
             },
             "residual_sd": self.residual_sd,
+            "too_small": self.grouped.too_small,
+            "explained_share": _finite(self.grouped.values.get("explained_share")),
+            "explained_share_low": _finite(
+                self.grouped.intervals.get("explained_share", (None,))[0]
+            ),
+            "explained_share_high": _finite(
+                self.grouped.intervals.get("explained_share", (None, None))[1]
+            ),
+            "metric_intervals": self.grouped.record()["intervals"],
+            "time_ordered": self.time_ordered.record(),
             "parameters": self.parameters.as_dict(),
             "selected_features": list(self.selected_features),
             "dropped_features": dict(
                 zip(self.dropped_features["feature"], self.dropped_features["reason"], strict=True)
             ),
         }
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

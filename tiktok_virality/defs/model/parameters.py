@@ -49,6 +49,9 @@ _BOUNDS = {
     "min_samples_leaf": _Bound(whole=True, low=1),
     "l2_regularization": _Bound(whole=False, low=0.0),
     "permutation_repeats": _Bound(whole=True, low=1),
+    "bootstrap_repeats": _Bound(whole=True, low=10),
+    "top_drivers": _Bound(whole=True, low=1),
+    "time_test_share": _Bound(whole=False, low=0.0, low_inclusive=False, high=0.5),
     "random_state": _Bound(whole=True, low=0, high=2**32 - 1),
 }
 
@@ -75,7 +78,11 @@ class ModelParameters:
     `max_iter`, `learning_rate`, `max_depth`, `min_samples_leaf` and `l2_regularization` are
     scikit-learn's `HistGradientBoostingRegressor` hyperparameters, modest by default to stay fast
     and not overfit datasets of a few hundred videos; `permutation_repeats` shuffles per feature
-    for the permutation importance; `random_state` seeds the folds, the model and the shuffles.
+    for the permutation importance; `bootstrap_repeats` resamples of the accounts for every
+    metric's 95% interval (evaluation.py); `time_test_share` of the newest videos are the test
+    videos of the time-ordered evaluation (time_ordered.py); the `top_drivers` most important
+    features are described as drivers (drivers.py); `random_state` seeds the folds, the
+    model, the shuffles and the resamples.
     """
 
     viral_multiple: float = 3.0
@@ -92,6 +99,9 @@ class ModelParameters:
     min_samples_leaf: int = 10
     l2_regularization: float = 1.0
     permutation_repeats: int = 5
+    bootstrap_repeats: int = 200
+    time_test_share: float = 0.2
+    top_drivers: int = 8
     random_state: int = 0
 
     def __post_init__(self) -> None:

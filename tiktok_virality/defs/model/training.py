@@ -6,22 +6,26 @@ dataset (all batches) and its `raw_videos` rows (for the trends), and returns a 
 
 **What the model is.** A gradient-boosted regression (scikit-learn's
 `HistGradientBoostingRegressor`) of each video's `relative_log_views` — ln(1 + views) − ln(1 +
-its account's median views), the quantity the label thresholds — on the selected features
-(selection.py). The viral label is then scored by that prediction: predicted views relative to
-the account's median (`predicted_multiple`), turned into `viral_probability` = P(relative ≥ ln k)
+the views its label compares them with: its account's median, or for an account of too few
+videos what its peers get (label.py) — on the selected features (selection.py). The viral label is
+then scored by that prediction: predicted views relative to that level (`predicted_multiple`),
+turned into `viral_probability` = P(relative ≥ ln k)
 under a normal spread of the out-of-fold residuals. Why not a classifier of the label: viral
 videos are rare (6 of 117 in the bundled sample at k = 3); a classifier learns from those few
 positives only, a regression of the relative views learns from how far every video is above or
 below its account's usual — on the bundled sample a classifier's ROC-AUC is about 0.5, the
-regression's above 0.8. The model's log views are `predicted_log_views` = ln(1 + median views of
-the account's *other* videos) + the predicted relative log views: the account's level, which
-content cannot explain, plus what the model says about this video.
+regression's above 0.8. The model's log views are `predicted_log_views` = the level (ln(1 +
+median views of the account's *other* videos), or the peer line's) + the predicted relative log
+views: the account's level, which content cannot explain, plus what the model says about it.
 
 **Validation.** Only videos with a label are modelled (see label.py). They are split into folds
 by account (`StratifiedGroupKFold`, viral share balanced across folds): no account is in both the
 training and the test videos of a fold, so every prediction is for an account the model has not
-seen. `folds` folds, fewer when there are fewer accounts. Every metric is computed once on the
-pooled out-of-fold predictions: a fold of one or two accounts may hold no viral video at all.
+seen. `folds` folds, fewer when there are fewer accounts. The peer lines of the labels are then
+fitted on the other folds (cross-fitting). Every metric is computed on the pooled out-of-fold
+predictions (a fold of one or two accounts may hold no viral video at all), with a 95% interval
+from resampling accounts (evaluation.py); a second evaluation trains on the older videos and
+tests on the newer (time_ordered.py); the top features are described as drivers (drivers.py).
 
 **Metrics** (metrics.py): ROC-AUC, PR-AUC and two rank correlations of the model's out-of-fold
 predictions, against two baselines that rank videos by one number (followers, or the median views
@@ -38,17 +42,20 @@ shuffles use `random_state`: the same rows, in any order, give the same run.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from threadpoolctl import threadpool_limits
 
+from tiktok_virality.defs.model.drivers import driver_table
+from tiktok_virality.defs.model.estimator import new_estimator, predicted_log_views
+from tiktok_virality.defs.model.evaluation import evaluate
 from tiktok_virality.defs.model.explain import (
     IMPORTANCE_COLUMNS,
     FoldModel,
@@ -59,8 +66,8 @@ from tiktok_virality.defs.model.explain import (
     shown_values,
     top_contributions,
 )
-from tiktok_virality.defs.model.label import median_of_other_videos, virality_targets
-from tiktok_virality.defs.model.metrics import model_metrics, spearman
+from tiktok_virality.defs.model.label import LABEL_COLUMNS, dataset_targets, median_of_other_videos
+from tiktok_virality.defs.model.metrics import metrics_frame, spearman
 from tiktok_virality.defs.model.model_run import (
     METRICS,
     MODELS,
@@ -75,6 +82,7 @@ from tiktok_virality.defs.model.selection import (
     encode_features,
     select_features,
 )
+from tiktok_virality.defs.model.time_ordered import time_ordered_evaluation
 from tiktok_virality.defs.model.trends import TREND_FEATURES, trend_features, trend_table
 from tiktok_virality.warehouse.tables import ACCOUNT_KEY, VIDEO_IDENTITY_COLUMNS, VIDEO_KEY
 
@@ -97,6 +105,14 @@ def train_virality_model(
     selection = select_features(labelled[candidates], parameters.near_constant_share)
     trends = trend_table(raw_videos, parameters)
     reason = _cannot_evaluate(labelled, selection)
+    fold_of_row = np.zeros(len(labelled), dtype=np.int64)
+    if reason is None:
+        fold_of_row = account_folds(
+            labelled["account"], labelled["viral"], parameters.folds, parameters.random_state
+        )
+        # The peer lines of the evaluated videos' labels are fitted on the other folds.
+        labelled = labelled.assign(**dataset_targets(labelled, parameters, folds=fold_of_row))
+        reason = _cannot_evaluate(labelled, selection)
     counts = DatasetCounts(
         videos=len(frame),
         accounts=frame["account"].nunique(),
@@ -105,6 +121,7 @@ def train_virality_model(
         viral_videos=int(labelled["viral"].sum()),
         viral_share=float(labelled["viral"].mean()) if len(labelled) else None,
         folds=0,
+        label_bases=dict(Counter(labelled["label_basis"].astype(str))),
     )
     common = {
         "dataset": dataset,
@@ -117,7 +134,7 @@ def train_virality_model(
         # Datasets of a few thousand videos fit in well under a second on one thread; OpenMP's
         # threads only add start-up and, on a busy machine, spinning (10 to 20 times slower).
         with threadpool_limits(limits=1, user_api="openmp"):
-            return _evaluate(labelled, selection, counts, common, parameters)
+            return _evaluate(labelled, fold_of_row, selection, counts, common, parameters)
     return ModelRun(
         **common,
         evaluated=False,
@@ -162,10 +179,13 @@ def _modelling_frame(
     """The features with the targets, the trend features and the median views of the account's
     other videos, sorted by account and video id."""
     frame = features.sort_values(["account", "video_id"], kind="stable").reset_index(drop=True)
-    targets = virality_targets(frame, parameters)
+    targets = dataset_targets(frame, parameters)
     trends = trend_features(raw_videos, parameters).drop_duplicates(VIDEO_KEY)
+    if "created_at" in raw_videos.columns:  # the time-ordered evaluation's order
+        posted = raw_videos[[*VIDEO_KEY, "created_at"]].drop_duplicates(VIDEO_KEY)
+        trends = trends.merge(posted, on=VIDEO_KEY, how="left")
     # Stored label columns (e.g. made with another k) are replaced by this run's.
-    frame = frame.drop(columns=[*targets.columns, *TREND_FEATURES], errors="ignore")
+    frame = frame.drop(columns=[*LABEL_COLUMNS, *TREND_FEATURES], errors="ignore")
     return (
         pd.concat([frame, targets], axis=1)
         .merge(trends, on=VIDEO_KEY, how="left")
@@ -192,6 +212,7 @@ def _cannot_evaluate(labelled: pd.DataFrame, selection: FeatureSelection) -> str
 
 def _evaluate(
     labelled: pd.DataFrame,
+    fold_of_row: np.ndarray,
     selection: FeatureSelection,
     counts: DatasetCounts,
     common: dict[str, Any],
@@ -200,9 +221,6 @@ def _evaluate(
     encoded = encode_features(labelled, selection.selected)
     relative = labelled["relative_log_views"].to_numpy(dtype=float)
     viral = labelled["viral"].to_numpy(dtype=bool)
-    fold_of_row = account_folds(
-        labelled["account"], labelled["viral"], parameters.folds, parameters.random_state
-    )
     folds = [
         _fit_fold(encoded, relative, fold_of_row, fold, parameters)
         for fold in range(fold_of_row.max() + 1)
@@ -226,15 +244,39 @@ def _evaluate(
     predictions = _predictions(
         labelled, fold_of_row, predicted, residual_sd, log_effects, encoded.names, parameters
     )
+    grouped = evaluate(
+        labelled,
+        predicted,
+        predictions["predicted_log_views"],
+        repeats=parameters.bootstrap_repeats,
+        random_state=parameters.random_state,
+    )
+    importance = importance_table(encoded.names, drops, log_effects)
     return ModelRun(
         **common,
         evaluated=True,
         reason=None,
         counts=DatasetCounts(**{**asdict(counts), "folds": len(folds)}),
-        metrics=model_metrics(labelled, predicted, predictions["predicted_log_views"]),
-        importance=importance_table(encoded.names, drops, log_effects),
+        metrics=metrics_frame(
+            {
+                (model, metric): grouped.values[f"{model}_{metric}"]
+                for model in MODELS
+                for metric in METRICS
+            }
+        ),
+        importance=importance,
         predictions=predictions,
         residual_sd=residual_sd,
+        grouped=grouped,
+        drivers=driver_table(
+            labelled,
+            predictions["views_multiple"].to_numpy(dtype=float, na_value=np.nan),
+            importance,
+            top=parameters.top_drivers,
+            repeats=parameters.bootstrap_repeats,
+            random_state=parameters.random_state,
+        ),
+        time_ordered=time_ordered_evaluation(labelled, encoded, parameters),
     )
 
 
@@ -246,16 +288,9 @@ def _fit_fold(
     parameters: ModelParameters,
 ) -> FoldModel:
     train = np.flatnonzero(fold_of_row != fold)
-    estimator = HistGradientBoostingRegressor(
-        max_iter=parameters.max_iter,
-        learning_rate=parameters.learning_rate,
-        max_depth=parameters.max_depth,
-        min_samples_leaf=parameters.min_samples_leaf,
-        l2_regularization=parameters.l2_regularization,
-        categorical_features=encoded.is_category,
-        early_stopping=False,
-        random_state=parameters.random_state,
-    ).fit(encoded.values[train], relative[train])
+    estimator = new_estimator(encoded.is_category, parameters).fit(
+        encoded.values[train], relative[train]
+    )
     return FoldModel(
         test=np.flatnonzero(fold_of_row == fold),
         estimator=estimator,
@@ -277,17 +312,19 @@ def _predictions(
         ndtr(above_threshold / residual_sd) if residual_sd > 0 else (above_threshold >= 0) * 1.0
     )
     views = labelled["views"].astype("Float64")
-    account_median = labelled["viral_threshold_views"] / parameters.viral_multiple
+    expected_views = labelled["expected_views"].astype("Float64")
     predictions = labelled[VIDEO_IDENTITY_COLUMNS].assign(
         fold=fold_of_row,
         views=labelled["views"].astype("Int64"),
+        label_basis=labelled["label_basis"].astype("string"),
+        expected_views=expected_views,
         viral_threshold_views=labelled["viral_threshold_views"].astype("Float64"),
         viral=labelled["viral"].astype("boolean"),
-        views_multiple=views / account_median,
+        views_multiple=views / expected_views,
         predicted_multiple=np.exp(predicted),
         viral_probability=probability,
         log_views=labelled["log_views"].astype("Float64"),
-        predicted_log_views=np.log1p(labelled["other_videos_median_views"]) + predicted,
+        predicted_log_views=predicted_log_views(labelled, predicted),
     )
     contributions = top_contributions(log_effects, shown_values(labelled, feature_names))
     return pd.concat([predictions, contributions], axis=1)[list(PREDICTION_COLUMNS)]

@@ -12,7 +12,10 @@ from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.defs.report import ReportInputs, render_report
 from tiktok_virality.defs.report.files import ReportFiles
+from tiktok_virality.defs.scraping.quality_rules import QualityRule, describe_rejections
+from tiktok_virality.warehouse.queries import rejections_by_reason
 from tiktok_virality.warehouse.tables import (
+    DRIVERS,
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,
@@ -31,7 +34,7 @@ from tiktok_virality.warehouse.tables import (
         },
         **{
             contract.name: dg.AssetIn(contract.name)
-            for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS)
+            for contract in (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
         },
     },
     group_name=GROUP,
@@ -47,14 +50,19 @@ def virality_report(
     video_predictions: pd.DataFrame,
     feature_importance: pd.DataFrame,
     trends: pd.DataFrame,
+    drivers: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The dataset's report: one self-contained HTML page (`tiktok-virality report --dataset
     NAME` opens it)."""
     dataset = context.partition_key
-    if registry.get(dataset) is None:
+    settings = registry.get(dataset)
+    if settings is None:
         # No page for a key that names no dataset (nor a file named after whatever was typed).
         context.log.info(not_a_dataset(dataset))
         return dg.MaterializeResult(metadata={"not_a_dataset": True})
+    # Read from the table rather than taken as an input: the rejected rows are no dependency
+    # that should make the model and report run again.
+    rejections = rejections_by_reason(registry.database, dataset)
     inputs = ReportInputs.from_tables(
         dataset,
         datetime.now(UTC),
@@ -64,6 +72,12 @@ def virality_report(
         video_predictions=video_predictions,
         feature_importance=feature_importance,
         trends=trends,
+        drivers=drivers,
+        left_out=describe_rejections(
+            {QualityRule(rule): n for rule, n in rejections.items()},
+            settings.thresholds,
+            settings.export_scraped_at,
+        ),
     )
     path = report_files.write(dataset, render_report(inputs))
     return dg.MaterializeResult(

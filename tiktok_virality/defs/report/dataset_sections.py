@@ -75,7 +75,16 @@ def overview_section(inputs: ReportInputs, overview: Overview) -> str:
         f'<div class="label">{escaped(label)}</div></div>'
         for value, label in cards
     )
-    return f'<div class="cards">{card_html}</div>\n' + paragraph(_model_status(inputs, overview))
+    left_out = (
+        paragraph(f"Left out by quality control: {'; '.join(inputs.left_out)}.")
+        if inputs.left_out
+        else ""
+    )
+    return (
+        f'<div class="cards">{card_html}</div>\n'
+        + left_out
+        + paragraph(_model_status(inputs, overview))
+    )
 
 
 def _model_status(inputs: ReportInputs, overview: Overview) -> str:
@@ -84,7 +93,9 @@ def _model_status(inputs: ReportInputs, overview: Overview) -> str:
     run = inputs.model_run
     multiple_k = run["parameters"]["viral_multiple"]
     label = (
-        f"A video is viral when it has at least {multiple_k:g} × its account's median views. "
+        f"A video is viral when it has at least {multiple_k:g} × its account's median views "
+        "(or, for an account of too few videos, × what an account of its size gets at that "
+        "age; see Methods). "
         f"Counts as scraped up to {instant(overview.last_scrape)}."
     )
     trained = f" (trained {instant(run['trained_at'])})" if run.get("trained_at") else ""

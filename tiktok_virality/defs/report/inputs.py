@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +24,12 @@ from tiktok_virality.defs.model import (
     TREND_TABLE_COLUMNS,
     ModelRun,
 )
+from tiktok_virality.defs.model.drivers import DRIVER_COLUMNS
 from tiktok_virality.defs.model.explain import IMPORTANCE_COLUMNS
 from tiktok_virality.defs.report.formatting import is_missing
 from tiktok_virality.warehouse.storage import quote_identifier
 from tiktok_virality.warehouse.tables import (
+    DRIVERS,
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,
@@ -70,10 +72,11 @@ TABLE_COLUMNS: Mapping[str, Sequence[str]] = {
     VIDEO_PREDICTIONS.name: PREDICTION_COLUMNS,
     FEATURE_IMPORTANCE.name: IMPORTANCE_COLUMNS,
     TRENDS.name: TREND_TABLE_COLUMNS,
+    DRIVERS.name: DRIVER_COLUMNS,
 }
 """Per DuckDB table, the columns `load_report_inputs` reads (rows of the dataset only)."""
 
-_JSON_RECORD_KEYS = ("parameters", "dropped_features")
+_JSON_RECORD_KEYS = tuple(column.name for column in MODEL_RUNS.columns if column.sql_type == "JSON")
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +94,12 @@ class ReportInputs:
     importance: pd.DataFrame
     predictions: pd.DataFrame
     trends: pd.DataFrame
+    # The model's drivers (drivers.py); none for a model that was not evaluated.
+    drivers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(DRIVER_COLUMNS))
+    )
+    # What quality control left out, per rule in words, most first (quality.describe_rejections).
+    left_out: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         frames = {
@@ -99,6 +108,7 @@ class ReportInputs:
             VIDEO_PREDICTIONS.name: self.predictions,
             FEATURE_IMPORTANCE.name: self.importance,
             TRENDS.name: self.trends,
+            DRIVERS.name: self.drivers,
         }
         for table, frame in frames.items():
             _require(table, frame.columns, TABLE_COLUMNS[table])
@@ -138,6 +148,7 @@ class ReportInputs:
             importance=run.importance,
             predictions=run.predictions,
             trends=run.trends,
+            drivers=run.drivers.assign(dataset=dataset),
         )
 
     @classmethod
@@ -152,6 +163,8 @@ class ReportInputs:
         video_predictions: pd.DataFrame,
         feature_importance: pd.DataFrame,
         trends: pd.DataFrame,
+        drivers: pd.DataFrame | None = None,
+        left_out: Sequence[str] = (),
     ) -> ReportInputs:
         """The report from the stored tables' rows of one dataset (as the IO manager loads them
         for an asset, or `load_report_inputs` reads them): `model_runs` must hold exactly one
@@ -170,6 +183,8 @@ class ReportInputs:
             importance=feature_importance,
             predictions=video_predictions,
             trends=trends,
+            drivers=pd.DataFrame(columns=list(DRIVER_COLUMNS)) if drivers is None else drivers,
+            left_out=left_out,
         )
 
 
@@ -195,6 +210,7 @@ def load_report_inputs(
         video_predictions=frames[VIDEO_PREDICTIONS.name],
         feature_importance=frames[FEATURE_IMPORTANCE.name],
         trends=frames[TRENDS.name],
+        drivers=frames[DRIVERS.name],
     )
 
 

@@ -9,10 +9,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from tiktok_virality.defs.model.label import LABEL_BASIS_DESCRIPTIONS, LabelBasis
 from tiktok_virality.defs.report import plots
 from tiktok_virality.defs.report.formatting import (
     count_of,
     instant,
+    is_missing,
     multiple,
     percent,
     score,
@@ -104,18 +106,15 @@ def model_section(inputs: ReportInputs) -> str:
     chance = _chance_levels(run)
     columns = [("Metric", ""), *((label, "num") for label in MODEL_LABELS.values())]
     columns.append(("Chance", "num"))
-    values = metrics.set_index("model")
-    rows = [
-        [
-            escaped(label),
-            *(escaped(score(values.loc[model, metric])) for model in MODEL_LABELS),
-            escaped(score(chance[metric])),
-        ]
-        for metric, label in METRIC_LABELS.items()
-    ]
+    values = {
+        f"{row.model}_{metric}": getattr(row, metric)
+        for row in metrics.itertuples(index=False)
+        for metric in METRIC_LABELS
+    }
     viral_multiple = float(run["parameters"]["viral_multiple"])
     return (
-        figure(
+        (paragraph(f"Caution: {run['too_small']}.") if run.get("too_small") else "")
+        + figure(
             "model-vs-baselines",
             plots.metrics_plot(metrics, chance, METRIC_LABELS, MODEL_LABELS),
             "Out-of-fold scores of the model and of ranking by one number (higher is better); "
@@ -123,7 +122,13 @@ def model_section(inputs: ReportInputs) -> str:
         )
         + "<h3>What this means</h3>"
         + paragraph(_model_meaning(run))
-        + table(columns, rows, "metrics-table")
+        + paragraph("Scores in brackets: 95% intervals from resampling the accounts.")
+        + table(
+            columns,
+            _metric_rows(values, run.get("metric_intervals") or {}, chance),
+            "metrics-table",
+        )
+        + _time_ordered_section(run.get("time_ordered") or {}, columns, chance)
         + figure(
             "predictions",
             plots.predictions_plot(
@@ -133,6 +138,112 @@ def model_section(inputs: ReportInputs) -> str:
             "account's median, predicted by a model that never saw the account.",
         )
     )
+
+
+def _metric_rows(
+    values: Mapping[str, Any], intervals: Mapping[str, Any], chance: Mapping[str, float]
+) -> list[list[str]]:
+    """A row per metric: each model's score with its 95% interval, and what guessing scores."""
+    return [
+        [
+            escaped(label),
+            *(
+                escaped(
+                    _with_interval(
+                        values.get(f"{model}_{metric}"), intervals.get(f"{model}_{metric}")
+                    )
+                )
+                for model in MODEL_LABELS
+            ),
+            escaped(score(chance[metric])),
+        ]
+        for metric, label in METRIC_LABELS.items()
+    ]
+
+
+def _with_interval(value: Any, interval: Any) -> str:
+    low, high = interval or (None, None)
+    if is_missing(low) or is_missing(high):
+        return score(value)
+    return f"{score(value)} ({score(low)} to {score(high)})"
+
+
+def _explained(run: Mapping[str, Any]) -> str:
+    share = run.get("explained_share")
+    if share is None:
+        return ""
+    low, high = run.get("explained_share_low"), run.get("explained_share_high")
+    interval = (
+        ""
+        if low is None or high is None
+        else f" (95% interval {percent(low, 0)} to {percent(high, 0)})"
+    )
+    return (
+        f"Beyond the creator's level — what the label compares each video with — the model "
+        f"explains {percent(share, 0)}{interval} of the spread in views."
+    )
+
+
+def drivers_section(inputs: ReportInputs) -> str:
+    """The top features as drivers: how many videos have each, and their typical multiple of
+    their creator's level against the others', with 95% intervals."""
+    run = inputs.model_run
+    if not run["evaluated"] or inputs.drivers.empty:
+        return paragraph("No drivers: the model was not evaluated.")
+    columns = [
+        ("Rank", "num"),
+        ("Videos having", ""),
+        ("Videos", "num"),
+        ("Others", "num"),
+        ("Median multiple", "num"),
+        ("Others' median", "num"),
+        ("Ratio (95% interval)", "num"),
+    ]
+    rows = [
+        [
+            escaped(whole(row.rank)),
+            escaped(row.having_it),
+            escaped(whole(row.videos_with)),
+            escaped(whole(row.videos_without)),
+            escaped(multiple(row.median_multiple_with)),
+            escaped(multiple(row.median_multiple_without)),
+            escaped(
+                "too few videos"
+                if is_missing(row.ratio)
+                else _with_interval(row.ratio, (row.ratio_low, row.ratio_high))
+            ),
+        ]
+        for row in inputs.drivers.sort_values("rank").itertuples(index=False)
+    ]
+    return (
+        paragraph(
+            "For each of the model's most important features: how many labelled videos have it, "
+            "and the median of their views as a multiple of what their label compares them with "
+            "(their account's median, or what their peers get), against the other videos'. A "
+            "ratio of 1.5 means videos having it typically reach half as many views again; an "
+            "interval that spans 1 says the dataset cannot tell. Associations, not causes."
+        )
+        + paragraph(_explained(run))
+        + (paragraph(f"Caution: {run['too_small']}.") if run.get("too_small") else "")
+        + table(columns, rows, "drivers-table")
+    )
+
+
+def _time_ordered_section(
+    evaluation: Mapping[str, Any], columns: list[tuple[str, str]], chance: Mapping[str, float]
+) -> str:
+    heading = "<h3>Trained on older videos, tested on newer ones</h3>"
+    if not evaluation.get("values"):
+        reason = evaluation.get("reason") or "not made"
+        return heading + paragraph(f"This evaluation was not made: {reason}.")
+    intro = (
+        f"The model fitted on the older videos only, scored on the "
+        f"{count_of(evaluation['videos'], 'newest video')} ({whole(evaluation['viral_videos'])} "
+        "viral): does what it learned still hold later?"
+        + (f" Caution: {evaluation['too_small']}." if evaluation.get("too_small") else "")
+    )
+    rows = _metric_rows(evaluation["values"], evaluation["intervals"], chance)
+    return heading + paragraph(intro) + table(columns, rows, "time-ordered-table")
 
 
 def _chance_levels(run: Mapping[str, Any]) -> dict[str, float]:
@@ -181,6 +292,30 @@ def _model_meaning(run: Mapping[str, Any]) -> str:
     return " ".join(sentences)
 
 
+def label_explanation(run: Mapping[str, Any]) -> str:
+    """What each labelled video was compared with, and for how many videos."""
+    parameters = run["parameters"]
+    bases = run.get("label_bases") or {}
+    described = {
+        LabelBasis.ACCOUNT_MEDIAN: (
+            f"{LABEL_BASIS_DESCRIPTIONS[LabelBasis.ACCOUNT_MEDIAN]} (accounts with at least "
+            f"{parameters['min_account_videos']} videos; the median counts the video itself)"
+        ),
+        LabelBasis.FOLLOWERS_AND_AGE: LABEL_BASIS_DESCRIPTIONS[LabelBasis.FOLLOWERS_AND_AGE]
+        + ", fitted on the other folds' videos for the evaluated ones",
+        LabelBasis.AGE: LABEL_BASIS_DESCRIPTIONS[LabelBasis.AGE],
+    }
+    parts = [
+        f"for {count_of(bases[basis.value], 'video')}, {text}"
+        for basis, text in described.items()
+        if bases.get(basis.value)
+    ]
+    return (
+        f"Label: viral = at least {float(parameters['viral_multiple']):g} × the views a video is "
+        "compared with: " + ("; ".join(parts) or "no video is labelled") + "."
+    )
+
+
 def methods_section(inputs: ReportInputs, overview: Overview) -> str:
     run = inputs.model_run
     parameters = run["parameters"]
@@ -192,11 +327,9 @@ def methods_section(inputs: ReportInputs, overview: Overview) -> str:
         "Data: the latest videos of the dataset's accounts that passed quality control, with "
         f"their counts as scraped{scraped}. A young video has had less time to collect views; "
         "the model sees its age.",
-        f"Label: viral = at least {float(parameters['viral_multiple']):g} × the account's median "
-        f"views, for accounts with at least {parameters['min_account_videos']} videos; the "
-        "median counts the video itself.",
-        "Model: gradient-boosted trees predicting each video's views relative to its account's "
-        f"median from {len(run['selected_features'])} features known before it was posted or "
+        label_explanation(run),
+        "Model: gradient-boosted trees predicting each video's views relative to what its "
+        f"label compares them with, from {len(run['selected_features'])} features known before it was posted or "
         "from the video itself; engagement counts, which grow with views, are left out "
         f"({len(dropped)} columns in all, listed below).",
         f"Validation: {parameters['folds']}-fold cross-validation by account (an account's "

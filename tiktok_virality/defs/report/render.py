@@ -22,6 +22,7 @@ from tiktok_virality.defs.report.formatting import count_of, instant
 from tiktok_virality.defs.report.inputs import ReportInputs
 from tiktok_virality.defs.report.markup import escaped
 from tiktok_virality.defs.report.model_sections import (
+    drivers_section,
     importance_section,
     methods_section,
     model_section,
@@ -34,6 +35,7 @@ SECTIONS: Mapping[str, str] = {
     "top-bottom-videos": "Top and bottom videos",
     "accounts": "Accounts",
     "feature-importance": "Feature importance",
+    "drivers": "Drivers",
     "model-vs-baselines": "The model against its baselines",
     "trends": "Rising hashtags and sounds",
     "methods": "Methods and caveats",
@@ -63,6 +65,7 @@ def render_report(inputs: ReportInputs) -> str:
         "top-bottom-videos": videos_section(videos),
         "accounts": accounts_section(videos),
         "feature-importance": importance_section(inputs),
+        "drivers": drivers_section(inputs),
         "model-vs-baselines": model_section(inputs),
         "trends": trends_section(inputs),
         "methods": methods_section(inputs, overview),

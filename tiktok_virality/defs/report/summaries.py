@@ -27,6 +27,8 @@ _NUMBERS = (
     "viral_probability",
     "top_effect_1",
 )
+# The model's label of each video: its basis, and views against what the basis expects.
+_LABEL = ("label_basis", "viral", "views_multiple")
 _PREDICTED = (
     "predicted_multiple",
     "viral_probability",
@@ -55,24 +57,37 @@ class Overview:
 
 def video_table(inputs: ReportInputs) -> pd.DataFrame:
     """One row per raw video: its key, account, links, caption, posting time, views, engagement,
-    views against its account's median, label and — when the model scored it — its prediction
-    and the feature that moved it most (`top_feature_1`, `top_value_1`, `top_effect_1`)."""
+    views against what its label compares them with (`views_vs_account_median`: the account's
+    median, or the peer line of `label_basis`), label and — when the model scored it — its
+    prediction and the feature that moved it most (`top_feature_1`, `top_value_1`,
+    `top_effect_1`)."""
     raw = inputs.raw_videos[list(RAW_VIDEO_COLUMNS)]
     features = inputs.video_features[list(VIDEO_FEATURE_COLUMNS)].drop(
         columns=["account", "analyzer"]
     )
-    predictions = inputs.predictions[[*VIDEO_KEY, *_PREDICTED]]
+    predictions = inputs.predictions[[*VIDEO_KEY, *_PREDICTED, *_LABEL]]
     videos = raw.merge(features, on=VIDEO_KEY, how="left").merge(
-        predictions, on=VIDEO_KEY, how="left"
+        predictions, on=VIDEO_KEY, how="left", suffixes=("", "_of_model")
     )
-    return videos.assign(
-        **{
-            column: pd.to_numeric(videos[column], errors="coerce").astype(float)
-            for column in _NUMBERS
-        },
-        viral=videos["viral"].astype("boolean"),
-        created_at=pd.to_datetime(videos["created_at"], utc=True),
-    ).sort_values(["account", "video_id"], kind="stable", ignore_index=True)
+    # The model's label covers every video, also those of accounts too small for their own
+    # median; the features' label is the account-median one.
+    labelled_by_model = videos["label_basis"].notna()
+    videos["viral"] = videos["viral_of_model"].where(labelled_by_model, videos["viral"])
+    videos["views_vs_account_median"] = videos["views_multiple"].where(
+        labelled_by_model, videos["views_vs_account_median"]
+    )
+    return (
+        videos.drop(columns=["viral_of_model", "views_multiple"])
+        .assign(
+            **{
+                column: pd.to_numeric(videos[column], errors="coerce").astype(float)
+                for column in _NUMBERS
+            },
+            viral=videos["viral"].astype("boolean"),
+            created_at=pd.to_datetime(videos["created_at"], utc=True),
+        )
+        .sort_values(["account", "video_id"], kind="stable", ignore_index=True)
+    )
 
 
 def top_and_bottom(videos: pd.DataFrame, count: int) -> tuple[pd.DataFrame, pd.DataFrame]:

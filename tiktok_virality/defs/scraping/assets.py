@@ -18,7 +18,12 @@ from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.scraping.batch import process_batch
 from tiktok_virality.defs.scraping.limits import batch_video_budget
-from tiktok_virality.defs.scraping.quality import RULE_DESCRIPTIONS, QualityRule
+from tiktok_virality.defs.scraping.quality_rules import (
+    RULE_DESCRIPTIONS,
+    QualityRule,
+    describe_rejections,
+    nothing_kept_hint,
+)
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, ScrapeRequest, VideoSource
 from tiktok_virality.warehouse.outputs import table_out
 from tiktok_virality.warehouse.queries import stored_video_count
@@ -130,6 +135,12 @@ def scrape_batch(
         )
     for error in batch.errors:
         context.log.warning(f"{error.account or 'an item'}: {error.error}")
+    left_out = describe_rejections(batch.failures_by_rule, dataset.thresholds, fetched.scraped_at)
+    if left_out:
+        context.log.info(f"left out by quality control: {'; '.join(left_out)}")
+    if batch.accepted.empty and not batch.rejected.empty:
+        left_out.append(nothing_kept_hint(batch.failures_by_rule))
+        context.log.warning(left_out[-1])
 
     per_account = Counter(batch.accepted["account"])
     yield dg.Output(
@@ -145,6 +156,13 @@ def scrape_batch(
             ),
             "errors": len(batch.errors),
             "rejected_rows": len(batch.rejected),
+            # Per rule (a row failing two counts for both), for the CLI's summary and `status`.
+            "rejected_by_rule": dg.MetadataValue.json(
+                {rule.value: failed for rule, failed in batch.failures_by_rule.items() if failed}
+            ),
+            "left_out": dg.MetadataValue.md(
+                "\n".join(f"- {line}" for line in left_out) or "nothing"
+            ),
             "left_out_by_limits": batch.left_out_by_limits,
         },
     )

@@ -13,11 +13,8 @@ import pandas as pd
 from tiktok_virality.core.errors import RecordedError
 from tiktok_virality.defs.scraping.limits import limit_videos
 from tiktok_virality.defs.scraping.normalize import ItemError, normalize_items
-from tiktok_virality.defs.scraping.quality import (
-    QualityRule,
-    QualityThresholds,
-    apply_quality_rules,
-)
+from tiktok_virality.defs.scraping.quality import QualityThresholds, apply_quality_rules
+from tiktok_virality.defs.scraping.quality_rules import QualityRule
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
 
 NO_VIDEOS = "no videos returned (private account, no posts, or none within the max age)"

@@ -178,6 +178,13 @@ _DIRECT_COLUMNS: tuple[tuple[str, FieldPath, Callable[[Any], Any]], ...] = (
 )
 
 
+# Where an item says when the video was posted, in the order they are read: the first present wins.
+POSTING_TIME_FIELDS: tuple[tuple[FieldPath, Callable[[Any], pd.Timestamp | None]], ...] = (
+    (("createTime",), coerce_epoch_seconds),
+    (("createTimeISO",), coerce_iso_timestamp),
+)
+
+
 def _video_row(item: Mapping[str, Any]) -> dict[str, Any]:
     """Every raw_videos column but dataset, batch and scraped_at, which are the caller's."""
     video_id = _video_id(item)
@@ -194,8 +201,10 @@ def _video_row(item: Mapping[str, Any]) -> dict[str, Any]:
         **{column: _field(item, path, coerce) for column, path, coerce in _DIRECT_COLUMNS},
         "hashtags": _unique_names(_field(item, ("hashtags",), coerce_names) or [], prefix="#"),
         "mentions": _mentions(item),
-        "created_at": _field(item, ("createTime",), coerce_epoch_seconds)
-        or _field(item, ("createTimeISO",), coerce_iso_timestamp),
+        "created_at": next(
+            filter(None, (_field(item, path, coerce) for path, coerce in POSTING_TIME_FIELDS)),
+            None,
+        ),
         "video_url": _field(item, ("mediaUrls",), coerce_first_url)
         or _field(item, ("videoMeta", "downloadAddr"), coerce_str),
         "is_slideshow": is_slideshow,

@@ -39,33 +39,13 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tiktok_virality.defs.scraping.quality_rules import QualityRule
 from tiktok_virality.defs.scraping.thresholds import QualityThresholds
-
-
-class QualityRule(StrEnum):
-    """The quality rules, in the order they are evaluated and listed. The values are stable: they
-    are shown in the UI and stored in tables as rejection reasons."""
-
-    REQUIRED_FIELDS = "required_fields"
-    VALID_RANGES = "valid_ranges"
-    NOT_IN_FUTURE = "not_in_future"
-    MIN_VIEWS = "min_views"
-    MAX_AGE = "max_age"
-
-
-RULE_DESCRIPTIONS: dict[QualityRule, str] = {
-    QualityRule.REQUIRED_FIELDS: "Every video has an id, account, posting and scrape time, views.",
-    QualityRule.VALID_RANGES: "No negative counts or sizes; every value of its column's type.",
-    QualityRule.NOT_IN_FUTURE: "No video posted after it was scraped (1 h of clock skew allowed).",
-    QualityRule.MIN_VIEWS: "Every video has the dataset's minimum views (default 1,000).",
-    QualityRule.MAX_AGE: "No video older than the dataset's max age (default 180 days).",
-}
 
 REJECTION_REASONS_COLUMN = "rejection_reasons"
 # Without any of these a video cannot be identified, measured or placed in time.
@@ -147,6 +127,17 @@ def apply_quality_rules(videos: pd.DataFrame, thresholds: QualityThresholds) -> 
         rejected=rejected,
         failures_by_rule={rule: int(failures[rule].sum()) for rule in _RULES},
     )
+
+
+def rejection_counts(rejected: pd.DataFrame) -> dict[QualityRule, int]:
+    """Per rule, the rows of a `rejected_videos` frame it rejected (a row failing two rules counts
+    for both); only the rules that rejected any. Reasons this release does not know are skipped."""
+    counts = (
+        rejected[REJECTION_REASONS_COLUMN].explode().value_counts()
+        if len(rejected)
+        else pd.Series(dtype=int)
+    )
+    return {rule: int(counts[rule.value]) for rule in _RULES if counts.get(rule.value, 0)}
 
 
 def _rule_failures(

@@ -10,6 +10,8 @@ from tiktok_virality.defs.datasets.dataset import (
     InvalidSettingError,
     PlannedAccount,
     ScrapeLimits,
+    ScrapeTimeBasis,
+    plan_accounts_by_volume,
     plan_new_accounts,
 )
 from tiktok_virality.defs.datasets.registry import (
@@ -53,6 +55,44 @@ def test_planned_accounts_never_move_and_new_ones_start_a_new_batch() -> None:
 def test_batch_size_out_of_range_is_refused(batch_size: int) -> None:
     with pytest.raises(InvalidSettingError, match="between 1 and 10"):
         plan_new_accounts({}, ["a"], batch_size)
+
+
+def test_export_batches_hold_whole_accounts_up_to_a_number_of_videos() -> None:
+    videos = {"a": 2, "b": 1, "c": 2, "big": 7, "d": 1, "e": 1}
+
+    plan = plan_accounts_by_volume({}, videos, 4)
+
+    assert [(entry.account, entry.batch) for entry in plan] == [
+        ("a", "b001"),
+        ("b", "b001"),
+        ("c", "b002"),  # 3 + 2 > 4: a new batch, never half an account
+        ("big", "b003"),  # more than 4 videos: a batch of its own
+        ("d", "b004"),
+        ("e", "b004"),
+    ]
+
+
+def test_a_volume_plan_never_moves_planned_accounts() -> None:
+    assert plan_accounts_by_volume({"a": "b001", "b": "b002"}, {"a": 3, "c": 1, "b": 1}, 4) == [
+        PlannedAccount("c", "b003")
+    ]
+    with pytest.raises(InvalidSettingError, match="videos per batch"):
+        plan_accounts_by_volume({}, {"a": 1}, 0)
+
+
+def test_an_export_dataset_planned_by_volume_keeps_its_rule_and_scrape_time(
+    registry: DatasetRegistry,
+) -> None:
+    items = {"a": [{"id": "1"}, {"id": "2"}], "b": [{"id": "3"}], "c": [{"id": "4"}]}
+    scraped_at = datetime(2022, 7, 27, 14, 3, tzinfo=UTC)
+    export = ExportContent(items, scraped_at, ScrapeTimeBasis.FILE_NAME)
+
+    registry.add_accounts("v1", list(items), export=export, batch_videos=3)
+
+    assert registry.plan("v1") == {"a": "b001", "b": "b001", "c": "b002"}
+    dataset = registry.require("v1")
+    assert (dataset.batch_videos, dataset.export_scraped_at) == (3, scraped_at)
+    assert dataset.export_scraped_at_basis is ScrapeTimeBasis.FILE_NAME
 
 
 def test_the_plan_is_pinned_across_batch_sizes(registry: DatasetRegistry) -> None:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tiktok_virality.defs.model import ModelParameters, median_of_other_videos, virality_targets
+from tiktok_virality.defs.model.label import dataset_targets
 
 
 def videos(views_by_account: dict[str, list[int | None]], dataset: str = "v1") -> pd.DataFrame:
@@ -175,3 +176,93 @@ def test_parameters_are_plain_numbers_for_storage() -> None:
     assert stored["viral_multiple"] == 2.5 and type(stored["viral_multiple"]) is float
     assert stored["folds"] == 4 and type(stored["folds"]) is int
     assert stored["min_account_videos"] == 3 and ModelParameters().viral_multiple == 3.0
+
+
+def peer_videos(followers: bool = True) -> pd.DataFrame:
+    """20 authors of one video each whose views follow ln(1 + views) = ln 10 + 0.5 ln(1 +
+    followers) + ln(1 + age) (up to rounding), and one account of three videos."""
+    rng = np.random.default_rng(0)
+    fans = rng.integers(1_000, 1_000_000, 20)
+    age = rng.uniform(1, 100, 20)
+    views = np.round(np.expm1(np.log(10) + 0.5 * np.log1p(fans) + np.log1p(age))).astype(int)
+    singles = pd.DataFrame(
+        {
+            "dataset": "v1",
+            "account": [f"author{i}" for i in range(20)],
+            "views": views,
+            "followers": fans if followers else pd.NA,
+            "age_days": age,
+        }
+    )
+    regular = pd.DataFrame(
+        {
+            "dataset": "v1",
+            "account": "regular",
+            "views": [786, 786, 786],  # on the line too: ln(787) ≈ ln 10 + 0.5 ln 51 + ln 11
+            "followers": 50 if followers else pd.NA,
+            "age_days": 10.0,
+        }
+    )
+    return pd.concat([singles, regular], ignore_index=True).astype(
+        {"views": "Int64", "followers": "Int64"}
+    )
+
+
+def test_every_video_gets_a_label_and_small_accounts_are_compared_with_their_peers() -> None:
+    frame = peer_videos()
+
+    targets = dataset_targets(frame, ModelParameters())
+
+    assert targets["viral"].notna().all()
+    assert targets["label_basis"].tolist() == ["followers_and_age"] * 20 + ["account_median"] * 3
+    # The views follow the line, so each is expected at its own views: none is viral.
+    assert targets["expected_views"][:20].tolist() == pytest.approx(
+        frame["views"][:20].tolist(), rel=1e-3
+    )
+    assert not targets["viral"].any()
+    # The account of three videos keeps its own median.
+    assert targets["expected_views"][20:].tolist() == [786.0] * 3
+
+
+def test_a_breakout_is_viral_against_what_an_account_of_its_size_gets() -> None:
+    frame = peer_videos()
+    frame.loc[0, "views"] = 20 * frame.loc[0, "views"]
+
+    targets = dataset_targets(frame, ModelParameters())
+
+    assert targets.loc[0, "viral"]
+    assert targets.loc[0, "viral_threshold_views"] == pytest.approx(
+        3 * targets.loc[0, "expected_views"]
+    )
+    assert targets["viral"][1:20].sum() == 0
+
+
+def test_without_follower_counts_a_video_is_compared_with_videos_of_its_age() -> None:
+    targets = dataset_targets(peer_videos(followers=False), ModelParameters())
+
+    assert targets["label_basis"].tolist() == ["age"] * 20 + ["account_median"] * 3
+    assert targets["viral"].notna().all()
+
+
+def test_cross_fitted_expectations_never_use_the_videos_own_fold() -> None:
+    frame = peer_videos()
+    folds = np.arange(len(frame)) % 2
+    changed = frame.copy()
+    changed.loc[0, "views"] = 1_000 * frame.loc[0, "views"]
+
+    before = dataset_targets(frame, ModelParameters(), folds=folds)
+    after = dataset_targets(changed, ModelParameters(), folds=folds)
+
+    # Video 0 is in fold 0: its own views never move its expectation, only the other fold's.
+    assert after.loc[0, "expected_views"] == pytest.approx(before.loc[0, "expected_views"])
+    odd = folds == 1
+    assert not np.allclose(after["expected_views"][odd][:10], before["expected_views"][odd][:10])
+
+
+def test_too_few_videos_for_a_line_leave_small_accounts_unlabelled() -> None:
+    frame = peer_videos().iloc[15:].reset_index(drop=True)  # 5 single authors and 3 regulars
+
+    targets = dataset_targets(frame, ModelParameters())
+
+    assert targets["label_basis"].isna().sum() == 5
+    assert targets["viral"].notna().sum() == 3

@@ -27,6 +27,7 @@ from tiktok_virality.defs.report import (
 )
 from tiktok_virality.warehouse.io_manager import write_partition
 from tiktok_virality.warehouse.tables import (
+    DRIVERS,
     FEATURE_IMPORTANCE,
     MODEL_RUNS,
     RAW_VIDEOS,
@@ -199,6 +200,7 @@ def test_the_page_read_back_from_duckdb_is_the_same(
         (VIDEO_PREDICTIONS, dataset_partition, run.predictions),
         (FEATURE_IMPORTANCE, dataset_partition, run.importance.assign(dataset="demo")),
         (TRENDS, dataset_partition, run.trends),
+        (DRIVERS, dataset_partition, run.drivers.assign(dataset="demo")),
     ]
     for contract, partition, frame in stored:
         write_partition(database, contract.name, contract.sql_types, partition, frame)

@@ -16,12 +16,11 @@ from tiktok_virality.defs.scraping.quality import (
     NON_NEGATIVE_COLUMNS,
     REJECTION_REASONS_COLUMN,
     REQUIRED_COLUMNS,
-    RULE_DESCRIPTIONS,
     QualityResult,
-    QualityRule,
     QualityThresholds,
     apply_quality_rules,
 )
+from tiktok_virality.defs.scraping.quality_rules import RULE_DESCRIPTIONS, QualityRule
 from tiktok_virality.warehouse.tables import RAW_VIDEOS
 
 SCRAPED_AT = pd.Timestamp("2025-07-08 10:00", tz="UTC")

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 from tiktok_virality.core.errors import RecordedError, describe_error
 from tiktok_virality.defs.scraping.batch import NO_VIDEOS, account_errors, process_batch
 from tiktok_virality.defs.scraping.normalize import ItemError
-from tiktok_virality.defs.scraping.quality import QualityRule, QualityThresholds
+from tiktok_virality.defs.scraping.quality import QualityThresholds
+from tiktok_virality.defs.scraping.quality_rules import QualityRule
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
 
 SCRAPED_AT = datetime(2025, 7, 8, tzinfo=UTC)
