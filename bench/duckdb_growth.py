@@ -16,13 +16,9 @@ from bench import synthetic
 from bench.core import MEGABYTE, Benchmark, Measurement, ResultTable, column
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.features.build import build_features
+from tiktok_virality.warehouse.contracts import TableContract
 from tiktok_virality.warehouse.io_manager import write_partition
-from tiktok_virality.warehouse.tables import (
-    RAW_VIDEOS,
-    VIDEO_ANALYSES,
-    VIDEO_FEATURES,
-    TableContract,
-)
+from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
 
 _DATASET = "bench"
 _ANALYSIS_SEED = 7

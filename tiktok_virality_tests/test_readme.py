@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tiktok_virality.warehouse.tables import ASSET_TABLES, RAW_VIDEOS, TableContract
+from tiktok_virality.warehouse.contracts import TableContract
+from tiktok_virality.warehouse.tables import ASSET_TABLES, RAW_VIDEOS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 RAW_COLUMNS_REFERENCE = "| *all the columns of `raw_videos`* | | |"

@@ -8,12 +8,12 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.core.partitions import video_partitions
+from tiktok_virality.warehouse.contracts import TableContract
 from tiktok_virality.warehouse.io_manager import (
     COLUMN_SCHEMA_KEY,
     PREVIEW_COLUMNS_KEY,
     WAREHOUSE_IO_MANAGER,
 )
-from tiktok_virality.warehouse.tables import TableContract
 
 # The group of the per-batch assets in the UI (scraping, analysis, features).
 VIDEO_GROUP = "tiktok_virality"

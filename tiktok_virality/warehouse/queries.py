@@ -9,12 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tiktok_virality.warehouse.storage import connect, quote_identifier, read_rows, table_exists
-from tiktok_virality.warehouse.tables import (
-    MODEL_RUNS,
-    RAW_VIDEOS,
-    REJECTED_VIDEOS,
-    VIDEO_ANALYSES,
-)
+from tiktok_virality.warehouse.tables import MODEL_RUNS, RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES
 
 _MODEL_SUMMARY_COLUMNS = (
     "trained_at",

@@ -34,13 +34,13 @@ from __future__ import annotations
 import pandas as pd
 
 from tiktok_virality.defs.model.label import virality_targets
-from tiktok_virality.warehouse.tables import (
+from tiktok_virality.warehouse.contracts import (
     ACCOUNT_KEY,
     PANDAS_DTYPES,
-    VIDEO_FEATURES,
     VIDEO_IDENTITY_COLUMNS,
     VIDEO_KEY,
 )
+from tiktok_virality.warehouse.tables import VIDEO_FEATURES
 
 # Each ai_* feature is the analysis column of the same name without the prefix.
 _AI_PREFIX = "ai_"

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from tiktok_virality.defs.model.parameters import ModelParameters
-from tiktok_virality.warehouse.tables import ACCOUNT_KEY
+from tiktok_virality.warehouse.contracts import ACCOUNT_KEY
 
 TARGET_COLUMNS = ("log_views", "relative_log_views", "viral_threshold_views", "viral")
 LABEL_COLUMNS = (*TARGET_COLUMNS, "label_basis", "expected_views")

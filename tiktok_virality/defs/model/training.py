@@ -84,7 +84,7 @@ from tiktok_virality.defs.model.selection import (
 )
 from tiktok_virality.defs.model.time_ordered import time_ordered_evaluation
 from tiktok_virality.defs.model.trends import TREND_FEATURES, trend_features, trend_table
-from tiktok_virality.warehouse.tables import ACCOUNT_KEY, VIDEO_IDENTITY_COLUMNS, VIDEO_KEY
+from tiktok_virality.warehouse.contracts import ACCOUNT_KEY, VIDEO_IDENTITY_COLUMNS, VIDEO_KEY
 
 
 def train_virality_model(

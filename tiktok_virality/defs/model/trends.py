@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from tiktok_virality.defs.model.parameters import ModelParameters
-from tiktok_virality.warehouse.tables import VIDEO_KEY
+from tiktok_virality.warehouse.contracts import VIDEO_KEY
 
 TREND_FEATURES = ("uses_rising_hashtag", "uses_rising_sound")
 HASHTAG = "hashtag"

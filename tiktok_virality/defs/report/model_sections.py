@@ -23,7 +23,7 @@ from tiktok_virality.defs.report.formatting import (
 from tiktok_virality.defs.report.inputs import ReportInputs
 from tiktok_virality.defs.report.markup import escaped, figure, paragraph, table
 from tiktok_virality.defs.report.summaries import Overview
-from tiktok_virality.warehouse.tables import VIDEO_KEY
+from tiktok_virality.warehouse.contracts import VIDEO_KEY
 
 MAX_FEATURES_PLOTTED = 15
 METRIC_LABELS = {

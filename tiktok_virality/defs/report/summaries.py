@@ -16,7 +16,7 @@ from tiktok_virality.defs.report.inputs import (
     VIDEO_FEATURE_COLUMNS,
     ReportInputs,
 )
-from tiktok_virality.warehouse.tables import VIDEO_KEY
+from tiktok_virality.warehouse.contracts import VIDEO_KEY
 
 _NUMBERS = (
     "views",

@@ -32,7 +32,8 @@ from tiktok_virality.defs.scraping.coerce import (
     coerce_str,
     coerce_video_id,
 )
-from tiktok_virality.warehouse.tables import PANDAS_DTYPES, RAW_VIDEOS
+from tiktok_virality.warehouse.contracts import PANDAS_DTYPES
+from tiktok_virality.warehouse.tables import RAW_VIDEOS
 
 T = TypeVar("T")
 FieldPath = tuple[str, ...]
