@@ -67,6 +67,7 @@ def analyzer(
         base_url=fake_gemini.url,
         concurrency=4,
         requests_per_minute=60_000,
+        tokens_per_minute=10**9,
         retry_attempts=2,
         initial_retry_delay_seconds=0.01,
         inline_max_bytes=100_000,

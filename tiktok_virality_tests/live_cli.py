@@ -117,6 +117,8 @@ def cli_env(data: Path, fake_apify: FakeApify, fake_gemini: FakeGemini) -> dict[
         "GOOGLE_API_KEY": "gemini-key-for-tests",
         "GOOGLE_GEMINI_BASE_URL": fake_gemini.url,
         "GEMINI_REQUESTS_PER_MINUTE": "60000",
+        # The fakes answer at once: the quotas are tested on their own, not waited for here.
+        "GEMINI_TOKENS_PER_MINUTE": "1000000000",
         "GEMINI_CONCURRENCY": "4",
     }
 
@@ -138,14 +140,19 @@ def finished(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def import_sample(data: Path, export: Path, datasets: Sequence[str] = ("cut",)) -> None:
-    """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT` does, for each name."""
+    """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT --batch-size 5` does, for
+    each name."""
     (data / "dagster_home").mkdir(parents=True)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         database = data / "tiktok_virality.duckdb"
         migrate(database, [REGISTRY_SCHEMA])
         registry = DatasetRegistry(database=str(database))
         for dataset in datasets:
-            import_export_file(instance, registry, dataset, export, scraped_at=SCRAPED_AT)
+            # Five accounts a batch, as the sample is planned: two partitions, so that a stop
+            # falls between them as well as inside one.
+            import_export_file(
+                instance, registry, dataset, export, scraped_at=SCRAPED_AT, batch_size=5
+            )
 
 
 def tables(data: Path) -> dict[str, pd.DataFrame]:

@@ -13,6 +13,9 @@ from bench.machine import describe_machine
 from bench.report import RunInfo, render_markdown
 from bench.suite import BENCHMARKS, run_suite
 
+# Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def sections(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Section]:

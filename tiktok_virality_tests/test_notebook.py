@@ -14,6 +14,9 @@ from nbclient import NotebookClient
 
 from tiktok_virality.cli.main import main
 
+# Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_virality.ipynb"
 
 

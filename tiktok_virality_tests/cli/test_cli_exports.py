@@ -22,6 +22,9 @@ from tiktok_virality_tests.synthetic_exports import (
     write_console_csv,
 )
 
+# Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def hashtag_export(tmp_path: Path) -> Path:

@@ -91,7 +91,7 @@ def test_list_and_show_say_what_each_dataset_is_and_what_bounds_its_videos(
     assert shown[5:8] == [
         "dataset csv: imported from the Apify export profile_export_2024.csv",
         # The export's error row (an account that does not exist) is an account, not a video.
-        f"68 videos of 2 accounts; batch size 5; {QUALITY}",
+        f"68 videos of 2 accounts; batches of up to 500 videos; {QUALITY}",
         "scraped 2024-09-30 12:00 UTC (as given); ages count from it",
     ]
     assert shown[9:11] == [

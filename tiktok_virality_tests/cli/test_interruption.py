@@ -22,6 +22,9 @@ from tiktok_virality_tests.live_cli import (
     tables,
 )
 
+# Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 STOP_AT_CALL = 40  # of the sample's ~117 videos: inside the first batch
 
 

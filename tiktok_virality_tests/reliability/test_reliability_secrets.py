@@ -90,6 +90,7 @@ def live(
     monkeypatch.setenv("GOOGLE_API_KEY", GEMINI_CANARY)
     monkeypatch.setenv("GEMINI_API_URL", fake_gemini.url)
     monkeypatch.setenv("GEMINI_REQUESTS_PER_MINUTE", "60000")
+    monkeypatch.setenv("GEMINI_TOKENS_PER_MINUTE", "1000000000")
     return data_dir.parent
 
 

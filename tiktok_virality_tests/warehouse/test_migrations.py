@@ -156,7 +156,10 @@ def test_the_registry_drops_the_cli_s_own_last_run_and_keeps_the_datasets(tmp_pa
             "VALUES ('v1', 'accounts', 'account list', 2, 15, 500, now(), now(), now())"
         )
 
-    assert migrate(database, [REGISTRY_SCHEMA]) == [AppliedMigration("registry", 2)]
+    assert migrate(database, [REGISTRY_SCHEMA]) == [
+        AppliedMigration("registry", 2),
+        AppliedMigration("registry", 3),
+    ]
 
     with duckdb.connect(str(database), read_only=True) as connection:
         columns = {row[0] for row in connection.execute("DESCRIBE datasets").fetchall()}

@@ -139,6 +139,7 @@ def virality_model(
             VIDEO_PREDICTIONS.empty_frame(),
             FEATURE_IMPORTANCE.empty_frame(),
             TRENDS.empty_frame(),
+            DRIVERS.empty_frame(),
         )
     parameters = ModelParameters(viral_multiple=config.viral_multiple, folds=config.folds)
     run = train_virality_model(video_features, raw_videos, parameters)

@@ -69,6 +69,7 @@ def live_env(
     monkeypatch.setenv("GOOGLE_API_KEY", "gemini-key-canary-0c3d")
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
     monkeypatch.setenv("GEMINI_REQUESTS_PER_MINUTE", "60000")
+    monkeypatch.setenv("GEMINI_TOKENS_PER_MINUTE", "1000000000")
     monkeypatch.chdir(tmp_path)
     return data
 
@@ -116,6 +117,7 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
             retry_attempts=2,
             initial_retry_delay_seconds=0.01,
             requests_per_minute=60_000,
+            tokens_per_minute=10**9,
             apify_api_url=fake_apify.url,
         )
         import_export_file(instance, resources["registry"], "meeni", export_file)
