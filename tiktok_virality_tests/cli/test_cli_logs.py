@@ -16,6 +16,9 @@ from tiktok_virality.cli.main import EXIT_USAGE, main
 from tiktok_virality.warehouse import storage
 from tiktok_virality_tests.helpers import APIFY_TOKEN
 
+# Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 NOTICE = ("Telemetry:", "Welcome to Dagster!")
 CREDENTIALS = ("APIFY_API_TOKEN", "GOOGLE_API_KEY", "GEMINI_API_KEY", "TIKTOK_VIRALITY_DATABASE")
 

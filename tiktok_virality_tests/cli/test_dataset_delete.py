@@ -28,6 +28,9 @@ from tiktok_virality_tests.helpers import (
     use_folder,
 )
 
+# Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 TABLES = dataset_row_tables(STORES)
 
 
