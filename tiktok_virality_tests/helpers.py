@@ -5,6 +5,8 @@ against the fakes, and the bundled sample as the model gets it. The fixtures are
 
 import json
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -187,3 +189,20 @@ def model_inputs_of_items(
     raw_videos = apply_quality_rules(scraped, QualityThresholds()).accepted
     features = build_features(raw_videos, analyze_offline(raw_videos, analyzed_at=scraped_at))
     return features, raw_videos
+
+
+def hold_lock(database: Path) -> subprocess.Popen[str]:
+    """A process holding the DuckDB file open (as a notebook would) until its stdin gets a line."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(database)!r}); print('held', flush=True); "
+            "sys.stdin.readline(); c.close()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder

@@ -14,7 +14,7 @@ import pytest
 from tiktok_virality.cli.errors import EXIT_OUTPUT_CLOSED
 from tiktok_virality.cli.main import EXIT_USAGE, main
 from tiktok_virality.warehouse import storage
-from tiktok_virality_tests.helpers import APIFY_TOKEN
+from tiktok_virality_tests.helpers import APIFY_TOKEN, hold_lock
 
 # Slow: `pytest -m slow` runs it (CI does), the default suite does not (pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -95,22 +95,6 @@ def test_with_telemetry_off_dagster_prints_and_records_nothing(tmp_path: Path) -
     assert created.stdout.startswith("created dataset 'v1'")
     assert not (home / ".telemetry").exists()
     assert (home / "dagster.yaml").read_text(encoding="utf-8") == ("telemetry:\n  enabled: false\n")
-
-
-def hold_lock(database: Path) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(database)!r}); print('held', flush=True); "
-            "sys.stdin.readline(); c.close()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    return holder
 
 
 def test_a_run_refused_after_waiting_for_the_lock_leaves_both_lines_in_the_logs(

@@ -1,13 +1,12 @@
 import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tiktok_virality.cli.run_log import command_log, log_line, say
 from tiktok_virality.warehouse.storage import connect
+from tiktok_virality_tests.helpers import hold_lock
 
 
 def lines(path: Path) -> list[str]:
@@ -74,22 +73,6 @@ def test_an_unexpected_error_is_logged_with_its_traceback_masked(tmp_path: Path)
     assert "Traceback (most recent call last)" in errors
     assert "RuntimeError: the server echoed ***" in errors
     assert "s3cret-token" not in errors
-
-
-def hold_lock(database: Path) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(database)!r}); print('held', flush=True); "
-            "sys.stdin.readline(); c.close()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    return holder
 
 
 def test_the_wait_for_a_locked_database_is_shown_and_logged(
