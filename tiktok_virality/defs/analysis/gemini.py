@@ -164,7 +164,11 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     async def _check_model(self, client: genai.Client) -> None:
         try:
-            await check_model(client, self.model)
+            # A lost answer or a 5xx says nothing about the model: asked again, as any call is.
+            await self._retry_policy().run(
+                lambda: check_model(client, self.model),
+                may_pass=lambda error: isinstance(error, TRANSIENT_ERRORS),
+            )
         except genai_errors.ClientError as error:
             if refuses_every_request(error):
                 raise AnalyzerConfigurationError(
