@@ -10,6 +10,7 @@ from tiktok_virality.config import Settings
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer, VideoAnalyzer
 from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.costs.ledger import CostLedger
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.report.files import ReportFiles
@@ -21,7 +22,13 @@ from tiktok_virality.warehouse.migrations import StoreSchema
 from tiktok_virality.warehouse.store import Store
 
 # Every store: what owns tables in the DuckDB file beside the asset tables.
-STORES: tuple[type[Store], ...] = (DatasetRegistry, ErrorLog, AnalysisCache, ScrapeLedger)
+STORES: tuple[type[Store], ...] = (
+    DatasetRegistry,
+    ErrorLog,
+    AnalysisCache,
+    ScrapeLedger,
+    CostLedger,
+)
 # Every store's tables, which `migrate` makes once per file and version.
 STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
 
@@ -47,6 +54,7 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "error_log": ErrorLog(database=database),
         "analysis_cache": analysis_cache,
         "scrape_ledger": scrape_ledger,
+        "cost_ledger": CostLedger(database=database),
         "export_source": ExportVideoSource(registry=registry),
         "scraper": scraper,
         "analyzer": analyzer,

@@ -26,7 +26,13 @@ def apply_setting_flags(
             f"settings of {dataset.name!r} now: {limits.videos_per_account} videos per account, "
             f"{limits.max_total_videos} in all, at least {thresholds.min_views} views, at most "
             f"{thresholds.max_age_days} days old (for batches scraped from now on)"
+            + describe_budget(limits.max_cost_usd)
         )
+
+
+def describe_budget(max_cost_usd: float | None) -> str:
+    """The budget, as the settings line ends: nothing when there is none."""
+    return "" if max_cost_usd is None else f", a budget of ${max_cost_usd:,.2f} for paid work"
 
 
 def flagged_thresholds(args: argparse.Namespace, dataset: Dataset | None) -> QualityThresholds:
@@ -45,4 +51,5 @@ def flagged_limits(args: argparse.Namespace, dataset: Dataset | None) -> ScrapeL
     return ScrapeLimits(
         videos_per_account=args.videos_per_account or current.videos_per_account,
         max_total_videos=args.max_total_videos or current.max_total_videos,
+        max_cost_usd=current.max_cost_usd if args.max_cost_usd is None else args.max_cost_usd,
     )

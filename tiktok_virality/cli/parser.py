@@ -41,6 +41,13 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _dollars(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {text}")
+    return value
+
+
 def _timestamp(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
@@ -76,6 +83,12 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         type=_whole_number(1),
         help="videos the dataset may hold in all (default 500; stored with the dataset)",
     )
+    parser.add_argument(
+        "--max-cost-usd",
+        type=_dollars,
+        help="budget for paid work (Apify runs, Gemini calls), US dollars: nothing is started "
+        "that would pass it (default none; stored with the dataset)",
+    )
 
 
 def _add_run_command(commands: argparse._SubParsersAction) -> None:
@@ -104,6 +117,11 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
         "--offline",
         action="store_true",
         help="no external calls: the bundled sample or an imported export, offline analyzer",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the run would do and cost, then do nothing (no paid call, no write)",
     )
 
 

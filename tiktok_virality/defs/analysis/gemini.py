@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -38,7 +39,14 @@ from google import genai
 from google.genai import errors as genai_errors
 
 from tiktok_virality.core.errors import RecordedError, describe_error
-from tiktok_virality.defs.analysis.analyzers import AnalysisResult, TokenUsage, VideoAnalyzer
+from tiktok_virality.defs.analysis.analyzers import (
+    NO_BUDGET,
+    AnalysisResult,
+    BudgetReached,
+    SpendingGate,
+    TokenUsage,
+    VideoAnalyzer,
+)
 from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
 from tiktok_virality.defs.analysis.gemini_controls import AnalysisControls
@@ -60,7 +68,7 @@ from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
-_Stop = AnalyzerConfigurationError | DailyQuotaExhausted
+_Stop = AnalyzerConfigurationError | DailyQuotaExhausted | BudgetReached
 
 
 @dataclass(frozen=True)
@@ -95,12 +103,18 @@ def _analysis_rows(
 
 
 def _raise_stop(model: str, stopped: list[_Stop], todo: int, done: list[_Outcome]) -> None:
-    """The error that stopped the analysis: a refusal of every request first, else the day's
-    quota, with the videos left (neither analysed nor given up on)."""
+    """The error that stopped the analysis: a refusal of every request first, else the budget or
+    the day's quota, with the videos left (neither analysed nor given up on)."""
     refused = [error for error in stopped if isinstance(error, AnalyzerConfigurationError)]
     if refused:
         raise refused[0]
     settled = sum(1 for o in done if o.analysis is not None or (o.error and o.error.permanent))
+    budget = [error for error in stopped if isinstance(error, BudgetReached)]
+    if budget:
+        raise BudgetReached(
+            f"{budget[0].reason}; {todo - settled} videos of this batch left to analyse",
+            budget[0].resume,
+        )
     raise DailyQuotaReached(
         f"daily quota of {model} reached: {todo - settled} videos left; run the same "
         "command after the quota resets, with --retry-failed (in the UI: re-execute the "
@@ -181,6 +195,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         videos: pd.DataFrame,
         log: logging.Logger,
         *,
+        spending: SpendingGate = NO_BUDGET,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> AnalysisResult:
@@ -207,7 +222,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         quota = GeminiQuota(
             self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
         )
-        outcomes = asyncio.run(self._analyze_all(todo, quota)) if todo else []
+        outcomes = asyncio.run(self._analyze_all(todo, quota, spending)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
         accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))
@@ -232,7 +247,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         )
 
     async def _analyze_all(
-        self, videos: list[dict[str, Any]], quota: GeminiQuota
+        self, videos: list[dict[str, Any]], quota: GeminiQuota, spending: SpendingGate
     ) -> list[_Outcome]:
         """Every video's outcome. A key or model Gemini refuses, or the day's quota, stops the
         videos not yet started; those in flight finish, and their paid-for answers are stored
@@ -240,7 +255,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         client = self._client()
         slots = asyncio.Semaphore(self.concurrency)
         stopped: list[_Stop] = []
-        writer = GroupWriter(self._store)
+        writer = GroupWriter(partial(self._store, spending=spending))
 
         async def one(watcher: VideoWatcher, video: dict[str, Any]) -> _Outcome | None:
             async with slots:
@@ -248,7 +263,7 @@ class GeminiAnalyzer(VideoAnalyzer):
                     return None
                 try:
                     outcome = await self._analyze_one(watcher, video)
-                except (AnalyzerConfigurationError, DailyQuotaExhausted) as error:
+                except (AnalyzerConfigurationError, DailyQuotaExhausted, BudgetReached) as error:
                     stopped.append(error)
                     return None
                 return await writer.store(outcome)
@@ -259,7 +274,7 @@ class GeminiAnalyzer(VideoAnalyzer):
                 follow_redirects=True, timeout=self.request_timeout_seconds
             ) as http:
                 media = VideoMedia(http, self.apify_api_url, self.apify_token, self._retry_policy())
-                watcher = self._watcher(client, media, quota)
+                watcher = self._watcher(client, media, quota, spending)
                 outcomes = await asyncio.gather(*(one(watcher, video) for video in videos))
         finally:
             await client.aio.aclose()
@@ -268,11 +283,14 @@ class GeminiAnalyzer(VideoAnalyzer):
             _raise_stop(self.model, stopped, len(videos), done)
         return done
 
-    def _watcher(self, client: genai.Client, media: VideoMedia, quota: GeminiQuota) -> VideoWatcher:
+    def _watcher(
+        self, client: genai.Client, media: VideoMedia, quota: GeminiQuota, spending: SpendingGate
+    ) -> VideoWatcher:
         return VideoWatcher(
             client=client,
             media=media,
             quota=quota,
+            spending=spending,
             controls=self.controls,
             model=self.model,
             retry=self._retry_policy(),
@@ -282,9 +300,9 @@ class GeminiAnalyzer(VideoAnalyzer):
             file_poll_attempts=self.file_poll_attempts,
         )
 
-    def _store(self, outcomes: list[_Outcome]) -> list[_Outcome]:
-        """Store answers and count failures; the failures come back marked permanent once given
-        up on. A quota refusal is not a failure of the video: not counted."""
+    def _store(self, outcomes: list[_Outcome], spending: SpendingGate) -> list[_Outcome]:
+        """Store answers, and what they cost, and count failures; the failures come back marked
+        permanent once given up on. A quota refusal is not a failure of the video: not counted."""
         answered = {o.video_id: o.analysis for o in outcomes if o.analysis is not None}
         if answered:
             self.cache.store_analyses(
@@ -292,6 +310,11 @@ class GeminiAnalyzer(VideoAnalyzer):
                 model=self.model,
                 schema_version=SCHEMA_VERSION,
                 settings=self.controls.fingerprint,
+            )
+            spending.paid(
+                self.model,
+                f"schema={SCHEMA_VERSION};{self.controls.fingerprint}",
+                {o.video_id: o.usage for o in outcomes if o.usage is not None},
             )
         return [
             outcome

@@ -12,6 +12,8 @@ import pandas as pd
 
 from tiktok_virality.core.partitions import VideoPartition, parse_partition_key, video_partitions
 from tiktok_virality.core.phases import Phase
+from tiktok_virality.defs.costs.ledger import CostLedger
+from tiktok_virality.defs.costs.scraping import budgeted_request, record_actor_run
 from tiktok_virality.defs.datasets.dataset import DatasetSource
 from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
@@ -89,6 +91,7 @@ def scrape_batch(
     error_log: ErrorLog,
     export_source: ExportVideoSource,
     scraper: VideoSource,
+    cost_ledger: CostLedger,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Scrape one batch's accounts; store the videos that pass quality control as `raw_videos`
     and the others, with their reasons, as `rejected_videos`."""
@@ -126,7 +129,9 @@ def scrape_batch(
             max_videos=budget,
             max_age_days=dataset.thresholds.max_age_days,
         )
+        request = budgeted_request(cost_ledger, dataset, source, request)
         fetched = source.fetch(request, context.log)
+        record_actor_run(cost_ledger, partition, fetched.charges)
         batch = process_batch(
             fetched.items,
             request=request,

@@ -24,12 +24,22 @@ class ScrapeRequest:
     videos_per_account: int
     max_videos: int
     max_age_days: int
+    max_charge_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class ActorRunCharges:
+    actor_id: str
+    run_id: str
+    charged_event_counts: dict[str, int]
+    usage_total_usd: float | None
 
 
 @dataclass(frozen=True)
 class SourceItems:
     items: list[dict[str, Any]]
     scraped_at: datetime
+    charges: ActorRunCharges | None = None
 
 
 class OfflineModeError(RuntimeError):
