@@ -19,6 +19,7 @@ from tiktok_virality.cli.partition_status import (
 from tiktok_virality.cli.retry_hints import retry_hint
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import PHASES
+from tiktok_virality.defs.costs.ledger import describe_spend, spent_by_phase
 from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
@@ -57,6 +58,8 @@ class DatasetStatus:
     # Per quality rule, the videos it rejected, and the same in words, most first.
     rejections: dict[str, int] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
+    # Dollars on record in the cost ledger, by phase.
+    spend: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +75,7 @@ def summarize(
     model: dict[str, Any] | None = None,
     latest_run: LastRun | None = None,
     rejections: dict[str, int] | None = None,
+    spend: dict[str, float] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -125,6 +129,7 @@ def summarize(
             dataset.thresholds,
             dataset.export_scraped_at,
         ),
+        spend=spend or {},
     )
 
 
@@ -143,6 +148,7 @@ def dataset_status(
         model_summary(registry.database, name),
         last_run(instance, name),
         rejections_by_reason(registry.database, name),
+        spent_by_phase(registry.database, name),
     )
 
 
@@ -198,6 +204,7 @@ def render(status: DatasetStatus) -> str:
         for a in status.analyses_by
     ]
     lines.append(f"  model: {_describe_model(status.model)}")
+    lines.append(f"  spend: {describe_spend(status.spend)}")
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
     if status.interrupted_partitions:

@@ -89,6 +89,14 @@ def spent_by_phase(database: str, dataset: str) -> dict[str, float]:
     return {phase: float(usd) for phase, usd in rows}
 
 
+def describe_spend(by_phase: dict[str, float]) -> str:
+    """`$0.1234 (scraping $0.1000, analysis $0.0234)`, or that nothing is on record."""
+    if not by_phase:
+        return "nothing paid on record"
+    phases = ", ".join(f"{phase} ${usd:.4f}" for phase, usd in sorted(by_phase.items()))
+    return f"${sum(by_phase.values()):.4f} ({phases})"
+
+
 def spent(database: str, dataset: str) -> float:
     """The dataset's recorded spend in dollars, every phase."""
     return sum(spent_by_phase(database, dataset).values())
