@@ -102,9 +102,8 @@ def spent(database: str, dataset: str) -> float:
     return sum(spent_by_phase(database, dataset).values())
 
 
-def cost_per_video(database: str, dataset: str) -> dict[str, Any]:
-    """Spend, videos and dollars a video (for the report): every cent recorded over the videos
-    the dataset holds."""
+def spend_by_service(database: str, dataset: str) -> dict[str, dict[str, float]]:
+    """The paid units and dollars on record for the dataset, by service (for the report)."""
     rows = read_rows(
         database,
         "SELECT service, count(*), sum(coalesce(usd, 0)) FROM costs WHERE dataset = ? "
@@ -112,7 +111,7 @@ def cost_per_video(database: str, dataset: str) -> dict[str, Any]:
         [dataset],
         table=COSTS_TABLE,
     )
-    return {service: {"units": units, "usd": float(usd)} for service, units, usd in rows}
+    return {service: {"units": float(units), "usd": float(usd)} for service, units, usd in rows}
 
 
 class CostLedger(Store):

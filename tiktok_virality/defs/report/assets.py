@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.core.partitions import dataset_partitions
+from tiktok_virality.defs.costs.ledger import spend_by_service
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
@@ -78,6 +79,7 @@ def virality_report(
             settings.thresholds,
             settings.export_scraped_at,
         ),
+        spend=spend_by_service(registry.database, dataset),
     )
     path = report_files.write(dataset, render_report(inputs))
     return dg.MaterializeResult(

@@ -100,6 +100,8 @@ class ReportInputs:
     )
     # What quality control left out, per rule in words, most first (quality.describe_rejections).
     left_out: Sequence[str] = ()
+    # Paid units and dollars on record, by service (the cost ledger's `spend_by_service`).
+    spend: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         frames = {
@@ -165,6 +167,7 @@ class ReportInputs:
         trends: pd.DataFrame,
         drivers: pd.DataFrame | None = None,
         left_out: Sequence[str] = (),
+        spend: Mapping[str, Mapping[str, float]] | None = None,
     ) -> ReportInputs:
         """The report from the stored tables' rows of one dataset (as the IO manager loads them
         for an asset, or `load_report_inputs` reads them): `model_runs` must hold exactly one
@@ -185,6 +188,7 @@ class ReportInputs:
             trends=trends,
             drivers=pd.DataFrame(columns=list(DRIVER_COLUMNS)) if drivers is None else drivers,
             left_out=left_out,
+            spend=spend or {},
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tiktok_virality.defs.report.cost_section import cost_section
 from tiktok_virality.defs.report.dataset_sections import (
     accounts_section,
     engagement_section,
@@ -39,6 +40,7 @@ SECTIONS: Mapping[str, str] = {
     "model-vs-baselines": "The model against its baselines",
     "trends": "Rising hashtags and sounds",
     "methods": "Methods and caveats",
+    "costs": "What it cost",
 }
 """The page's sections in order: `<section id=key>` headed by `<h2>value</h2>`."""
 
@@ -69,6 +71,7 @@ def render_report(inputs: ReportInputs) -> str:
         "model-vs-baselines": model_section(inputs),
         "trends": trends_section(inputs),
         "methods": methods_section(inputs, overview),
+        "costs": cost_section(inputs),
     }
     sections = "\n".join(
         f'<section id="{key}">\n<h2>{escaped(SECTIONS[key])}</h2>\n{bodies[key]}\n</section>'
