@@ -12,6 +12,7 @@ from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
@@ -21,7 +22,13 @@ from tiktok_virality.warehouse.migrations import StoreSchema
 from tiktok_virality.warehouse.store import Store
 
 # Every store: what owns tables in the DuckDB file beside the asset tables.
-STORES: tuple[type[Store], ...] = (DatasetRegistry, ErrorLog, AnalysisCache, ScrapeLedger)
+STORES: tuple[type[Store], ...] = (
+    DatasetRegistry,
+    ErrorLog,
+    AnalysisCache,
+    ScrapeLedger,
+    MediaCache,
+)
 # Every store's tables, which `migrate` makes once per file and version.
 STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
 
@@ -51,6 +58,7 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "scraper": scraper,
         "analyzer": analyzer,
         "report_files": ReportFiles(directory=str(settings.report_dir)),
+        "media_cache": media_cache(settings),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
     }
 
@@ -90,6 +98,15 @@ def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -
         "apify_api_url": settings.apify_api_url,
     }
     return GeminiAnalyzer(**(values | replaced))
+
+
+def media_cache(settings: Settings) -> MediaCache:
+    """The local copies of the scraped video files, as `settings` place and budget them."""
+    return MediaCache(
+        database=str(settings.database),
+        directory=str(settings.media_dir),
+        max_bytes=settings.media_max_bytes,
+    )
 
 
 def _credential(variable: str | None) -> dg.EnvVar | None:
