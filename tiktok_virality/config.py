@@ -53,6 +53,8 @@ GEMINI_THINKING_VARIABLE = "GEMINI_THINKING_LEVEL"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 MEDIA_DIR_VARIABLE = "TIKTOK_VIRALITY_MEDIA_DIR"
 MEDIA_MAX_MB_VARIABLE = "TIKTOK_VIRALITY_MEDIA_MAX_MB"
+APIFY_DATE_FILTER_VARIABLE = "APIFY_DATE_FILTER"
+APIFY_EXCLUDE_PINNED_VARIABLE = "APIFY_EXCLUDE_PINNED_POSTS"
 
 
 class InvalidEnvironmentError(UserError, ValueError):
@@ -189,6 +191,11 @@ class Settings(BaseSettings):
         validation_alias=MEDIA_DIR_VARIABLE,
     )
     media_max_mb: PositiveNumber = Field(5000.0, validation_alias=MEDIA_MAX_MB_VARIABLE)
+    # The TikTok scraper's options that cost (README, Apify set-up): the date filter is a charged
+    # add-on paid per video, worth it for accounts that post rarely (else quality control rejects
+    # the old videos); excluding pinned posts is free and spares paying for them.
+    apify_date_filter: bool = Field(False, validation_alias=APIFY_DATE_FILTER_VARIABLE)
+    apify_exclude_pinned_posts: bool = Field(True, validation_alias=APIFY_EXCLUDE_PINNED_VARIABLE)
 
     @property
     def report_dir(self) -> Path:
