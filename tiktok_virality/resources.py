@@ -13,6 +13,7 @@ from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.costs.ledger import CostLedger
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
@@ -28,6 +29,7 @@ STORES: tuple[type[Store], ...] = (
     AnalysisCache,
     ScrapeLedger,
     CostLedger,
+    MediaCache,
 )
 # Every store's tables, which `migrate` makes once per file and version.
 STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
@@ -39,13 +41,14 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
     registry = DatasetRegistry(database=database)
     analysis_cache = AnalysisCache(database=database)
     scrape_ledger = ScrapeLedger(database=database)
+    media = media_cache(settings)
     scraper: VideoSource = (
-        apify_video_source(settings, scrape_ledger)
+        apify_video_source(settings, scrape_ledger, media_cache=media)
         if settings.apify_token_set and not offline
         else OfflineScraper()
     )
     analyzer: VideoAnalyzer = (
-        gemini_analyzer(settings, analysis_cache)
+        gemini_analyzer(settings, analysis_cache, media_cache=media)
         if settings.gemini_key_set and not offline
         else OfflineAnalyzer()
     )
@@ -59,6 +62,7 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "scraper": scraper,
         "analyzer": analyzer,
         "report_files": ReportFiles(directory=str(settings.report_dir)),
+        "media_cache": media,
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
     }
 
@@ -72,6 +76,11 @@ def apify_video_source(
         "token": _credential(settings.apify_token_variable),
         "ledger": ledger,
         "api_url": settings.apify_api_url,
+        # A paid add-on: only when Gemini watches the videos (offline, no scrape runs at all).
+        "download_videos": settings.gemini_key_set,
+        "date_filter": settings.apify_date_filter,
+        "exclude_pinned_posts": settings.apify_exclude_pinned_posts,
+        "media_cache": media_cache(settings),
     }
     return ApifyVideoSource(**(values | replaced))
 
@@ -96,8 +105,18 @@ def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -
         # The scraped video files are Apify's key-value-store records, fetched with its token.
         "apify_token": _credential(settings.apify_token_variable),
         "apify_api_url": settings.apify_api_url,
+        "media_cache": media_cache(settings),
     }
     return GeminiAnalyzer(**(values | replaced))
+
+
+def media_cache(settings: Settings) -> MediaCache:
+    """The local copies of the scraped video files, as `settings` place and budget them."""
+    return MediaCache(
+        database=str(settings.database),
+        directory=str(settings.media_dir),
+        max_bytes=settings.media_max_bytes,
+    )
 
 
 def _credential(variable: str | None) -> dg.EnvVar | None:

@@ -9,6 +9,7 @@ tiktok-virality dataset delete --dataset NAME [--yes] | prune [--yes]
 tiktok-virality status --dataset v1 [--json] [--export DIR]
 tiktok-virality report --dataset v1 [--no-open]
 tiktok-virality ui [--port 3000]
+tiktok-virality media status | prune [--max-mb N]
 
 This module only parses and dispatches; each command lives in its own module.
 """
@@ -42,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "report": "tiktok_virality.cli.report_command:command_report",
     "dataset": "tiktok_virality.cli.dataset_commands:command_dataset",
     "ui": "tiktok_virality.cli.ui_command:command_ui",
+    "media": "tiktok_virality.cli.media_command:command_media",
 }
 
 

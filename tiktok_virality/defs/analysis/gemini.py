@@ -66,6 +66,7 @@ from tiktok_virality.defs.analysis.gemini_watch import INLINE_MAX_BYTES, VideoWa
 from tiktok_virality.defs.analysis.group_writer import GroupWriter
 from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
 _Stop = AnalyzerConfigurationError | DailyQuotaExhausted | BudgetReached
@@ -144,6 +145,8 @@ class GeminiAnalyzer(VideoAnalyzer):
     # The scraped video files are records of Apify's key-value stores, fetched with its token.
     apify_token: str | None
     apify_api_url: str
+    # Where the scrape copied those files: read first (Apify deletes them after its retention).
+    media_cache: MediaCache | None = None
     # Not read from the environment: their one default is here (tests shorten some).
     api_version: str = "v1beta"
     retry_attempts: int = 5
@@ -222,7 +225,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         quota = GeminiQuota(
             self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
         )
-        outcomes = asyncio.run(self._analyze_all(todo, quota, spending)) if todo else []
+        outcomes = asyncio.run(self._analyze_all(todo, quota, log, spending)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
         accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))
@@ -247,7 +250,11 @@ class GeminiAnalyzer(VideoAnalyzer):
         )
 
     async def _analyze_all(
-        self, videos: list[dict[str, Any]], quota: GeminiQuota, spending: SpendingGate
+        self,
+        videos: list[dict[str, Any]],
+        quota: GeminiQuota,
+        log: logging.Logger,
+        spending: SpendingGate,
     ) -> list[_Outcome]:
         """Every video's outcome. A key or model Gemini refuses, or the day's quota, stops the
         videos not yet started; those in flight finish, and their paid-for answers are stored
@@ -273,11 +280,24 @@ class GeminiAnalyzer(VideoAnalyzer):
             async with httpx2.AsyncClient(
                 follow_redirects=True, timeout=self.request_timeout_seconds
             ) as http:
-                media = VideoMedia(http, self.apify_api_url, self.apify_token, self._retry_policy())
+                media = VideoMedia(
+                    http,
+                    self.apify_api_url,
+                    self.apify_token,
+                    self._retry_policy(),
+                    self.media_cache,
+                )
                 watcher = self._watcher(client, media, quota, spending)
                 outcomes = await asyncio.gather(*(one(watcher, video) for video in videos))
         finally:
             await client.aio.aclose()
+        if media.gone_from_apify:
+            log.warning(
+                f"{len(media.gone_from_apify)} videos analysed from their metadata: their files "
+                "are gone from Apify (past its retention period) and were never copied to the "
+                f"media cache ({', '.join(media.gone_from_apify[:5])}"
+                f"{', ...' if len(media.gone_from_apify) > 5 else ''})"
+            )
         done = [outcome for outcome in outcomes if outcome is not None]
         if stopped:
             _raise_stop(self.model, stopped, len(videos), done)

@@ -64,16 +64,21 @@ def event_counts_usd(counts: Mapping[str, int], prices: Mapping[str, float]) -> 
 
 
 def expected_event_counts(
-    prices: Mapping[str, float], *, results: int, downloads: int
+    prices: Mapping[str, float], *, results: int, downloads: int, date_filter: bool
 ) -> dict[str, int]:
-    """The events an actor run is expected to charge: the start once, each download per video
-    downloaded, every other event (results, paid filters) once per result, which errs high."""
+    """The events an actor run is expected to charge, told apart by their names (the actor's
+    own, from its `pricingInfos`): the start once, a download per video downloaded, a date
+    filter's per result when the filter is on, every other event once per result (which errs
+    high for an add-on we do not ask for)."""
     counts = {}
     for event in prices:
+        name = event.lower()
         if event == ACTOR_START_EVENT:
             counts[event] = 1
-        elif "download" in event.lower():
+        elif "download" in name:
             counts[event] = downloads
+        elif "date" in name:
+            counts[event] = results if date_filter else 0
         else:
             counts[event] = results
     return counts

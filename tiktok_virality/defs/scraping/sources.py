@@ -24,11 +24,15 @@ class ScrapeRequest:
     videos_per_account: int
     max_videos: int
     max_age_days: int
+    # The most this batch's actor run may charge (Apify's `max_total_charge_usd`); None: no cap.
     max_charge_usd: float | None = None
 
 
 @dataclass(frozen=True)
 class ActorRunCharges:
+    """What a finished Apify run charged, as Apify reports it: the count of each pay-per-event
+    event, and the run's total in US dollars (None when Apify gives none)."""
+
     actor_id: str
     run_id: str
     charged_event_counts: dict[str, int]
@@ -39,6 +43,7 @@ class ActorRunCharges:
 class SourceItems:
     items: list[dict[str, Any]]
     scraped_at: datetime
+    # The actor run's charges; None for an export or offline.
     charges: ActorRunCharges | None = None
 
 
