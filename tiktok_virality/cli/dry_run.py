@@ -74,12 +74,17 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> int:
         source = DatasetSource.EXPORT  # the bundled sample, made under its name offline
     plan = _videos(settings, registry, dataset, batches, args)
     analyzer, scraper = resources["analyzer"], resources["scraper"]
-    watches = isinstance(analyzer, GeminiAnalyzer)
     scraping = (
-        scrape_estimate(scraper.event_prices(), plan.scrape_results, download=watches)
+        scrape_estimate(
+            scraper.event_prices(),
+            plan.scrape_results,
+            download=scraper.download_videos,
+            date_filter=scraper.date_filter,
+        )
         if source is DatasetSource.ACCOUNTS and isinstance(scraper, ApifyVideoSource)
         else ScrapeEstimate()
     )
+    watches = isinstance(analyzer, GeminiAnalyzer)
     analysis = _analysis(analyzer, plan.videos) if watches else AnalysisEstimate()
     for line in _describe(args, dataset, plan, scraping, analysis, settings):
         say(line)

@@ -41,6 +41,7 @@ STORE_TABLES = {
     "analysis_failures",
     "scrape_runs",
     "costs",
+    "media_files",
 }
 EVERY_VERSION = {
     (schema.store, migration.version) for schema in STORE_SCHEMAS for migration in schema.migrations

@@ -38,13 +38,20 @@ class AnalysisEstimate:
 
 
 def scrape_estimate(
-    prices: Mapping[str, float], results_per_run: Iterable[int], *, download: bool
+    prices: Mapping[str, float],
+    results_per_run: Iterable[int],
+    *,
+    download: bool,
+    date_filter: bool,
 ) -> ScrapeEstimate:
     """Each planned actor run at the actor's event prices (`download`: the files are fetched for
-    Gemini to watch)."""
+    Gemini to watch; `date_filter`: the paid filter is on)."""
     results = list(results_per_run)
     counts = [
-        expected_event_counts(prices, results=n, downloads=n if download else 0) for n in results
+        expected_event_counts(
+            prices, results=n, downloads=n if download else 0, date_filter=date_filter
+        )
+        for n in results
     ]
     return ScrapeEstimate(
         actor_runs=len(results),

@@ -22,14 +22,20 @@ def expected_results(accounts: int, videos_per_account: int, max_videos: int) ->
     return min(accounts * videos_per_account, max_videos)
 
 
-def actor_run_estimate(prices: dict[str, float], request: ScrapeRequest) -> float:
-    """An actor run's expected charges: every result downloaded, which errs high."""
+def actor_run_estimate(source: ApifyVideoSource, request: ScrapeRequest) -> float:
+    """An actor run's expected charges at the actor's current prices, with the add-ons the
+    source asks for (a slideshow downloads nothing: counting every result errs high)."""
+    prices = source.event_prices()
     results = expected_results(
         len(request.accounts), request.videos_per_account, request.max_videos
     )
-    return event_counts_usd(
-        expected_event_counts(prices, results=results, downloads=results), prices
+    counts = expected_event_counts(
+        prices,
+        results=results,
+        downloads=results if source.download_videos else 0,
+        date_filter=source.date_filter,
     )
+    return event_counts_usd(counts, prices)
 
 
 def budgeted_request(
@@ -45,7 +51,7 @@ def budgeted_request(
         dataset.name,
         budget,
         spent,
-        actor_run_estimate(source.event_prices(), request),
+        actor_run_estimate(source, request),
         f"the Apify run of {request.batch} ({len(request.accounts)} accounts)",
     )
     return replace(request, max_charge_usd=round(budget - spent, 6))

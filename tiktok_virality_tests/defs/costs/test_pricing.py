@@ -39,10 +39,22 @@ def test_a_call_is_expected_to_think_as_its_level_says() -> None:
 
 
 def test_an_actor_run_is_expected_to_charge_its_start_once_and_the_rest_per_video() -> None:
-    prices = {"apify-actor-start": 0.005, "result": 0.003, "video-download": 0.002}
-    counts = expected_event_counts(prices, results=40, downloads=30)
-    assert counts == {"apify-actor-start": 1, "result": 40, "video-download": 30}
+    prices = {
+        "apify-actor-start": 0.005,
+        "result": 0.003,
+        "video-download": 0.002,
+        "date-filter": 0.001,
+    }
+    counts = expected_event_counts(prices, results=40, downloads=30, date_filter=False)
+    assert counts == {"apify-actor-start": 1, "result": 40, "video-download": 30, "date-filter": 0}
     assert event_counts_usd(counts, prices) == pytest.approx(0.005 + 0.12 + 0.06)
+    filtered = expected_event_counts(prices, results=40, downloads=0, date_filter=True)
+    assert filtered == {
+        "apify-actor-start": 1,
+        "result": 40,
+        "video-download": 0,
+        "date-filter": 40,
+    }
     assert event_counts_usd({"unpriced": 7}, prices) == 0
 
 
