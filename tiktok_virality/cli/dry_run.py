@@ -66,6 +66,7 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     from tiktok_virality.resources import build_resources
 
     resources = build_resources(settings, offline=args.offline)
+    scraper = _price_reader(settings, resources)
     registry = RegistryReader(str(settings.database))
     dataset = registry.get(args.dataset)
     batches = list(_planned_batches(settings, registry, dataset, args))
@@ -73,7 +74,7 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     if args.accounts is None and dataset is None:
         source = DatasetSource.EXPORT  # the bundled sample, made under its name offline
     plan = _videos(settings, registry, dataset, batches, args)
-    analyzer, scraper = resources["analyzer"], resources["scraper"]
+    analyzer = resources["analyzer"]
     scraping = (
         scrape_estimate(
             scraper.event_prices(),
@@ -81,7 +82,7 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> int:
             download=scraper.download_videos,
             date_filter=scraper.date_filter,
         )
-        if source is DatasetSource.ACCOUNTS and isinstance(scraper, ApifyVideoSource)
+        if source is DatasetSource.ACCOUNTS and scraper is not None
         else ScrapeEstimate()
     )
     watches = isinstance(analyzer, GeminiAnalyzer)
@@ -89,6 +90,18 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     for line in _describe(args, dataset, plan, scraping, analysis, settings):
         say(line)
     return 0
+
+
+def _price_reader(settings: Settings, resources: dict[str, Any]) -> ApifyVideoSource | None:
+    """The live scraper, holding its token's value: outside a Dagster run its `EnvVar` is not
+    resolved, and the prices are read from the CLI itself. None offline or without a token."""
+    from tiktok_virality.resources import apify_video_source
+
+    if not isinstance(resources["scraper"], ApifyVideoSource) or settings.apify_token is None:
+        return None
+    return apify_video_source(
+        settings, resources["scrape_ledger"], token=settings.apify_token.get_secret_value()
+    )
 
 
 def _planned_batches(

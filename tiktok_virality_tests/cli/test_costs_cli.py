@@ -14,7 +14,7 @@ from apify_client import ApifyClient
 from tiktok_virality.cli.main import main
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.helpers import query, stored_state
+from tiktok_virality_tests.helpers import accounts_file, query, recent_copies, stored_state
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 1_000
 ACCEPTED_VIDEOS = 7  # of the real 2025 items, once quality control has run
@@ -138,3 +138,87 @@ def test_a_budget_stops_the_run_between_calls_and_a_higher_one_resumes_it(
     capsys.readouterr()
     assert main(["status", "--dataset", "meeni"]) == 0
     assert re.search(r"spend: \$0\.0\d+ \(analysis \$0\.0\d+\)", capsys.readouterr().out)
+
+
+@pytest.fixture
+def scraping_env(
+    live_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_apify: FakeApify,
+    apify_fixtures: Path,
+    tmp_path: Path,
+) -> Path:
+    """An account whose five latest videos all pass quality control and run past the cap on
+    seconds watched (so that a dry run, which cannot know their length, counts them right)."""
+    monkeypatch.setenv("APIFY_API_TOKEN", "apify-token-canary-3b9f")
+    items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
+    fake_apify.items_by_profile = {
+        "meenitech": [
+            {**item, "playCount": 100_000, "videoMeta": {**item["videoMeta"], "duration": 90}}
+            for item in recent_copies(items, datetime.now(UTC))[:5]
+        ]
+    }
+    return accounts_file(tmp_path, "@meenitech")
+
+
+@pytest.mark.slow
+def test_a_dry_run_of_a_new_dataset_registers_nothing_and_foresees_both_services(
+    scraping_env: Path,
+    live_env: Path,
+    fake_apify: FakeApify,
+    fake_gemini: FakeGemini,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = ["run", "--dataset", "fresh", "--accounts", str(scraping_env)]
+
+    assert main([*run, "--videos-per-account", "5", "--dry-run"]) == 0
+
+    said = capsys.readouterr().out
+    assert _posts(fake_apify, fake_gemini) == 0
+    assert stored_state(live_env) == {}  # not even the database file
+    assert "1 Apify actor run, about 5 results and 5 downloads" in said
+    assert "5 videos for Gemini" in said
+    estimate = _estimate(said)
+
+    assert main([*run, "--videos-per-account", "5"]) == 0
+
+    (actor_run,) = fake_apify.runs
+    assert query(live_env, "SELECT units, usd, usd_source FROM costs WHERE service = 'apify'") == [
+        (
+            json.dumps(
+                {
+                    "charged_event_counts": actor_run.charges.counts,
+                    "usage_total_usd": actor_run.usage_total_usd,
+                },
+                sort_keys=True,
+            ),
+            actor_run.usage_total_usd,
+            "service",
+        )
+    ]
+    spent = query(live_env, "SELECT sum(usd) FROM costs")[0][0]
+    assert abs(estimate - spent) <= 0.10 * spent
+
+
+@pytest.mark.slow
+def test_a_budget_too_small_for_the_actor_run_starts_none_and_a_higher_one_caps_the_run(
+    scraping_env: Path,
+    live_env: Path,
+    fake_apify: FakeApify,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = ["run", "--dataset", "fresh", "--accounts", str(scraping_env)]
+
+    assert main([*run, "--max-cost-usd", "0.001"]) != 0
+
+    said = capsys.readouterr().out
+    assert fake_apify.runs == []
+    assert "budget of dataset 'fresh' reached: $0.0000 spent of $0.0010" in said
+    assert "the Apify run of b001 (1 accounts)" in said
+
+    assert main(["run", "--dataset", "fresh", "--max-cost-usd", "0.5", "--retry-failed"]) == 0
+
+    (actor_run,) = fake_apify.runs
+    assert float(actor_run.params["maxTotalChargeUsd"]) == pytest.approx(0.5)
+    spent = query(live_env, "SELECT sum(usd) FROM costs")[0][0]
+    assert 0 < spent <= 0.5
