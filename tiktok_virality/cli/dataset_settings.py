@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from tiktok_virality.cli.describe import describe_budget
 from tiktok_virality.cli.errors import UsageError
 from tiktok_virality.cli.run_log import say
 from tiktok_virality.defs.datasets.dataset import Dataset, ScrapeLimits
@@ -28,11 +29,6 @@ def apply_setting_flags(
             f"{thresholds.max_age_days} days old (for batches scraped from now on)"
             + describe_budget(limits.max_cost_usd)
         )
-
-
-def describe_budget(max_cost_usd: float | None) -> str:
-    """The budget, as the settings line ends: nothing when there is none."""
-    return "" if max_cost_usd is None else f", a budget of ${max_cost_usd:,.2f} for paid work"
 
 
 def flagged_thresholds(args: argparse.Namespace, dataset: Dataset | None) -> QualityThresholds:
