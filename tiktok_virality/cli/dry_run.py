@@ -220,10 +220,14 @@ def _describe(
     settings: Settings,
 ) -> Iterator[str]:
     yield f"dry run of {args.dataset!r}: nothing is started, paid for or written"
-    if dataset is None:
-        yield "  the dataset does not exist yet: the run would create it"
-    names = ", ".join(batch.batch for batch in plan.batches) or "none"
-    yield f"  partitions to materialize: {len(plan.batches)} ({names})"
+    if dataset is None and not args.accounts:
+        yield "  the dataset does not exist yet: the run would make it from the bundled sample"
+        yield "  partitions to materialize: every batch of the sample"
+    else:
+        if dataset is None:
+            yield "  the dataset does not exist yet: the run would create it"
+        names = ", ".join(batch.batch for batch in plan.batches) or "none"
+        yield f"  partitions to materialize: {len(plan.batches)} ({names})"
     if args.offline:
         yield "  offline: no external calls, so nothing is paid: estimated cost $0"
         return
@@ -233,8 +237,10 @@ def _describe(
             f"{count(scraping.results, 'result')} and {count(scraping.downloads, 'download')}: "
             f"about ${scraping.usd:.4f} at the actor's event prices"
         )
-    else:
+    elif dataset is not None and dataset.source is DatasetSource.EXPORT:
         yield "  scraping: no Apify run (an export's videos are stored): $0"
+    else:
+        yield "  scraping: no Apify run (no batch left to scrape): $0"
     yield _describe_analysis(analysis)
     total = scraping.usd + (analysis.usd or 0.0)
     yield f"  total: about ${total:.4f}" + (

@@ -9,7 +9,12 @@ from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.cli.describe import describe_origin, describe_quality, describe_scores
+from tiktok_virality.cli.describe import (
+    describe_budget,
+    describe_origin,
+    describe_quality,
+    describe_scores,
+)
 from tiktok_virality.cli.partition_status import (
     LastRun,
     PartitionState,
@@ -103,6 +108,7 @@ def summarize(
             "max_total_videos": dataset.limits.max_total_videos,
             "min_views": dataset.thresholds.min_views,
             "max_age_days": dataset.thresholds.max_age_days,
+            "max_cost_usd": dataset.limits.max_cost_usd,
             "created_at": dataset.created_at.isoformat(),
             "updated_at": dataset.updated_at.isoformat(),
         },
@@ -226,6 +232,7 @@ def _describe_settings(settings: dict[str, Any]) -> str:
     """The settings that matter: an export holds the videos it was imported with, so its scrape
     limits (set to keep them all) would only puzzle; when they were scraped matters instead."""
     quality = describe_quality(settings["min_views"], settings["max_age_days"])
+    quality += describe_budget(settings["max_cost_usd"])
     if settings["source"] == DatasetSource.ACCOUNTS:
         return (
             f"batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "

@@ -222,3 +222,14 @@ def test_a_budget_too_small_for_the_actor_run_starts_none_and_a_higher_one_caps_
     assert float(actor_run.params["maxTotalChargeUsd"]) == pytest.approx(0.5)
     spent = query(live_env, "SELECT sum(usd) FROM costs")[0][0]
     assert 0 < spent <= 0.5
+
+
+def test_an_offline_dry_run_of_the_quick_start_estimates_nothing_and_makes_nothing(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--dataset", "demo", "--offline", "--dry-run"]) == 0
+
+    said = capsys.readouterr().out
+    assert "the run would make it from the bundled sample" in said
+    assert "offline: no external calls, so nothing is paid: estimated cost $0" in said
+    assert stored_state(data_dir) == {}

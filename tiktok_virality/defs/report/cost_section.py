@@ -4,10 +4,12 @@ cost ledger, by service, and what that comes to per video the dataset holds."""
 from __future__ import annotations
 
 from tiktok_virality.config import GEMINI_PRICES_AS_OF
+from tiktok_virality.defs.report.formatting import count_of
 from tiktok_virality.defs.report.inputs import ReportInputs
 from tiktok_virality.defs.report.markup import paragraph, table
 
-_UNITS = {"apify": "actor runs", "gemini": "videos analysed"}
+# What one paid unit of each service is (the cost ledger's rows).
+_UNITS = {"apify": "actor run", "gemini": "analysed video"}
 
 
 def cost_section(inputs: ReportInputs) -> str:
@@ -21,7 +23,7 @@ def cost_section(inputs: ReportInputs) -> str:
     rows = [
         [
             name,
-            f"{service['units']:,.0f} {_UNITS.get(name, 'units')}",
+            count_of(service["units"], _UNITS.get(name, "unit")),
             f"${service['usd']:,.4f}",
             f"${service['usd'] / videos:,.5f}" if videos else "–",
         ]

@@ -26,7 +26,7 @@ def test_the_cost_per_video_is_the_spend_over_the_videos_kept(inputs: ReportInpu
 
     section = cost_section(dataclasses.replace(inputs, spend=spend))
 
-    assert "2 actor runs" in section and f"{videos} videos analysed" in section
+    assert "2 actor runs" in section and f"{videos} analysed videos" in section
     assert f"${0.75 / videos:,.5f}" in section and "$0.7500" in section
     assert f"over the {videos} videos" in section
 
