@@ -2,6 +2,7 @@
 
 tiktok-virality run --dataset v1 [--accounts FILE] [--batch-size 5] [--videos-per-account 15]
     [--max-total-videos 500] [--retry-failed] [--retry-phase PHASE] [--offline]
+    [--max-cost-usd X] [--dry-run]
 tiktok-virality dataset create --dataset v1 (--accounts FILE | ACCOUNT ... | --sample)
 tiktok-virality dataset import --dataset NAME FILE
 tiktok-virality dataset list | show --dataset NAME
