@@ -3,14 +3,16 @@ the cap on every start, the paid add-ons asked for only when needed, the run's c
 actor's prices, and the downloaded videos copied into the media cache right after the run."""
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from apify_client._models import PayPerEventActorPricingInfo
 
 from tiktok_virality.config import load_settings
 from tiktok_virality.defs.media.cache import MEDIA_CACHE_SCHEMA, MediaCache
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
-from tiktok_virality.defs.scraping.apify_actor import key_value_record
+from tiktok_virality.defs.scraping.apify_actor import current_event_prices, key_value_record
 from tiktok_virality.defs.scraping.ledger import SCRAPE_LEDGER_SCHEMA, ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ActorRunCharges, ScrapeRequest
 from tiktok_virality.resources import apify_video_source, build_resources
@@ -193,3 +195,39 @@ def test_only_the_actors_key_value_records_are_copied(
     url: str, location: tuple[str, str] | None
 ) -> None:
     assert key_value_record(url, "https://api.apify.com") == location
+
+
+def test_the_prices_in_force_are_those_of_the_latest_started_pay_per_event_record() -> None:
+    def record(started: str, price: float) -> PayPerEventActorPricingInfo:
+        return PayPerEventActorPricingInfo.model_validate(
+            {
+                "pricingModel": "PAY_PER_EVENT",
+                "apifyMarginPercentage": 0.2,
+                "createdAt": started,
+                "startedAt": started,
+                "pricingPerEvent": {
+                    "actorChargeEvents": {
+                        "result": {
+                            "eventTitle": "r",
+                            "eventDescription": "r",
+                            "eventPriceUsd": price,
+                        },
+                        "tiered": {
+                            "eventTitle": "t",
+                            "eventDescription": "t",
+                            "eventTieredPricingUsd": {"FREE": {"tieredEventPriceUsd": 0.1}},
+                        },
+                    }
+                },
+            }
+        )
+
+    records = [
+        record("2025-01-01T00:00:00Z", 0.003),
+        record("2026-06-01T00:00:00Z", 0.002),  # in force
+        record("2027-01-01T00:00:00Z", 0.001),  # announced, not yet in force
+    ]
+
+    # A tiered event has no one price: left out rather than guessed.
+    assert current_event_prices(records, datetime(2026, 12, 7, tzinfo=UTC)) == {"result": 0.002}
+    assert current_event_prices(None, datetime(2026, 12, 7, tzinfo=UTC)) == {}
