@@ -80,7 +80,6 @@ def apify_video_source(
         "download_videos": settings.gemini_key_set,
         "date_filter": settings.apify_date_filter,
         "exclude_pinned_posts": settings.apify_exclude_pinned_posts,
-        "media_cache": media_cache(settings),
     }
     return ApifyVideoSource(**(values | replaced))
 
@@ -105,7 +104,6 @@ def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -
         # The scraped video files are Apify's key-value-store records, fetched with its token.
         "apify_token": _credential(settings.apify_token_variable),
         "apify_api_url": settings.apify_api_url,
-        "media_cache": media_cache(settings),
     }
     return GeminiAnalyzer(**(values | replaced))
 

@@ -13,7 +13,15 @@ envelopes, headers and run fields the client parses and validates (pydantic, ``a
 - ``GET /v2/datasets/{id}`` and ``GET /v2/datasets/{id}/items`` (``offset``, ``limit``, ``desc``,
   ``fields``, ``omit``, ``clean``, ``skipEmpty``, ``skipHidden``, ``format=json|jsonl``) with the
   ``X-Apify-Pagination-*`` headers.
-- ``GET``/``HEAD /v2/key-value-stores/{id}/records/{key}``: ``INPUT`` is the posted run input.
+- ``GET``/``HEAD /v2/key-value-stores/{id}/records/{key}``: ``INPUT`` is the posted run input;
+  a run started with ``shouldDownloadVideos`` keeps each video's file there, linked from the
+  item's ``mediaUrls``. The stores expire: :meth:`FakeApify.expire_key_value_stores`.
+- ``GET /v2/acts/{actorId}``: the actor object, with its ``pricingInfos``.
+- Pay per event (:mod:`.apify_pricing`, on by default; :attr:`FakeApify.pay_per_event`): each run
+  has ``pricingInfo``, ``chargedEventCounts`` and ``usageTotalUsd``, and stops before the event
+  that would pass ``maxTotalChargeUsd``; ``maxItems`` caps only an actor priced per result.
+- Note items (``{url, input, note}``) for the profiles in :attr:`FakeApify.notes_by_profile`, and
+  for a profile whose videos the date filter drops all.
 - The same storages under a run: ``/v2/actor-runs/{runId}/dataset/...``,
   ``/v2/actor-runs/{runId}/key-value-store/...``.
 - Anything else: 404 ``{"error": {"type": "record-not-found", "message": ...}}``.

@@ -121,7 +121,7 @@ class PayPerEvent:
                 events = [e for e in per_video if e != VIDEO_DOWNLOAD_EVENT or downloadable(item)]
                 cost = self._price(events)
                 # Rounded as money: float sums must not stop a run a hair below its cap.
-                if cap is not None and round(total + cost, 9) > cap:
+                if cap is not None and round(total + cost, 9) > round(cap, 9):
                     return RunCharges(written, dict(counts), round(total, 9), stopped_at_cap=True)
                 counts.update(events)
                 total += cost

@@ -39,6 +39,7 @@ from google import genai
 from google.genai import errors as genai_errors
 
 from tiktok_virality.core.errors import RecordedError, describe_error
+from tiktok_virality.core.event_loop import run_until_complete
 from tiktok_virality.defs.analysis.analyzers import (
     NO_BUDGET,
     AnalysisResult,
@@ -170,7 +171,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     def preflight(self) -> None:
         """Stop before anything is paid for when the key or the model cannot be used."""
-        asyncio.run(self._preflight())
+        run_until_complete(self._preflight())
 
     async def _preflight(self) -> None:
         client = self._client()
@@ -225,7 +226,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         quota = GeminiQuota(
             self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
         )
-        outcomes = asyncio.run(self._analyze_all(todo, quota, log, spending)) if todo else []
+        outcomes = run_until_complete(self._analyze_all(todo, quota, log, spending)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
         accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))

@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 from google.genai import types
 
+from tiktok_virality.core.urls import same_origin
 from tiktok_virality.defs.analysis.gemini_failures import (
     AnalyzerConfigurationError,
     RetryPolicy,
@@ -25,15 +25,6 @@ from tiktok_virality.defs.media.cache import MediaCache
 VIDEO_MIME_TYPE = "video/mp4"
 # 404 and 410 say gone, and so does 403: it is how CDNs answer an expired link.
 _GONE = {403, 404, 410}
-
-
-def same_origin(url: str, base: str) -> bool:
-    first, second = urlsplit(url), urlsplit(base)
-    return (first.scheme, first.hostname, first.port) == (
-        second.scheme,
-        second.hostname,
-        second.port,
-    )
 
 
 @dataclass(frozen=True)

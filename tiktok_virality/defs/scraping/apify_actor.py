@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from tiktok_virality.core.urls import same_origin
 from tiktok_virality.defs.scraping.sources import ActorRunCharges, ScrapeRequest
 
 if TYPE_CHECKING:  # the client's models live in a private module; only their fields are used
@@ -72,15 +73,6 @@ def key_value_record(url: str, api_url: str) -> tuple[str, str] | None:
         case ["", "v2", "key-value-stores", store, "records", key] if store and key:
             return unquote(store), unquote(key)
     return None
-
-
-def same_origin(url: str, base: str) -> bool:
-    first, second = urlsplit(url), urlsplit(base)
-    return (first.scheme, first.hostname, first.port) == (
-        second.scheme,
-        second.hostname,
-        second.port,
-    )
 
 
 def run_charges(actor_id: str, run: Run) -> ActorRunCharges:

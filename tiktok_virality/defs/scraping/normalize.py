@@ -250,12 +250,12 @@ def _why_not_a_video(item: Mapping[str, Any]) -> str:
         code_said = f"errorCode {code if isinstance(code, str | int) else _json_excerpt(code)}"
     if words:
         return "; ".join(words) + (f" ({code_said})" if code_said else "")
+    if code_said:
+        return f"not a video: {code_said}"
     problem = "not a video: the item has no id"
     apify_error = item.get("error")
     if apify_error not in (None, ""):  # an error that is not text: shown as it came
         problem += f" (its error is {_json_excerpt(apify_error)})"
-    if code_said:
-        problem += f" ({code_said})"
     return problem
 
 
