@@ -16,12 +16,20 @@ from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, OfflineScraper, VideoSource
+from tiktok_virality.defs.tracking.channel import AlertChannel
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.io_manager import WAREHOUSE_IO_MANAGER, DuckDBPartitionIOManager
 from tiktok_virality.warehouse.migrations import StoreSchema
 from tiktok_virality.warehouse.store import Store
 
 # Every store: what owns tables in the DuckDB file beside the asset tables.
-STORES: tuple[type[Store], ...] = (DatasetRegistry, ErrorLog, AnalysisCache, ScrapeLedger)
+STORES: tuple[type[Store], ...] = (
+    DatasetRegistry,
+    ErrorLog,
+    AnalysisCache,
+    ScrapeLedger,
+    TrackingStore,
+)
 # Every store's tables, which `migrate` makes once per file and version.
 STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
 
@@ -51,6 +59,8 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "scraper": scraper,
         "analyzer": analyzer,
         "report_files": ReportFiles(directory=str(settings.report_dir)),
+        "tracking": TrackingStore(database=database),
+        "alert_channel": alert_channel(settings),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
     }
 
@@ -90,6 +100,17 @@ def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -
         "apify_api_url": settings.apify_api_url,
     }
     return GeminiAnalyzer(**(values | replaced))
+
+
+def alert_channel(settings: Settings, **replaced: Any) -> AlertChannel:
+    """The outlier alerts' rule and channel as `settings` configure them; the channel's URL (a
+    secret) as a `dg.EnvVar`, resolved when a run starts. `replaced` sets any field instead."""
+    values = {
+        "url": _credential(settings.alert_url_variable),
+        "multiple": settings.alert_multiple,
+        "max_age_hours": settings.alert_max_age_hours,
+    }
+    return AlertChannel(**(values | replaced))
 
 
 def _credential(variable: str | None) -> dg.EnvVar | None:

@@ -43,11 +43,15 @@ NOT_FEATURES: Mapping[str, str] = MappingProxyType(
         "account": "the cross-validation groups: the model must work for accounts it has not seen",
         "video_id": "an identifier (its high bits are the posting time, already in age_days)",
         "analyzer": "which analyzer made the ai_* columns: pipeline metadata",
+        "snapshots": "how often the video was scraped: pipeline metadata",
     }
 )
 
 _OWN_ENGAGEMENT = "engagement the video received: it grows with the video's own views"
 _RATE_OF_OWN_VIEWS = "a ratio to the video's own views"
+_INTERPOLATED_WITH_LATER_SNAPSHOT = (
+    "interpolated with the snapshot after that age, possibly the one the target is read from"
+)
 LEAKING_COLUMNS: Mapping[str, str] = MappingProxyType(
     {
         "views": "the video's own views: the target",
@@ -65,8 +69,17 @@ LEAKING_COLUMNS: Mapping[str, str] = MappingProxyType(
         "account_median_views": "median of the account's videos including this one: has its views",
         "views_vs_account_median": "the video's own views relative to its account: the label",
         **{target: "the label or a regression target" for target in TARGET_COLUMNS},
+        "views_per_hour": "the video's latest views growth, read from the target's snapshot",
+        "views_gained_since_previous": "the video's latest views growth: has the target's views",
+        "views_at_24h": _INTERPOLATED_WITH_LATER_SNAPSHOT,
+        "views_at_48h": _INTERPOLATED_WITH_LATER_SNAPSHOT,
     }
 )
+
+EARLY_VELOCITY_FEATURES = ("early_views_per_hour",)
+"""What a tracked dataset adds: the video's views per hour within its first day, read from that
+day's snapshots only (velocity.py). A model using it predicts from a video's first day, not
+before posting; it is used only where refreshes saw videos that young (else dropped as null)."""
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "caption_length",
@@ -94,6 +107,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "ai_content_category",
     "followers",
     *TREND_FEATURES,
+    *EARLY_VELOCITY_FEATURES,
 )
 """The columns that may reach the model: the `video_features` columns that are neither
 identifiers nor leaking, and the trend features."""

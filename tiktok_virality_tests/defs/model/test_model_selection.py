@@ -40,6 +40,11 @@ def test_columns_made_of_the_videos_own_views_or_engagement_are_leaks() -> None:
         "is_pinned",
         "account_median_views",
         "views_vs_account_median",
+        # velocity read from the latest snapshot, or interpolated with a later one
+        "views_per_hour",
+        "views_gained_since_previous",
+        "views_at_24h",
+        "views_at_48h",
     }
     targets = set(virality_targets(pd.DataFrame(columns=["dataset", "account", "views"])).columns)
 
