@@ -9,6 +9,8 @@ tiktok-virality dataset delete --dataset NAME [--yes] | prune [--yes]
 tiktok-virality status --dataset v1 [--json] [--export DIR]
 tiktok-virality report --dataset v1 [--no-open]
 tiktok-virality ui [--port 3000]
+tiktok-virality track --dataset v1 (--every 6h | --stop)
+tiktok-virality refresh --dataset v1
 
 This module only parses and dispatches; each command lives in its own module.
 """
@@ -42,6 +44,8 @@ COMMANDS: dict[str, str] = {
     "report": "tiktok_virality.cli.report_command:command_report",
     "dataset": "tiktok_virality.cli.dataset_commands:command_dataset",
     "ui": "tiktok_virality.cli.ui_command:command_ui",
+    "track": "tiktok_virality.cli.tracking_commands:command_track",
+    "refresh": "tiktok_virality.cli.tracking_commands:command_refresh",
 }
 
 
