@@ -58,7 +58,9 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "export_source": ExportVideoSource(registry=registry),
         "scraper": scraper,
         "analyzer": analyzer,
-        "report_files": ReportFiles(directory=str(settings.report_dir)),
+        "report_files": ReportFiles(
+            directory=str(settings.report_dir), time_zone=settings.time_zone
+        ),
         "tracking": TrackingStore(database=database),
         "alert_channel": alert_channel(settings),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
