@@ -23,6 +23,7 @@ from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
 from tiktok_virality.defs.scraping.quality_rules import QualityRule, describe_rejections
+from tiktok_virality.defs.tracking.tables import describe_tracking, tracking_summary
 from tiktok_virality.warehouse.queries import (
     analysis_provenance,
     model_summary,
@@ -57,6 +58,8 @@ class DatasetStatus:
     # Per quality rule, the videos it rejected, and the same in words, most first.
     rejections: dict[str, int] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
+    # Its cadence, history kept and outlier alerts (defs/tracking/tables.py).
+    tracking: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +75,7 @@ def summarize(
     model: dict[str, Any] | None = None,
     latest_run: LastRun | None = None,
     rejections: dict[str, int] | None = None,
+    tracking: dict[str, Any] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -125,6 +129,7 @@ def summarize(
             dataset.thresholds,
             dataset.export_scraped_at,
         ),
+        tracking=tracking,
     )
 
 
@@ -143,6 +148,7 @@ def dataset_status(
         model_summary(registry.database, name),
         last_run(instance, name),
         rejections_by_reason(registry.database, name),
+        tracking_summary(registry.database, name),
     )
 
 
@@ -198,6 +204,8 @@ def render(status: DatasetStatus) -> str:
         for a in status.analyses_by
     ]
     lines.append(f"  model: {_describe_model(status.model)}")
+    if status.tracking:
+        lines += describe_tracking(status.tracking)
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
     if status.interrupted_partitions:

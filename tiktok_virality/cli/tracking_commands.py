@@ -24,7 +24,8 @@ from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.registry_tables import REGISTRY_SCHEMA, RegistryReader
 from tiktok_virality.defs.tracking.refresh import REFRESH_TAG, refresh_runs
 from tiktok_virality.defs.tracking.schedule import REFRESH_SCHEDULE
-from tiktok_virality.defs.tracking.store import TRACKING_SCHEMA, TrackingStore
+from tiktok_virality.defs.tracking.store import TrackingStore
+from tiktok_virality.defs.tracking.tables import TRACKING_SCHEMA
 
 
 def command_track(args: argparse.Namespace) -> int:

@@ -80,9 +80,7 @@ def tracked_videos(raw_videos: pd.DataFrame, video_features: pd.DataFrame) -> pd
     """The videos as `TrackingInputs` wants them: `raw_videos` joined with their features."""
     keys = ["dataset", "batch", "video_id"]
     features = video_features[[*keys, *_FEATURE_COLUMNS]]
-    return raw_videos[[*keys, *_VIDEO_COLUMNS]].merge(
-        features, on=keys, how="left"
-    )
+    return raw_videos[[*keys, *_VIDEO_COLUMNS]].merge(features, on=keys, how="left")
 
 
 def growth_curves(snapshots: pd.DataFrame, top: int = 5) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tiktok_virality.defs.model.label import dataset_targets
 from tiktok_virality.defs.model.parameters import ModelParameters
-from tiktok_virality.defs.tracking.store import ALERT_COLUMNS
+from tiktok_virality.defs.tracking.tables import ALERT_COLUMNS
 
 DEFAULT_ALERT_MULTIPLE = 3.0
 DEFAULT_ALERT_MAX_AGE_HOURS = 48.0

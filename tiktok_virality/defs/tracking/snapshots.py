@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from tiktok_virality.defs.tracking.store import SNAPSHOT_COLUMNS
+from tiktok_virality.defs.tracking.tables import SNAPSHOT_COLUMNS
 
 _COUNTS = {
     "views": "play_count",

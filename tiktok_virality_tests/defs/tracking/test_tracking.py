@@ -27,7 +27,8 @@ from tiktok_virality.defs.tracking.refresh import REFRESH_TAG
 from tiktok_virality.defs.tracking.schedule import REFRESH_SCHEDULE
 from tiktok_virality.defs.tracking.scrape import post_alerts
 from tiktok_virality.defs.tracking.snapshots import sample_history, snapshot_rows
-from tiktok_virality.defs.tracking.store import TRACKING_SCHEMA, TrackingStore
+from tiktok_virality.defs.tracking.store import TrackingStore
+from tiktok_virality.defs.tracking.tables import TRACKING_SCHEMA
 from tiktok_virality.resources import STORE_SCHEMAS, build_resources
 from tiktok_virality.warehouse.migrations import migrate
 
