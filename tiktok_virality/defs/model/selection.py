@@ -79,7 +79,10 @@ LEAKING_COLUMNS: Mapping[str, str] = MappingProxyType(
 EARLY_VELOCITY_FEATURES = ("early_views_per_hour",)
 """What a tracked dataset adds: the video's views per hour within its first day, read from that
 day's snapshots only (velocity.py). A model using it predicts from a video's first day, not
-before posting; it is used only where refreshes saw videos that young (else dropped as null)."""
+before posting; it is used only when refreshes saw at least `MIN_EARLY_VELOCITY_VIDEOS` videos
+that young (a handful of values would only be noise, and a fold holding a single one cannot be
+binned)."""
+MIN_EARLY_VELOCITY_VIDEOS = 20
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "caption_length",
@@ -173,7 +176,8 @@ def select_features(frame: pd.DataFrame, near_constant_share: float) -> FeatureS
         reason = (
             "missing from the input"
             if feature not in frame.columns
-            else _useless_reason(frame[feature], FEATURE_KINDS[feature], near_constant_share)
+            else _too_few_early_videos(feature, frame[feature])
+            or _useless_reason(frame[feature], FEATURE_KINDS[feature], near_constant_share)
         )
         if reason is None:
             selected.append(feature)
@@ -206,6 +210,16 @@ def encode_features(frame: pd.DataFrame, names: Sequence[str]) -> EncodedFeature
         kinds=tuple(FEATURE_KINDS[name] for name in names),
         categories=MappingProxyType(categories),
     )
+
+
+def _too_few_early_videos(feature: str, values: pd.Series) -> str | None:
+    known = int(values.notna().sum())
+    if feature in EARLY_VELOCITY_FEATURES and known < MIN_EARLY_VELOCITY_VIDEOS:
+        return (
+            f"early velocity known for {known} videos (seen in their first day and again "
+            f"later), fewer than {MIN_EARLY_VELOCITY_VIDEOS}: track the dataset to have it"
+        )
+    return None
 
 
 def _useless_reason(values: pd.Series, kind: FeatureKind, near_constant_share: float) -> str | None:

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from tiktok_virality.defs.model.selection import EARLY_VELOCITY_FEATURES
 from tiktok_virality.defs.report.formatting import compact, day, instant, multiple, percent, whole
@@ -73,7 +73,8 @@ def _growth_section(inputs: ReportInputs, tracking: TrackingInputs) -> str:
             figure(
                 "growth-curves",
                 _growth_plot(curves),
-                "Views by age of the most viewed videos seen at least twice (one point a scrape).",
+                "Views by age of the videos that gained the most views while tracked (one point "
+                "a scrape; log scale).",
             )
         )
     parts.append(_alerts_table(tracking.alerts))
@@ -106,8 +107,10 @@ def _growth_plot(curves: pd.DataFrame) -> str:
             )
         axes.set_xlabel("age (hours since posting)")
         axes.set_ylabel("views")
+        axes.set_yscale("log")
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: compact(value)))
-        axes.legend(loc="upper left", fontsize=8)
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
 
     return render_svg("growth-curves", (9.6, 3.6), "Line chart of views by age", draw)
 

@@ -1,7 +1,7 @@
 """The analyst's daily views of a dataset, as numbers (pure functions of frames; the HTML is in
 tracking_sections.py):
 
-- `growth_curves`: the snapshots of the most viewed videos seen at least twice.
+- `growth_curves`: the snapshots of the videos that gained the most views while tracked.
 - `posting_heatmap`: weekday × hour of posting in the user's time zone, the median multiple of
   the account's median views (`views_vs_account_median`) per cell, with its number of videos; a
   cell of fewer than `MIN_CELL_VIDEOS` is sparse (shown greyed: a median of one or two says
@@ -85,12 +85,12 @@ def tracked_videos(raw_videos: pd.DataFrame, video_features: pd.DataFrame) -> pd
 
 def growth_curves(snapshots: pd.DataFrame, top: int = 5) -> pd.DataFrame:
     """The snapshots (`video_id`, `account`, `age_hours`, `views`, `scraped_at`) of the `top`
-    videos by latest views among those snapshotted at least twice, by video and age."""
-    seen = snapshots.dropna(subset=["age_hours", "views"])
-    counts = seen.groupby("video_id")["views"].transform("size")
-    seen = seen[counts >= 2]
-    latest = seen.sort_values("scraped_at").groupby("video_id")["views"].last()
-    chosen = latest.sort_values(ascending=False, kind="stable").index[:top]
+    videos that gained the most views while tracked (first to last snapshot; seen at least
+    twice), by rank then age, with their `rank`."""
+    seen = snapshots.dropna(subset=["age_hours", "views"]).sort_values("scraped_at")
+    views = seen.groupby("video_id")["views"]
+    gained = (views.last() - views.first())[views.size() >= 2]
+    chosen = gained.sort_values(ascending=False, kind="stable").index[:top]
     curves = seen[seen["video_id"].isin(chosen)]
     order = {video: rank for rank, video in enumerate(chosen)}
     return curves.assign(rank=curves["video_id"].map(order)).sort_values(["rank", "age_hours"])

@@ -117,7 +117,7 @@ def test_sounds_and_hashtags_ranked_by_how_fast_accounts_adopt_them() -> None:
     assert ranked["first_seen"].iloc[1] == at("2026-01-10T08:00")
 
 
-def test_growth_curves_are_the_top_videos_seen_twice() -> None:
+def test_growth_curves_are_the_videos_that_gained_most_while_tracked() -> None:
     snapshots = pd.DataFrame(
         [
             {
@@ -131,17 +131,20 @@ def test_growth_curves_are_the_top_videos_seen_twice() -> None:
                 ("big", 5, 100, "2026-01-01T00:00"),
                 ("big", 11, 900, "2026-01-01T06:00"),
                 ("once", 30, 5000, "2026-01-01T06:00"),
+                ("old", 200, 90_000, "2026-01-01T00:00"),
+                ("old", 206, 90_010, "2026-01-01T06:00"),
                 ("small", 20, 50, "2026-01-01T00:00"),
-                ("small", 26, 60, "2026-01-01T06:00"),
+                ("small", 26, 260, "2026-01-01T06:00"),
             ]
         ]
     )
 
-    curves = growth_curves(snapshots, top=5)
+    curves = growth_curves(snapshots, top=2)
 
+    # big gained 800, small 210, old 10 (though the most viewed), once was seen once.
     assert curves[["video_id", "views"]].values.tolist() == [
         ["big", 100],
         ["big", 900],
         ["small", 50],
-        ["small", 60],
+        ["small", 260],
     ]
