@@ -40,6 +40,10 @@ STORE_TABLES = {
     "analysis_cache",
     "analysis_failures",
     "scrape_runs",
+    "tracked_datasets",
+    "dataset_refreshes",
+    "video_snapshots",
+    "alerts",
 }
 EVERY_VERSION = {
     (schema.store, migration.version) for schema in STORE_SCHEMAS for migration in schema.migrations
