@@ -7,10 +7,7 @@ analysed twice; the outlier's alert reaches a local webhook once, without the UR
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +35,7 @@ from tiktok_virality_tests.fakes.gemini import (
     GenerateScript,
     request_text,
 )
+from tiktok_virality_tests.fakes.webhook import FakeWebhook
 from tiktok_virality_tests.helpers import query
 
 APIFY_TOKEN = "apify-token-canary-3f1e"
@@ -66,36 +64,6 @@ VIDEOS = [
 ]
 
 
-class Webhook(ThreadingHTTPServer):
-    """A local HTTP receiver: the bodies posted to it."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                server.posts.append((self.path, json.loads(body)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    server = Webhook()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 # A first scrape and three refreshes with two retries: whole runs, a minute on a busy machine.
 @pytest.mark.slow
 def test_three_refreshes_accumulate_snapshots_velocity_new_videos_and_one_alert(
@@ -103,14 +71,13 @@ def test_three_refreshes_accumulate_snapshots_velocity_new_videos_and_one_alert(
     monkeypatch: pytest.MonkeyPatch,
     fake_apify: FakeApify,
     fake_gemini: FakeGemini,
-    webhook: Webhook,
+    fake_webhook: FakeWebhook,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     data = tmp_path / "data"
     monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(data))
     monkeypatch.setenv("APIFY_API_TOKEN", APIFY_TOKEN)
-    alert_url = f"json://127.0.0.1:{webhook.server_port}/alerts/{WEBHOOK_SECRET}"
-    monkeypatch.setenv("TIKTOK_VIRALITY_ALERT_URL", alert_url)
+    monkeypatch.setenv("TIKTOK_VIRALITY_ALERT_URL", fake_webhook.url(f"alerts/{WEBHOOK_SECRET}"))
     settings = load_settings()
     settings.dagster_home.mkdir(parents=True)
     migrate(settings.database, STORE_SCHEMAS)
@@ -209,8 +176,8 @@ def test_three_refreshes_accumulate_snapshots_velocity_new_videos_and_one_alert(
     assert query(data, "SELECT video_id, views, baseline, notified_at IS NOT NULL FROM alerts") == [
         (OUTLIER.video_id, 40_000, "account_median", True)
     ]
-    assert len(webhook.posts) == 1
-    path, posted = webhook.posts[0]
+    assert len(fake_webhook.posts) == 1
+    path, posted = fake_webhook.posts[0]
     assert path == f"/alerts/{WEBHOOK_SECRET}"
     assert OUTLIER.video_id in posted["message"] and "40,000 views" in posted["message"]
     assert WEBHOOK_SECRET not in json.dumps(posted) and WEBHOOK_SECRET not in caplog.text

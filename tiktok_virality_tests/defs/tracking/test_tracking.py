@@ -5,11 +5,9 @@ sample's history."""
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -31,6 +29,7 @@ from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.defs.tracking.tables import TRACKING_SCHEMA
 from tiktok_virality.resources import STORE_SCHEMAS, build_resources
 from tiktok_virality.warehouse.migrations import migrate
+from tiktok_virality_tests.fakes.webhook import FakeWebhook
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 SECRET = "webhook-secret-canary-41c7"
@@ -122,40 +121,14 @@ def test_outliers_are_young_videos_at_k_times_their_baseline() -> None:
     # bob, with one video and no peer line (fewer than 10 videos), has no baseline: no alert.
 
 
-class Webhook(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                server.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    server = Webhook()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def test_an_alert_reaches_the_channel_once_without_its_secret(
-    tracking: TrackingStore, webhook: Webhook, caplog: pytest.LogCaptureFixture
+    tracking: TrackingStore, fake_webhook: FakeWebhook, caplog: pytest.LogCaptureFixture
 ) -> None:
     videos = raw_videos(
         ("alice", "1", 1_000, 100.0), ("alice", "2", 900, 90.0), ("alice", "3", 9_000, 6.0)
     )
     alerts = outlier_alerts(baseline_frame(videos), pd.DataFrame())
-    channel = AlertChannel(url=f"json://127.0.0.1:{webhook.server_port}/{SECRET}")
+    channel = AlertChannel(url=fake_webhook.url(SECRET))
     partition = VideoPartition("v1", "b001")
     log = LOG
 
@@ -165,9 +138,9 @@ def test_an_alert_reaches_the_channel_once_without_its_secret(
         posted.append(post_alerts(tracking, channel, partition, log))
 
     assert posted == [1, 0, 0]
-    assert len(webhook.bodies) == 1
-    assert b"9,000 views" in webhook.bodies[0]
-    assert SECRET.encode() not in webhook.bodies[0] and SECRET not in caplog.text
+    ((path, posted),) = fake_webhook.posts
+    assert path == f"/{SECRET}" and "9,000 views" in posted["message"]
+    assert SECRET not in json.dumps(posted) and SECRET not in caplog.text
 
 
 def test_an_unreachable_channel_keeps_the_alert_for_the_next_scrape(
@@ -177,11 +150,10 @@ def test_an_unreachable_channel_keeps_the_alert_for_the_next_scrape(
         ("alice", "1", 1_000, 100.0), ("alice", "2", 900, 90.0), ("alice", "3", 9_000, 6.0)
     )
     tracking.record_alerts(outlier_alerts(baseline_frame(videos), pd.DataFrame()), now=NOW)
-    # A port nothing listens on (the webhook's, once it is closed).
-    closed = Webhook()
-    port = closed.server_port
+    # A port nothing listens on (a receiver's, once it is closed).
+    closed = FakeWebhook()
     closed.server_close()
-    channel = AlertChannel(url=f"json://127.0.0.1:{port}/{SECRET}")
+    channel = AlertChannel(url=closed.url(SECRET))
 
     assert post_alerts(tracking, channel, VideoPartition("v1", "b001"), LOG) == 0
     assert len(tracking.alerts("v1", unnotified_only=True)) == 1
