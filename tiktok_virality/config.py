@@ -52,6 +52,10 @@ GEMINI_FPS_VARIABLE = "GEMINI_FRAMES_PER_SECOND"
 GEMINI_MAX_VIDEO_SECONDS_VARIABLE = "GEMINI_MAX_VIDEO_SECONDS"
 GEMINI_THINKING_VARIABLE = "GEMINI_THINKING_LEVEL"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
+MEDIA_DIR_VARIABLE = "TIKTOK_VIRALITY_MEDIA_DIR"
+MEDIA_MAX_MB_VARIABLE = "TIKTOK_VIRALITY_MEDIA_MAX_MB"
+APIFY_DATE_FILTER_VARIABLE = "APIFY_DATE_FILTER"
+APIFY_EXCLUDE_PINNED_VARIABLE = "APIFY_EXCLUDE_PINNED_POSTS"
 # Tracking: where outlier alerts are posted (an Apprise URL, a secret), their rule, and the time
 # zone of the report's best-time-to-post heatmap.
 ALERT_URL_VARIABLE = "TIKTOK_VIRALITY_ALERT_URL"
@@ -204,6 +208,19 @@ class Settings(BaseSettings):
     gemini_retry_delay_seconds: PositiveNumber = Field(
         1.0, validation_alias=GEMINI_RETRY_DELAY_VARIABLE
     )
+    # The scraped video files, copied from Apify before its retention deletes them: beside the
+    # DuckDB file, and within a budget that `tiktok-virality media prune` enforces. 5 GB holds
+    # about a thousand TikTok videos (a minute of one is about 5 MB).
+    media_dir: AbsolutePath = Field(
+        default_factory=lambda values: values["database"].parent / "media",
+        validation_alias=MEDIA_DIR_VARIABLE,
+    )
+    media_max_mb: PositiveNumber = Field(5000.0, validation_alias=MEDIA_MAX_MB_VARIABLE)
+    # The TikTok scraper's options that cost (README, Apify set-up): the date filter is a charged
+    # add-on paid per video, worth it for accounts that post rarely (else quality control rejects
+    # the old videos); excluding pinned posts is free and spares paying for them.
+    apify_date_filter: bool = Field(False, validation_alias=APIFY_DATE_FILTER_VARIABLE)
+    apify_exclude_pinned_posts: bool = Field(True, validation_alias=APIFY_EXCLUDE_PINNED_VARIABLE)
     alert_url: SecretStr | None = Field(None, validation_alias=ALERT_URL_VARIABLE)
     # k × the video's baseline within this many hours of posting makes an outlier alert.
     alert_multiple: Annotated[float, PlainValidator(_multiple_above_one)] = Field(
@@ -218,6 +235,10 @@ class Settings(BaseSettings):
     @property
     def report_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    @property
+    def media_max_bytes(self) -> int:
+        return int(self.media_max_mb * 1_000_000)
 
     @property
     def apify_token_variable(self) -> str | None:

@@ -12,6 +12,7 @@ from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
@@ -28,6 +29,7 @@ STORES: tuple[type[Store], ...] = (
     ErrorLog,
     AnalysisCache,
     ScrapeLedger,
+    MediaCache,
     TrackingStore,
 )
 # Every store's tables, which `migrate` makes once per file and version.
@@ -40,13 +42,14 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
     registry = DatasetRegistry(database=database)
     analysis_cache = AnalysisCache(database=database)
     scrape_ledger = ScrapeLedger(database=database)
+    media = media_cache(settings)
     scraper: VideoSource = (
-        apify_video_source(settings, scrape_ledger)
+        apify_video_source(settings, scrape_ledger, media_cache=media)
         if settings.apify_token_set and not offline
         else OfflineScraper()
     )
     analyzer: VideoAnalyzer = (
-        gemini_analyzer(settings, analysis_cache)
+        gemini_analyzer(settings, analysis_cache, media_cache=media)
         if settings.gemini_key_set and not offline
         else OfflineAnalyzer()
     )
@@ -58,6 +61,7 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "export_source": ExportVideoSource(registry=registry),
         "scraper": scraper,
         "analyzer": analyzer,
+        "media_cache": media,
         "report_files": ReportFiles(
             directory=str(settings.report_dir), time_zone=settings.time_zone
         ),
@@ -76,6 +80,10 @@ def apify_video_source(
         "token": _credential(settings.apify_token_variable),
         "ledger": ledger,
         "api_url": settings.apify_api_url,
+        # A paid add-on: only when Gemini watches the videos (offline, no scrape runs at all).
+        "download_videos": settings.gemini_key_set,
+        "date_filter": settings.apify_date_filter,
+        "exclude_pinned_posts": settings.apify_exclude_pinned_posts,
     }
     return ApifyVideoSource(**(values | replaced))
 
@@ -102,6 +110,15 @@ def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -
         "apify_api_url": settings.apify_api_url,
     }
     return GeminiAnalyzer(**(values | replaced))
+
+
+def media_cache(settings: Settings) -> MediaCache:
+    """The local copies of the scraped video files, as `settings` place and budget them."""
+    return MediaCache(
+        database=str(settings.database),
+        directory=str(settings.media_dir),
+        max_bytes=settings.media_max_bytes,
+    )
 
 
 def alert_channel(settings: Settings, **replaced: Any) -> AlertChannel:

@@ -9,6 +9,7 @@ tiktok-virality dataset delete --dataset NAME [--yes] | prune [--yes]
 tiktok-virality status --dataset v1 [--json] [--export DIR]
 tiktok-virality report --dataset v1 [--no-open]
 tiktok-virality ui [--port 3000]
+tiktok-virality media status | prune [--max-mb N]
 tiktok-virality track --dataset v1 (--every 6h | --stop)
 tiktok-virality refresh --dataset v1
 
@@ -44,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "report": "tiktok_virality.cli.report_command:command_report",
     "dataset": "tiktok_virality.cli.dataset_commands:command_dataset",
     "ui": "tiktok_virality.cli.ui_command:command_ui",
+    "media": "tiktok_virality.cli.media_command:command_media",
     "track": "tiktok_virality.cli.tracking_commands:command_track",
     "refresh": "tiktok_virality.cli.tracking_commands:command_refresh",
 }

@@ -226,5 +226,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_command(commands)
     _add_report_command(commands)
     _add_ui_command(commands)
+    _add_media_command(commands)
     _add_tracking_commands(commands)
     return parser
+
+
+def _add_media_command(commands: argparse._SubParsersAction) -> None:
+    media = commands.add_parser(
+        "media", help="the local copies of the scraped video files (the media cache)"
+    )
+    media_commands = media.add_subparsers(dest="media_command", required=True)
+    media_commands.add_parser("status", help="the cached files, their size and the budget")
+    prune = media_commands.add_parser(
+        "prune",
+        help="remove the files of videos no dataset lists, then the least recently used ones "
+        "until the cache fits its budget",
+    )
+    prune.add_argument(
+        "--max-mb",
+        type=_whole_number(0),
+        help="the budget in MB for this prune (default: TIKTOK_VIRALITY_MEDIA_MAX_MB)",
+    )

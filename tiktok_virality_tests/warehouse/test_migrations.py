@@ -40,6 +40,7 @@ STORE_TABLES = {
     "analysis_cache",
     "analysis_failures",
     "scrape_runs",
+    "media_files",
     "tracked_datasets",
     "dataset_refreshes",
     "video_snapshots",

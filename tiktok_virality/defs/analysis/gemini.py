@@ -38,6 +38,7 @@ from google import genai
 from google.genai import errors as genai_errors
 
 from tiktok_virality.core.errors import RecordedError, describe_error
+from tiktok_virality.core.event_loop import run_until_complete
 from tiktok_virality.defs.analysis.analyzers import AnalysisResult, TokenUsage, VideoAnalyzer
 from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
@@ -58,6 +59,7 @@ from tiktok_virality.defs.analysis.gemini_watch import INLINE_MAX_BYTES, VideoWa
 from tiktok_virality.defs.analysis.group_writer import GroupWriter
 from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
 _Stop = AnalyzerConfigurationError | DailyQuotaExhausted
@@ -130,6 +132,8 @@ class GeminiAnalyzer(VideoAnalyzer):
     # The scraped video files are records of Apify's key-value stores, fetched with its token.
     apify_token: str | None
     apify_api_url: str
+    # Where the scrape copied those files: read first (Apify deletes them after its retention).
+    media_cache: MediaCache | None = None
     # Not read from the environment: their one default is here (tests shorten some).
     api_version: str = "v1beta"
     retry_attempts: int = 5
@@ -153,7 +157,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     def preflight(self) -> None:
         """Stop before anything is paid for when the key or the model cannot be used."""
-        asyncio.run(self._preflight())
+        run_until_complete(self._preflight())
 
     async def _preflight(self) -> None:
         client = self._client()
@@ -207,7 +211,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         quota = GeminiQuota(
             self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
         )
-        outcomes = asyncio.run(self._analyze_all(todo, quota)) if todo else []
+        outcomes = run_until_complete(self._analyze_all(todo, quota, log)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
         accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))
@@ -232,7 +236,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         )
 
     async def _analyze_all(
-        self, videos: list[dict[str, Any]], quota: GeminiQuota
+        self, videos: list[dict[str, Any]], quota: GeminiQuota, log: logging.Logger
     ) -> list[_Outcome]:
         """Every video's outcome. A key or model Gemini refuses, or the day's quota, stops the
         videos not yet started; those in flight finish, and their paid-for answers are stored
@@ -258,11 +262,24 @@ class GeminiAnalyzer(VideoAnalyzer):
             async with httpx2.AsyncClient(
                 follow_redirects=True, timeout=self.request_timeout_seconds
             ) as http:
-                media = VideoMedia(http, self.apify_api_url, self.apify_token, self._retry_policy())
+                media = VideoMedia(
+                    http,
+                    self.apify_api_url,
+                    self.apify_token,
+                    self._retry_policy(),
+                    self.media_cache,
+                )
                 watcher = self._watcher(client, media, quota)
                 outcomes = await asyncio.gather(*(one(watcher, video) for video in videos))
         finally:
             await client.aio.aclose()
+        if media.gone_from_apify:
+            log.warning(
+                f"{len(media.gone_from_apify)} videos analysed from their metadata: their files "
+                "are gone from Apify (past its retention period) and were never copied to the "
+                f"media cache ({', '.join(media.gone_from_apify[:5])}"
+                f"{', ...' if len(media.gone_from_apify) > 5 else ''})"
+            )
         done = [outcome for outcome in outcomes if outcome is not None]
         if stopped:
             _raise_stop(self.model, stopped, len(videos), done)
