@@ -18,6 +18,8 @@ from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, OfflineScraper, VideoSource
+from tiktok_virality.defs.tracking.channel import AlertChannel
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.io_manager import WAREHOUSE_IO_MANAGER, DuckDBPartitionIOManager
 from tiktok_virality.warehouse.migrations import StoreSchema
 from tiktok_virality.warehouse.store import Store
@@ -30,6 +32,7 @@ STORES: tuple[type[Store], ...] = (
     ScrapeLedger,
     CostLedger,
     MediaCache,
+    TrackingStore,
 )
 # Every store's tables, which `migrate` makes once per file and version.
 STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
@@ -61,8 +64,12 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "export_source": ExportVideoSource(registry=registry),
         "scraper": scraper,
         "analyzer": analyzer,
-        "report_files": ReportFiles(directory=str(settings.report_dir)),
         "media_cache": media,
+        "report_files": ReportFiles(
+            directory=str(settings.report_dir), time_zone=settings.time_zone
+        ),
+        "tracking": TrackingStore(database=database),
+        "alert_channel": alert_channel(settings),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
     }
 
@@ -115,6 +122,17 @@ def media_cache(settings: Settings) -> MediaCache:
         directory=str(settings.media_dir),
         max_bytes=settings.media_max_bytes,
     )
+
+
+def alert_channel(settings: Settings, **replaced: Any) -> AlertChannel:
+    """The outlier alerts' rule and channel as `settings` configure them; the channel's URL (a
+    secret) as a `dg.EnvVar`, resolved when a run starts. `replaced` sets any field instead."""
+    values = {
+        "url": _credential(settings.alert_url_variable),
+        "multiple": settings.alert_multiple,
+        "max_age_hours": settings.alert_max_age_hours,
+    }
+    return AlertChannel(**(values | replaced))
 
 
 def _credential(variable: str | None) -> dg.EnvVar | None:

@@ -29,6 +29,7 @@ from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
 from tiktok_virality.defs.scraping.quality_rules import QualityRule, describe_rejections
+from tiktok_virality.defs.tracking.tables import describe_tracking, tracking_summary
 from tiktok_virality.warehouse.queries import (
     analysis_provenance,
     model_summary,
@@ -65,6 +66,8 @@ class DatasetStatus:
     left_out: list[str] = field(default_factory=list)
     # Dollars on record in the cost ledger, by phase.
     spend: dict[str, float] = field(default_factory=dict)
+    # Its cadence, history kept and outlier alerts (defs/tracking/tables.py).
+    tracking: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +84,7 @@ def summarize(
     latest_run: LastRun | None = None,
     rejections: dict[str, int] | None = None,
     spend: dict[str, float] | None = None,
+    tracking: dict[str, Any] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -136,6 +140,7 @@ def summarize(
             dataset.export_scraped_at,
         ),
         spend=spend or {},
+        tracking=tracking,
     )
 
 
@@ -155,6 +160,7 @@ def dataset_status(
         last_run(instance, name),
         rejections_by_reason(registry.database, name),
         spent_by_phase(registry.database, name),
+        tracking_summary(registry.database, name),
     )
 
 
@@ -211,6 +217,8 @@ def render(status: DatasetStatus) -> str:
     ]
     lines.append(f"  model: {_describe_model(status.model)}")
     lines.append(f"  spend: {describe_spend(status.spend)}")
+    if status.tracking:
+        lines += describe_tracking(status.tracking)
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
     if status.interrupted_partitions:

@@ -42,6 +42,10 @@ STORE_TABLES = {
     "scrape_runs",
     "costs",
     "media_files",
+    "tracked_datasets",
+    "dataset_refreshes",
+    "video_snapshots",
+    "alerts",
 }
 EVERY_VERSION = {
     (schema.store, migration.version) for schema in STORE_SCHEMAS for migration in schema.migrations

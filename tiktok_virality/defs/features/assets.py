@@ -8,6 +8,7 @@ from tiktok_virality.core.partitions import VideoPartition, parse_partition_key
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.features.build import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
 from tiktok_virality.defs.features.summary import SUMMARY_COLUMNS, dataset_summary
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.io_manager import COLUMNS_KEY, read_partitions
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
@@ -39,11 +40,15 @@ def video_features(
     raw_videos: pd.DataFrame,
     video_analyses: pd.DataFrame,
     registry: DatasetRegistry,
+    tracking: TrackingStore,
 ) -> pd.DataFrame:
-    """The partition's features, shown with a summary of its whole dataset so far."""
-    features = build_features(raw_videos, video_analyses)
+    """The partition's features (with the view velocity of its snapshots), shown with a summary
+    of its whole dataset so far."""
+    partition = parse_partition_key(context.partition_key)
+    snapshots = tracking.snapshots(partition.dataset, [partition.batch])
+    features = build_features(raw_videos, video_analyses, snapshots)
     if not features.empty:
-        others = _other_batches_summary_rows(registry, parse_partition_key(context.partition_key))
+        others = _other_batches_summary_rows(registry, partition)
         rows = features[list(SUMMARY_COLUMNS)]
         context.add_output_metadata(
             dataset_summary(pd.concat([others, rows]) if not others.empty else rows)

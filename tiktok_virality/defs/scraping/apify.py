@@ -67,8 +67,11 @@ class ScrapeRunError(RuntimeError):
     read): the partition fails, and a retry resumes or repeats it."""
 
 
-def input_fingerprint(run_input: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(run_input, sort_keys=True).encode()).hexdigest()
+def input_fingerprint(run_input: dict[str, Any], refresh: int = 0) -> str:
+    """What the ledger knows a batch's run by: its input, and for a refresh its number (not sent
+    to the actor), so that a refresh starts a new run and a retry of it reuses that run."""
+    keyed = run_input if refresh == 0 else {**run_input, "tiktok_virality_refresh": refresh}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()
 
 
 class ApifyVideoSource(VideoSource):
@@ -113,7 +116,7 @@ class ApifyVideoSource(VideoSource):
     def _fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
         run_input = actor_input(request, self.actor_options)
         partition = VideoPartition(request.dataset, request.batch)
-        fingerprint = input_fingerprint(run_input)
+        fingerprint = input_fingerprint(run_input, request.refresh)
         client = self._client(max_retries=self.max_retries)
         run_id = self._reusable_run(client, partition, fingerprint, run_input, log)
         if run_id is None:

@@ -24,6 +24,9 @@ class ScrapeRequest:
     videos_per_account: int
     max_videos: int
     max_age_days: int
+    # The dataset's refresh (0: its first scrape): a new refresh is a new paid run, a retry of
+    # the same refresh reuses its run (apify.py).
+    refresh: int = 0
     # The most this batch's actor run may charge (Apify's `max_total_charge_usd`); None: no cap.
     max_charge_usd: float | None = None
 
