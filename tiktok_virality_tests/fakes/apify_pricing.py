@@ -132,11 +132,17 @@ class PayPerEvent:
         return sum(self.events[event].price_usd for event in events if event in self.events)
 
 
-def is_video(item: dict[str, Any]) -> bool:
-    """A result: a video, not the actor's note or error item about an account."""
-    return bool(item.get("id")) and "note" not in item and "error" not in item
+def is_video(item: Any) -> bool:
+    """A result: a video, not the actor's note or error item about an account (nor the garbage a
+    test's script may make a run return)."""
+    return (
+        isinstance(item, dict)
+        and bool(item.get("id"))
+        and "note" not in item
+        and "error" not in item
+    )
 
 
-def downloadable(item: dict[str, Any]) -> bool:
+def downloadable(item: Any) -> bool:
     """A video with a file (a slideshow's images are another add-on)."""
     return is_video(item) and not item.get("isSlideshow")
