@@ -39,7 +39,7 @@ class CutFinder:
     """Feeds frames to the content detector and keeps the times of the cuts it reports."""
 
     def __init__(self, frames_per_second: float) -> None:
-        self._fps = frames_per_second
+        self._fps = float(frames_per_second)  # PySceneDetect refuses an int (a frame count)
         self._detector = ContentDetector(
             threshold=CUT_THRESHOLD,
             min_scene_len=MIN_SHOT_SECONDS,
