@@ -31,7 +31,10 @@ def write(tmp_path: Path, name: str, video: bytes) -> Path:
 
 def test_cuts_are_found_within_one_frame_of_where_the_colour_changes(tmp_path: Path) -> None:
     lengths = [1.0, 0.6, 1.4, 0.8]
-    shots = [Shot(seconds, colour) for seconds, colour in zip(lengths, [RED, GREEN, BLUE, CREAM])]
+    shots = [
+        Shot(seconds, colour)
+        for seconds, colour in zip(lengths, [RED, GREEN, BLUE, CREAM], strict=True)
+    ]
     path = write(tmp_path, "cuts.mp4", render_video(shots, fps=FPS))
     finder = CutFinder(FPS)
     with av.open(str(path)) as container:
