@@ -1,0 +1,71 @@
+"""Video files for the bundled sample, so that the offline demo measures signals too: small,
+deterministic videos made with PyAV when the sample dataset is created (not shipped as binaries),
+one per sample video (slideshows have no file), put in the media cache under the video's id.
+
+Each is 2 s at 144×256 and 15 fps (about 0.05 s to make and 0.2 s to measure), made from its item alone (the same item, the same bytes):
+- shots of 0.5–1 s for a video of at most 15 s, of 1–2 s for a longer one: short videos cut
+  faster, as on TikTok;
+- the caption's call to action, if it has one, as on-screen text over the first shot;
+- a tone, softer for an original sound than for a track.
+So the measured signals echo the metadata the sample's views are planted on (`sample.py`); they
+add no effect of their own."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tiktok_virality.defs.datasets.sample import CALLS_TO_ACTION
+from tiktok_virality.defs.media.cache import MediaCache
+from tiktok_virality.defs.signals.synthetic import Shot, Sound, render_video
+
+_SECONDS = 2.0
+_SHORT_VIDEO_MAX_SECONDS = 15
+_PALETTE = ((230, 70, 60), (40, 90, 200), (245, 230, 200), (25, 25, 35), (80, 200, 120))
+_OVERLAY_WORDS = 3  # what fits across a 144-pixel frame
+
+
+def sample_video(item: Mapping[str, Any]) -> bytes | None:
+    """The video file of a sample item; None for a slideshow or an error item (no video)."""
+    if item.get("isSlideshow") or "id" not in item or "videoMeta" not in item:
+        return None
+    rng = random.Random(str(item["id"]))
+    short = item["videoMeta"].get("duration", 0) <= _SHORT_VIDEO_MAX_SECONDS
+    overlay = _overlay(str(item.get("text") or ""))
+    shots: list[Shot] = []
+    elapsed = 0.0
+    while elapsed < _SECONDS:
+        length = min(rng.uniform(0.5, 1.0) if short else rng.uniform(1.0, 2.0), _SECONDS - elapsed)
+        shots.append(
+            Shot(
+                length,
+                _PALETTE[(len(shots) + rng.randrange(len(_PALETTE))) % len(_PALETTE)],
+                text=overlay if not shots else None,
+                drift_pixels_per_second=rng.choice((0.0, 40.0)),
+            )
+        )
+        elapsed += length
+    original = bool((item.get("musicMeta") or {}).get("musicOriginal"))
+    sound = Sound(_SECONDS, rng.choice((220.0, 330.0, 440.0)), 0.1 if original else 0.4)
+    return render_video(shots, [sound], width=144, height=256, fps=15)
+
+
+def put_sample_media(media: MediaCache, items: Iterable[Mapping[str, Any]]) -> int:
+    """Every sample video's file in the media cache; how many were put."""
+    put = 0
+    for item in items:
+        video = sample_video(item)
+        if video is not None:
+            media.put(str(item["id"]), video)
+            put += 1
+    return put
+
+
+def _overlay(caption: str) -> str | None:
+    """The first words of the caption's call to action, in ASCII (OpenCV's fonts have no other)."""
+    action = next((action for action in CALLS_TO_ACTION if action in caption), None)
+    if action is None:
+        return None
+    words = action.encode("ascii", "ignore").decode().split()[:_OVERLAY_WORDS]
+    return " ".join(words)
