@@ -1,6 +1,7 @@
 """One decoding pass over a video file (PyAV): every picture as a tiny thumbnail (for the cut
-detector, which must see every frame to place a cut within one frame), a few pictures per second
-at a modest size (for faces, picture and text signals), and the sound as floating-point samples.
+detector, which must see every frame to place a cut within one frame, and for motion), a few
+pictures per second at a modest size (for faces, picture and text signals), and the sound as
+floating-point samples.
 
 Decoding dominates the cost, so the decoder skips H.264/HEVC's deblocking loop filter (the
 `skip_loop_filter` codec option, https://ffmpeg.org/ffmpeg-codecs.html#Codec-Options): it smooths
@@ -25,32 +26,53 @@ high-shelf rises around 1.5 kHz), onsets and speech, and half the memory of 44.1
 
 @dataclass(frozen=True)
 class Sampling:
-    """How densely the decoder samples. The defaults hold 20× real time per core (bench/signals.py)."""
+    """How densely the decoder samples. The defaults hold 20× real time per core at TikTok's
+    576×1024 (bench/signals.py)."""
 
-    frames_per_second: float = 4.0
-    """Pictures per second kept at `sample_long_side` for faces, brightness, colour and motion."""
-    text_frames_per_second: float = 1 / 3
+    motion_samples_per_second: float = 4.0
+    """Thumbnails per second compared for motion."""
+    detail_frames_per_second: float = 2.0
+    """Pictures per second scaled to `detail_long_side` for faces, brightness and colour."""
+    text_frames_per_second: float = 0.2
     """Of those, how many per second go to the text detector (its network is the costliest step)…"""
     opening_text_frames_per_second: float = 1.0
     """…and how many in the first `opening_seconds`, where a hook's text matters most."""
     opening_seconds: float = 2.0
-    sample_long_side: int = 360
+    detail_long_side: int = 360
     thumbnail_long_side: int = 64
     max_seconds: float = 180.0
     """Only the first three minutes are decoded: most TikToks are shorter, and a hook, a pace
     and a sound show well before then."""
 
+    def text_interval(self, seconds: float) -> float:
+        opening = seconds < self.opening_seconds
+        return 1 / (self.opening_text_frames_per_second if opening else self.text_frames_per_second)
+
 
 @dataclass(frozen=True)
 class VideoFrame:
-    """A decoded picture: its time (seconds from the first picture), its tiny BGR thumbnail,
-    and, on sampled frames, the picture in RGB at the sample size."""
+    """A decoded picture: its time (seconds from the first picture) and tiny BGR thumbnail, whether
+    it is a motion sample, and on detail frames the picture in RGB at the detail size."""
 
     index: int
     seconds: float
     thumbnail_bgr: np.ndarray
-    sample_rgb: np.ndarray | None
+    motion_sample: bool
+    detail_rgb: np.ndarray | None
     wants_text: bool
+
+
+class _Cadence:
+    """Says which frames to take so that they come at most every `interval` seconds."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+
+    def take(self, seconds: float, interval: float) -> bool:
+        if seconds + 1e-6 < self._next:
+            return False
+        self._next = seconds + interval
+        return True
 
 
 @dataclass(frozen=True)
@@ -89,7 +111,7 @@ def decode(
         container.streams.video[0].codec_context.options = {"skip_loop_filter": "all"}
     resampler = _resampler(container.streams.audio[0]) if container.streams.audio else None
     first_video_time: float | None = None
-    next_sample = next_text = 0.0
+    motion, detail, text = _Cadence(), _Cadence(), _Cadence()
     index = 0
     for frame in container.decode(*streams):
         if isinstance(frame, av.AudioFrame):
@@ -102,24 +124,14 @@ def decode(
         seconds -= first_video_time
         if seconds > sampling.max_seconds:
             break
-        sampled = seconds + 1e-6 >= next_sample
-        wants_text = sampled and seconds + 1e-6 >= next_text
-        if sampled:
-            next_sample = seconds + 1 / sampling.frames_per_second
-        if wants_text:
-            opening = seconds < sampling.opening_seconds
-            rate = (
-                sampling.opening_text_frames_per_second
-                if opening
-                else sampling.text_frames_per_second
-            )
-            next_text = seconds + 1 / rate
+        detailed = detail.take(seconds, 1 / sampling.detail_frames_per_second)
         yield VideoFrame(
             index=index,
             seconds=seconds,
             thumbnail_bgr=_thumbnail_bgr(frame, sampling.thumbnail_long_side),
-            sample_rgb=_scaled_rgb(frame, sampling.sample_long_side) if sampled else None,
-            wants_text=wants_text,
+            motion_sample=motion.take(seconds, 1 / sampling.motion_samples_per_second),
+            detail_rgb=_scaled_rgb(frame, sampling.detail_long_side) if detailed else None,
+            wants_text=detailed and text.take(seconds, sampling.text_interval(seconds)),
         )
         index += 1
     if resampler is not None:

@@ -27,8 +27,10 @@ from tiktok_virality.defs.signals.pacing import CutFinder, PacingSignals, pacing
 from tiktok_virality.defs.signals.people import PeopleSignals, largest_face_share, people_signals
 from tiktok_virality.defs.signals.picture import (
     FrameLook,
+    MotionSample,
     PictureSignals,
     look_at,
+    motion_sample,
     picture_signals,
 )
 from tiktok_virality.defs.signals.sound import SoundSignals, sound_signals
@@ -52,6 +54,7 @@ class _Collected:
     last_seconds: float = 0.0
     frames: int = 0
     looks: list[FrameLook] = field(default_factory=list)
+    motion: list[MotionSample] = field(default_factory=list)
     face_shares: list[float] = field(default_factory=list)
     text_checks: list[tuple[float, bool]] = field(default_factory=list)
     audio: list[np.ndarray] = field(default_factory=list)
@@ -60,11 +63,13 @@ class _Collected:
         self.frames += 1
         self.last_seconds = frame.seconds
         self.cuts.add(frame.index, frame.seconds, frame.thumbnail_bgr)
-        if frame.sample_rgb is not None:
-            self.looks.append(look_at(frame.seconds, frame.sample_rgb))
-            self.face_shares.append(largest_face_share(frame.sample_rgb))
+        if frame.motion_sample:
+            self.motion.append(motion_sample(frame.seconds, frame.thumbnail_bgr))
+        if frame.detail_rgb is not None:
+            self.looks.append(look_at(frame.detail_rgb))
+            self.face_shares.append(largest_face_share(frame.detail_rgb))
             if frame.wants_text:
-                self.text_checks.append((frame.seconds, has_text(frame.sample_rgb)))
+                self.text_checks.append((frame.seconds, has_text(frame.detail_rgb)))
 
 
 def measure_video(path: Path | None, sampling: Sampling | None = None) -> dict[str, object]:
@@ -102,7 +107,9 @@ def _signals(
         duration = _duration(collected)
         signals |= asdict(pacing_signals(collected.cuts.cut_seconds, duration))
         signals |= asdict(people_signals(collected.face_shares))
-        signals |= asdict(picture_signals(collected.looks, collected.cuts.cut_seconds))
+        signals |= asdict(
+            picture_signals(collected.looks, collected.motion, collected.cuts.cut_seconds)
+        )
         signals |= asdict(text_signals(collected.text_checks))
     else:
         notes.append("no video stream" if not has_video else "too few pictures decoded")

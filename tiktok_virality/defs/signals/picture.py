@@ -2,14 +2,14 @@
 
 Signals:
 - `brightness` (0–1): mean luma (ITU-R BT.601 weights, as OpenCV's RGB→grey) / 255, averaged
-  over the sampled frames.
+  over the detail frames (2 a second by default).
 - `colourfulness` (Hasler–Süsstrunk M, ≈0 for grey, ≈33 "moderately", ≈59 "quite", ≥82 "highly
   colourful"): √(σ_rg² + σ_yb²) + 0.3 √(μ_rg² + μ_yb²) with rg = R − G and yb = (R + G)/2 − B,
-  averaged over the sampled frames (D. Hasler, S. Süsstrunk, "Measuring colourfulness in natural
+  averaged over the detail frames (D. Hasler, S. Süsstrunk, "Measuring colourfulness in natural
   images", SPIE 5007, 2003).
-- `motion_energy` (0–1): the mean absolute change of luma (/255) between consecutive sampled
-  frames (1/4 s apart by default) on a 64-pixel thumbnail, over the pairs within one shot (a
-  cut is not motion); `motion_energy_first_2s`: the same over the pairs ending in the first 2 s.
+- `motion_energy` (0–1): the mean absolute change of luma (/255) between consecutive motion
+  samples (64-pixel thumbnails 1/4 s apart by default), over the pairs within one shot (a cut is
+  not motion); `motion_energy_first_2s`: the same over the pairs ending in the first 2 s.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 
 FIRST_SECONDS = 2.0
-_MOTION_WIDTH = 64
 
 
 @dataclass(frozen=True)
@@ -34,24 +33,27 @@ class PictureSignals:
 
 @dataclass(frozen=True)
 class FrameLook:
-    """What one sampled frame contributes: its time, brightness, colourfulness and a small grey
-    copy for motion."""
+    """What one detail frame contributes: its brightness and colourfulness."""
 
-    seconds: float
     brightness: float
     colourfulness: float
-    motion_grey: np.ndarray
 
 
-def look_at(seconds: float, rgb: np.ndarray) -> FrameLook:
+@dataclass(frozen=True)
+class MotionSample:
+    """A thumbnail in grey at its time, to compare with the next."""
+
+    seconds: float
+    grey: np.ndarray
+
+
+def look_at(rgb: np.ndarray) -> FrameLook:
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    height = max(1, round(grey.shape[0] * _MOTION_WIDTH / grey.shape[1]))
-    return FrameLook(
-        seconds=seconds,
-        brightness=float(grey.mean()) / 255.0,
-        colourfulness=colourfulness(rgb),
-        motion_grey=cv2.resize(grey, (_MOTION_WIDTH, height), interpolation=cv2.INTER_AREA),
-    )
+    return FrameLook(brightness=float(grey.mean()) / 255.0, colourfulness=colourfulness(rgb))
+
+
+def motion_sample(seconds: float, thumbnail_bgr: np.ndarray) -> MotionSample:
+    return MotionSample(seconds, cv2.cvtColor(thumbnail_bgr, cv2.COLOR_BGR2GRAY))
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -64,14 +66,16 @@ def colourfulness(rgb: np.ndarray) -> float:
     return float(spread + 0.3 * mean)
 
 
-def picture_signals(looks: list[FrameLook], cut_seconds: list[float]) -> PictureSignals:
-    """From the sampled frames' looks (in time order) and the cut times."""
+def picture_signals(
+    looks: list[FrameLook], motion: list[MotionSample], cut_seconds: list[float]
+) -> PictureSignals:
+    """From the detail frames' looks, the motion samples (in time order) and the cut times."""
     if not looks:
         return PictureSignals(None, None, None, None)
     changes = [
-        (later.seconds, _mean_change(earlier.motion_grey, later.motion_grey))
-        for earlier, later in itertools.pairwise(looks)
-        if earlier.motion_grey.shape == later.motion_grey.shape  # else the size changed
+        (later.seconds, float(cv2.absdiff(earlier.grey, later.grey).mean()) / 255.0)
+        for earlier, later in itertools.pairwise(motion)
+        if earlier.grey.shape == later.grey.shape  # else the picture size changed
         and not any(earlier.seconds < cut <= later.seconds for cut in cut_seconds)
     ]
     first = [change for seconds, change in changes if seconds <= FIRST_SECONDS]
@@ -81,7 +85,3 @@ def picture_signals(looks: list[FrameLook], cut_seconds: list[float]) -> Picture
         motion_energy=float(np.mean([change for _, change in changes])) if changes else None,
         motion_energy_first_2s=float(np.mean(first)) if first else None,
     )
-
-
-def _mean_change(earlier: np.ndarray, later: np.ndarray) -> float:
-    return float(cv2.absdiff(earlier, later).mean()) / 255.0
