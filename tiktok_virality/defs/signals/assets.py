@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.defs.media.cache import MediaCache
-from tiktok_virality.defs.signals.measure import NO_MEDIA, measure_video
+from tiktok_virality.defs.signals.reasons import NO_MEDIA
 from tiktok_virality.warehouse.contracts import PANDAS_DTYPES, VIDEO_IDENTITY_COLUMNS
 from tiktok_virality.warehouse.io_manager import COLUMNS_KEY
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
@@ -31,6 +31,10 @@ def video_signals(
     context: dg.AssetExecutionContext, raw_videos: pd.DataFrame, media_cache: MediaCache
 ) -> pd.DataFrame:
     """The partition's videos measured from their files."""
+    # Imported here: the media libraries take seconds to load, and the graph is loaded by every
+    # command that only reads status.
+    from tiktok_virality.defs.signals.measure import measure_video
+
     rows = []
     for number, video in enumerate(raw_videos[VIDEO_IDENTITY_COLUMNS].itertuples(index=False), 1):
         identity = video._asdict()

@@ -33,10 +33,18 @@ from tiktok_virality.defs.signals.picture import (
     motion_sample,
     picture_signals,
 )
+from tiktok_virality.defs.signals.reasons import (
+    NO_AUDIO,
+    NO_MEDIA,
+    NO_VIDEO,
+    SOUND_TOO_SHORT,
+    STOPPED_EARLY,
+    TOO_FEW_PICTURES,
+    UNREADABLE,
+)
 from tiktok_virality.defs.signals.sound import SoundSignals, sound_signals
 from tiktok_virality.defs.signals.text import TextSignals, has_text, text_signals
 
-NO_MEDIA = "no media file cached"
 _FAMILIES = (PacingSignals, PeopleSignals, PictureSignals, SoundSignals, TextSignals)
 SIGNAL_NAMES: tuple[str, ...] = tuple(
     name for family in _FAMILIES for name in family.__dataclass_fields__
@@ -81,7 +89,7 @@ def measure_video(path: Path | None, sampling: Sampling | None = None) -> dict[s
     try:
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, OSError) as error:
-        return _row({}, None, [f"unreadable media file: {describe_error(error)}"])
+        return _row({}, None, [f"{UNREADABLE}: {describe_error(error)}"])
     notes: list[str] = []
     with container:
         info = stream_info(container)
@@ -93,7 +101,7 @@ def measure_video(path: Path | None, sampling: Sampling | None = None) -> dict[s
                 else:
                     collected.add_frame(item)
         except (av.FFmpegError, ValueError) as error:  # a truncated or damaged stream
-            notes.append(f"decoding stopped early: {describe_error(error)}")
+            notes.append(f"{STOPPED_EARLY}: {describe_error(error)}")
     signals = _signals(collected, info.has_video, info.has_audio, notes)
     duration = _duration(collected) if collected.frames else None
     return _row(signals, duration, notes)
@@ -112,15 +120,15 @@ def _signals(
         )
         signals |= asdict(text_signals(collected.text_checks))
     else:
-        notes.append("no video stream" if not has_video else "too few pictures decoded")
+        notes.append(NO_VIDEO if not has_video else TOO_FEW_PICTURES)
     sound = (
         np.concatenate(collected.audio, axis=1) if collected.audio else np.zeros((1, 0), "float32")
     )
     signals |= asdict(sound_signals(sound, AUDIO_RATE))
     if not has_audio:
-        notes.append("no audio stream")
+        notes.append(NO_AUDIO)
     elif signals["loudness_lufs"] is None:
-        notes.append("sound too short to measure (under 0.4 s)")
+        notes.append(SOUND_TOO_SHORT)
     return signals
 
 

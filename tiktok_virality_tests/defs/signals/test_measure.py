@@ -12,8 +12,9 @@ import pytest
 from skimage import data
 
 from tiktok_virality.defs.signals.decode import Sampling, VideoFrame, decode
-from tiktok_virality.defs.signals.measure import NO_MEDIA, SIGNAL_NAMES, measure_video
+from tiktok_virality.defs.signals.measure import SIGNAL_NAMES, measure_video
 from tiktok_virality.defs.signals.pacing import CutFinder
+from tiktok_virality.defs.signals.reasons import NO_MEDIA
 from tiktok_virality.defs.signals.synthetic import AUDIO_RATE, Shot, Sound, render_video
 from tiktok_virality.warehouse.tables import SIGNAL_COLUMNS
 

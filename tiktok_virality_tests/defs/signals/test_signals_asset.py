@@ -10,7 +10,7 @@ import pandas as pd
 from tiktok_virality.core.partitions import VideoPartition, register_partitions
 from tiktok_virality.defs.media.cache import MEDIA_CACHE_SCHEMA, MediaCache
 from tiktok_virality.defs.signals.assets import video_signals
-from tiktok_virality.defs.signals.measure import NO_MEDIA
+from tiktok_virality.defs.signals.reasons import NO_MEDIA
 from tiktok_virality.defs.signals.synthetic import Shot, Sound, render_video
 from tiktok_virality.warehouse.io_manager import WAREHOUSE_IO_MANAGER, DuckDBPartitionIOManager
 from tiktok_virality.warehouse.migrations import migrate
