@@ -31,7 +31,7 @@ class Sampling:
 
     motion_samples_per_second: float = 4.0
     """Thumbnails per second compared for motion."""
-    detail_frames_per_second: float = 2.0
+    detail_frames_per_second: float = 1.0
     """Pictures per second scaled to `detail_long_side` for faces, brightness and colour."""
     text_frames_per_second: float = 0.2
     """Of those, how many per second go to the text detector (its network is the costliest step)…"""

@@ -1,10 +1,10 @@
 """People: faces on screen, and how close the camera is to them.
 
 Faces are found by OpenCV's frontal-face Haar cascade (Viola–Jones; the cascade file ships in the
-`opencv-python-headless` wheel, `cv2.data.haarcascades`), on the sampled frames in grey.
+`opencv-python-headless` wheel, `cv2.data.haarcascades`), on the detail frames (one a second by default) in grey.
 
 Signals:
-- `face_frame_share` (0–1): the share of sampled frames with at least one face.
+- `face_frame_share` (0–1): the share of detail frames with at least one face.
 - `face_area_share` (0–1): the largest face's box as a share of the frame's area, averaged over
   the frames with a face; 0 when no frame has one. A shot-scale proxy: a close-up's face fills a
   tenth of a portrait frame or more, a wide shot's a few thousandths.

@@ -2,7 +2,7 @@
 
 Signals:
 - `brightness` (0–1): mean luma (ITU-R BT.601 weights, as OpenCV's RGB→grey) / 255, averaged
-  over the detail frames (2 a second by default).
+  over the detail frames (1 a second by default).
 - `colourfulness` (Hasler–Süsstrunk M, ≈0 for grey, ≈33 "moderately", ≈59 "quite", ≥82 "highly
   colourful"): √(σ_rg² + σ_yb²) + 0.3 √(μ_rg² + μ_yb²) with rg = R − G and yb = (R + G)/2 − B,
   averaged over the detail frames (D. Hasler, S. Süsstrunk, "Measuring colourfulness in natural
