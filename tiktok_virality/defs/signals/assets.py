@@ -14,6 +14,9 @@ from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_SIGNALS
 
 # How often the log says how far a batch has got (decoding takes about a second a video).
 _PROGRESS_EVERY = 25
+# Bumped when a signal's definition or sampling changes: the UI then shows the stored signals as
+# out of date.
+SIGNALS_VERSION = "1"
 _DTYPES = {name: PANDAS_DTYPES.get(sql, "string") for name, sql in VIDEO_SIGNALS.sql_types.items()}
 
 
@@ -26,6 +29,7 @@ def signals_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 @partitioned_table_asset(
     VIDEO_SIGNALS,
     ins={RAW_VIDEOS.name: dg.AssetIn(metadata={COLUMNS_KEY: list(VIDEO_IDENTITY_COLUMNS)})},
+    code_version=f"signals-{SIGNALS_VERSION}",
 )
 def video_signals(
     context: dg.AssetExecutionContext, raw_videos: pd.DataFrame, media_cache: MediaCache
