@@ -2,6 +2,8 @@
 (`measure_video`, pure and tested directly). No API, no cost: it runs offline as online. A video
 whose file is missing or damaged gets a row of nulls with the reason, never a failed batch."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -40,9 +42,13 @@ def video_signals(
     from tiktok_virality.defs.signals.measure import measure_video
 
     rows = []
+    # The cache names files by content: videos with the same bytes (reposts) are measured once.
+    measured: dict[Path | None, dict[str, object]] = {}
     for number, video in enumerate(raw_videos[VIDEO_IDENTITY_COLUMNS].itertuples(index=False), 1):
-        identity = video._asdict()
-        rows.append({**identity, **measure_video(media_cache.path_for(str(video.video_id)))})
+        path = media_cache.path_for(str(video.video_id))
+        if path not in measured:
+            measured[path] = measure_video(path)
+        rows.append({**video._asdict(), **measured[path]})
         if number % _PROGRESS_EVERY == 0:
             context.log.info(f"signals: {number} of {len(raw_videos)} videos measured")
     signals = signals_frame(rows)
