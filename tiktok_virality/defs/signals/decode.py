@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import av
 import cv2
@@ -91,7 +90,7 @@ class StreamInfo:
 
 def stream_info(container: av.container.InputContainer) -> StreamInfo:
     video = container.streams.video[0] if container.streams.video else None
-    rate = video.average_rate or video.guessed_rate if video is not None else None
+    rate = (video.average_rate or video.guessed_rate) if video is not None else None
     return StreamInfo(
         frames_per_second=float(rate) if rate else None,
         has_video=video is not None,
@@ -181,7 +180,3 @@ def _plane(frame: av.VideoFrame, number: int, height: int, width: int) -> np.nda
     """The plane's pixels as a (height, width) view; its rows are padded to `line_size`."""
     plane = frame.planes[number]
     return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
-
-
-def open_media(path: Path) -> av.container.InputContainer:
-    return av.open(str(path), mode="r")
