@@ -36,16 +36,17 @@ def signals_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 def video_signals(
     context: dg.AssetExecutionContext, raw_videos: pd.DataFrame, media_cache: MediaCache
 ) -> pd.DataFrame:
-    """The partition's videos measured from their files."""
+    """The partition's videos measured from their files (`media_cache.paths_for`, one lookup)."""
     # Imported here: the media libraries take seconds to load, and the graph is loaded by every
     # command that only reads status.
     from tiktok_virality.defs.signals.measure import measure_video
 
     rows = []
+    paths = media_cache.paths_for(raw_videos["video_id"].astype(str))
     # The cache names files by content: videos with the same bytes (reposts) are measured once.
     measured: dict[Path | None, dict[str, object]] = {}
     for number, video in enumerate(raw_videos[VIDEO_IDENTITY_COLUMNS].itertuples(index=False), 1):
-        path = media_cache.path_for(str(video.video_id))
+        path = paths.get(str(video.video_id))
         if path not in measured:
             measured[path] = measure_video(path)
         rows.append({**video._asdict(), **measured[path]})
