@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,17 +142,24 @@ class MediaCache(Store):
 
     def put(self, video_id: str, data: bytes) -> Path:
         """Store the video's file (atomically; once per content) and index it."""
-        digest = hashlib.sha256(data).hexdigest()
-        path = self._file(digest)
-        if not (path.is_file() and path.stat().st_size == len(data)):
-            _write_atomically(path, data)
+        return self.put_many({video_id: data})[video_id]
+
+    def put_many(self, files: Mapping[str, bytes]) -> dict[str, Path]:
+        """`put` of many videos (video id: bytes), indexed in one write rather than one each."""
+        rows, paths = [], {}
         now = datetime.now(UTC)
-        with self._write() as connection:
-            connection.execute(
-                f"INSERT OR REPLACE INTO {MEDIA_TABLE} VALUES (?, ?, ?, ?, ?)",
-                [video_id, digest, len(data), now, now],
-            )
-        return path
+        for video_id, data in files.items():
+            digest = hashlib.sha256(data).hexdigest()
+            path = paths[video_id] = self._file(digest)
+            if not (path.is_file() and path.stat().st_size == len(data)):
+                _write_atomically(path, data)
+            rows.append([video_id, digest, len(data), now, now])
+        if rows:
+            with self._write() as connection:
+                connection.executemany(
+                    f"INSERT OR REPLACE INTO {MEDIA_TABLE} VALUES (?, ?, ?, ?, ?)", rows
+                )
+        return paths
 
     def usage(self) -> MediaUsage:
         rows = self._read(

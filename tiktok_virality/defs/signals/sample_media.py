@@ -40,15 +40,15 @@ def put_sample_media(media: MediaCache, items: Iterable[Mapping[str, Any]]) -> i
     """Every sample video's file in the media cache; how many were put. Items that look alike
     share a file (the cache stores it once, and the signals measure it once)."""
     rendered: dict[tuple[bool, str | None, bool, int], bytes] = {}
-    put = 0
+    files: dict[str, bytes] = {}
     for item in items:
         look = _look(item)
         if look is not None:
             if look not in rendered:
                 rendered[look] = _render(*look)
-            media.put(str(item["id"]), rendered[look])
-            put += 1
-    return put
+            files[str(item["id"])] = rendered[look]
+    media.put_many(files)
+    return len(files)
 
 
 def _look(item: Mapping[str, Any]) -> tuple[bool, str | None, bool, int] | None:

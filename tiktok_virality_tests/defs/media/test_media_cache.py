@@ -137,3 +137,12 @@ def test_paths_for_finds_many_videos_at_once_and_marks_them_used(media: MediaCac
             connection.execute(f"SELECT video_id, last_used_at FROM {MEDIA_TABLE}").fetchall()
         )
     assert used["7001"].year > 2020 and used["7002"].year == 2020
+
+
+def test_put_many_stores_each_content_once_and_indexes_every_video(media: MediaCache) -> None:
+    paths = media.put_many({"7001": b"same", "7002": b"same", "7003": b"other"})
+
+    assert paths["7001"] == paths["7002"] != paths["7003"]
+    assert media.paths_for(["7001", "7002", "7003"]) == paths
+    usage = media.usage()
+    assert (usage.videos, usage.files) == (3, 2)
