@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, PlainValidator, SecretStr, ValidationError
 from pydantic_core import PydanticCustomError
@@ -53,6 +54,14 @@ GEMINI_THINKING_VARIABLE = "GEMINI_THINKING_LEVEL"
 DATABASE_FILE_NAME = "tiktok_virality.duckdb"
 MEDIA_DIR_VARIABLE = "TIKTOK_VIRALITY_MEDIA_DIR"
 MEDIA_MAX_MB_VARIABLE = "TIKTOK_VIRALITY_MEDIA_MAX_MB"
+APIFY_DATE_FILTER_VARIABLE = "APIFY_DATE_FILTER"
+APIFY_EXCLUDE_PINNED_VARIABLE = "APIFY_EXCLUDE_PINNED_POSTS"
+# Tracking: where outlier alerts are posted (an Apprise URL, a secret), their rule, and the time
+# zone of the report's best-time-to-post heatmap.
+ALERT_URL_VARIABLE = "TIKTOK_VIRALITY_ALERT_URL"
+ALERT_MULTIPLE_VARIABLE = "TIKTOK_VIRALITY_ALERT_MULTIPLE"
+ALERT_MAX_AGE_VARIABLE = "TIKTOK_VIRALITY_ALERT_MAX_AGE_HOURS"
+TIME_ZONE_VARIABLE = "TIKTOK_VIRALITY_TIME_ZONE"
 
 
 class InvalidEnvironmentError(UserError, ValueError):
@@ -99,6 +108,24 @@ def _frame_rate(value: Any) -> float:
 
 
 FrameRate = Annotated[float, PlainValidator(_frame_rate)]
+
+
+def _multiple_above_one(value: Any) -> float:
+    number = _positive_number(value)
+    if number <= 1:
+        raise PydanticCustomError("multiple", "must be a multiple above 1")
+    return number
+
+
+def _time_zone(value: Any) -> str:
+    """An IANA time zone name that this machine's zone database knows."""
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "time_zone", "must be an IANA time zone, e.g. Europe/Paris"
+        ) from None
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -189,6 +216,21 @@ class Settings(BaseSettings):
         validation_alias=MEDIA_DIR_VARIABLE,
     )
     media_max_mb: PositiveNumber = Field(5000.0, validation_alias=MEDIA_MAX_MB_VARIABLE)
+    # The TikTok scraper's options that cost (README, Apify set-up): the date filter is a charged
+    # add-on paid per video, worth it for accounts that post rarely (else quality control rejects
+    # the old videos); excluding pinned posts is free and spares paying for them.
+    apify_date_filter: bool = Field(False, validation_alias=APIFY_DATE_FILTER_VARIABLE)
+    apify_exclude_pinned_posts: bool = Field(True, validation_alias=APIFY_EXCLUDE_PINNED_VARIABLE)
+    alert_url: SecretStr | None = Field(None, validation_alias=ALERT_URL_VARIABLE)
+    # k × the video's baseline within this many hours of posting makes an outlier alert.
+    alert_multiple: Annotated[float, PlainValidator(_multiple_above_one)] = Field(
+        3.0, validation_alias=ALERT_MULTIPLE_VARIABLE
+    )
+    alert_max_age_hours: PositiveNumber = Field(48.0, validation_alias=ALERT_MAX_AGE_VARIABLE)
+    # The report's best-time-to-post heatmap is in this IANA time zone (e.g. Europe/Paris).
+    time_zone: Annotated[str, PlainValidator(_time_zone)] = Field(
+        "UTC", validation_alias=TIME_ZONE_VARIABLE
+    )
 
     @property
     def report_dir(self) -> Path:
@@ -220,9 +262,14 @@ class Settings(BaseSettings):
     def gemini_key_set(self) -> bool:
         return self.gemini_key_variable is not None
 
+    @property
+    def alert_url_variable(self) -> str | None:
+        """The variable the alert channel's URL is taken from; None without one."""
+        return ALERT_URL_VARIABLE if self.alert_url is not None else None
+
     def secret_values(self) -> list[str]:
         """The credentials' values, for masking them wherever text leaves the program."""
-        credentials = (self.apify_token, self.google_api_key, self.gemini_api_key)
+        credentials = (self.apify_token, self.google_api_key, self.gemini_api_key, self.alert_url)
         return [secret.get_secret_value() for secret in credentials if secret is not None]
 
 

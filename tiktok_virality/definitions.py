@@ -17,6 +17,7 @@ from tiktok_virality.defs.report import definitions as report
 from tiktok_virality.defs.report.assets import virality_report
 from tiktok_virality.defs.scraping import definitions as scraping
 from tiktok_virality.defs.signals import definitions as signals
+from tiktok_virality.defs.tracking.schedule import refresh_schedule
 from tiktok_virality.resources import build_resources
 from tiktok_virality.warehouse.outputs import VIDEO_GROUP
 
@@ -48,6 +49,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         report.defs,
         dg.Definitions(
             jobs=[video_pipeline_job, dataset_job],
+            schedules=[refresh_schedule(video_pipeline_job)],
             resources=resources,
             # A partition's steps run one after the other and share one DuckDB file, so a process
             # per step (Dagster's default) buys nothing and costs ~3 s a step; partitions of a

@@ -10,6 +10,7 @@ from tiktok_virality.config import Settings
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer, VideoAnalyzer
 from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.costs.ledger import CostLedger
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.media.cache import MediaCache
@@ -17,6 +18,8 @@ from tiktok_virality.defs.report.files import ReportFiles
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, OfflineScraper, VideoSource
+from tiktok_virality.defs.tracking.channel import AlertChannel
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.io_manager import WAREHOUSE_IO_MANAGER, DuckDBPartitionIOManager
 from tiktok_virality.warehouse.migrations import StoreSchema
 from tiktok_virality.warehouse.store import Store
@@ -27,7 +30,9 @@ STORES: tuple[type[Store], ...] = (
     ErrorLog,
     AnalysisCache,
     ScrapeLedger,
+    CostLedger,
     MediaCache,
+    TrackingStore,
 )
 # Every store's tables, which `migrate` makes once per file and version.
 STORE_SCHEMAS: tuple[StoreSchema, ...] = tuple(store.store_schema for store in STORES)
@@ -39,13 +44,14 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
     registry = DatasetRegistry(database=database)
     analysis_cache = AnalysisCache(database=database)
     scrape_ledger = ScrapeLedger(database=database)
+    media = media_cache(settings)
     scraper: VideoSource = (
-        apify_video_source(settings, scrape_ledger)
+        apify_video_source(settings, scrape_ledger, media_cache=media)
         if settings.apify_token_set and not offline
         else OfflineScraper()
     )
     analyzer: VideoAnalyzer = (
-        gemini_analyzer(settings, analysis_cache)
+        gemini_analyzer(settings, analysis_cache, media_cache=media)
         if settings.gemini_key_set and not offline
         else OfflineAnalyzer()
     )
@@ -54,11 +60,16 @@ def build_resources(settings: Settings, *, offline: bool) -> dict[str, Any]:
         "error_log": ErrorLog(database=database),
         "analysis_cache": analysis_cache,
         "scrape_ledger": scrape_ledger,
+        "cost_ledger": CostLedger(database=database),
         "export_source": ExportVideoSource(registry=registry),
         "scraper": scraper,
         "analyzer": analyzer,
-        "report_files": ReportFiles(directory=str(settings.report_dir)),
-        "media_cache": media_cache(settings),
+        "media_cache": media,
+        "report_files": ReportFiles(
+            directory=str(settings.report_dir), time_zone=settings.time_zone
+        ),
+        "tracking": TrackingStore(database=database),
+        "alert_channel": alert_channel(settings),
         WAREHOUSE_IO_MANAGER: DuckDBPartitionIOManager(database=database),
     }
 
@@ -72,6 +83,10 @@ def apify_video_source(
         "token": _credential(settings.apify_token_variable),
         "ledger": ledger,
         "api_url": settings.apify_api_url,
+        # A paid add-on: only when Gemini watches the videos (offline, no scrape runs at all).
+        "download_videos": settings.gemini_key_set,
+        "date_filter": settings.apify_date_filter,
+        "exclude_pinned_posts": settings.apify_exclude_pinned_posts,
     }
     return ApifyVideoSource(**(values | replaced))
 
@@ -107,6 +122,17 @@ def media_cache(settings: Settings) -> MediaCache:
         directory=str(settings.media_dir),
         max_bytes=settings.media_max_bytes,
     )
+
+
+def alert_channel(settings: Settings, **replaced: Any) -> AlertChannel:
+    """The outlier alerts' rule and channel as `settings` configure them; the channel's URL (a
+    secret) as a `dg.EnvVar`, resolved when a run starts. `replaced` sets any field instead."""
+    values = {
+        "url": _credential(settings.alert_url_variable),
+        "multiple": settings.alert_multiple,
+        "max_age_hours": settings.alert_max_age_hours,
+    }
+    return AlertChannel(**(values | replaced))
 
 
 def _credential(variable: str | None) -> dg.EnvVar | None:

@@ -1,6 +1,7 @@
 """The local fake Apify and Gemini servers as pytest fixtures (registered in conftest.py).
 
-`fake_apify` and `fake_gemini` give each test fakes of its own. `module_fake_apify` and
+`fake_apify` and `fake_gemini` give each test fakes of its own (and `fake_webhook` a receiver for
+the alert channel). `module_fake_apify` and
 `module_fake_gemini` are one of each for a whole module, for the fixtures of real CLI runs that a
 module computes once (see :mod:`.live_cli` and :mod:`.faults`). Every one fails the test (or the
 module's last test) if a scenario handler raised: the client saw a 500 that nobody meant.
@@ -13,6 +14,7 @@ import pytest
 
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
+from tiktok_virality_tests.fakes.webhook import FakeWebhook
 
 FakeT = TypeVar("FakeT", FakeApify, FakeGemini)
 
@@ -46,3 +48,10 @@ def module_fake_apify() -> Iterator[FakeApify]:
 def module_fake_gemini() -> Iterator[FakeGemini]:
     """A running :class:`FakeGemini` for the module's tests."""
     yield from running(FakeGemini)
+
+
+@pytest.fixture
+def fake_webhook() -> Iterator[FakeWebhook]:
+    """A running :class:`FakeWebhook` (the alert channel's receiver) for this test."""
+    with FakeWebhook() as webhook:
+        yield webhook

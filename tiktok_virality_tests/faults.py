@@ -185,7 +185,7 @@ def _kill_when_analysis_starts() -> None:
     """SIGKILL as the analysis step begins: the batch's scrape is stored, no video is analysed."""
     from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 
-    def analyze(self: GeminiAnalyzer, videos: pd.DataFrame, log: Any) -> Any:
+    def analyze(self: GeminiAnalyzer, videos: pd.DataFrame, log: Any, **options: Any) -> Any:
         _kill_self()
 
     GeminiAnalyzer.analyze = analyze  # type: ignore[method-assign]

@@ -72,12 +72,12 @@ class FailingOnceAnalyzer(OfflineAnalyzer):
 
     failures_left: ClassVar[dict[str, int]] = {}
 
-    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> pd.DataFrame:
+    def analyze(self, videos: pd.DataFrame, log: logging.Logger, **options: Any) -> pd.DataFrame:
         batch = videos["batch"].iloc[0]
         if FailingOnceAnalyzer.failures_left.get(batch, 0) > 0:
             FailingOnceAnalyzer.failures_left[batch] -= 1
             raise RuntimeError(f"injected analysis failure in {batch}")
-        return super().analyze(videos, log)
+        return super().analyze(videos, log, **options)
 
 
 @pytest.fixture

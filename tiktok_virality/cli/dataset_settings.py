@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from tiktok_virality.cli.describe import describe_budget
 from tiktok_virality.cli.errors import UsageError
 from tiktok_virality.cli.run_log import say
 from tiktok_virality.defs.datasets.dataset import Dataset, ScrapeLimits
@@ -26,6 +27,7 @@ def apply_setting_flags(
             f"settings of {dataset.name!r} now: {limits.videos_per_account} videos per account, "
             f"{limits.max_total_videos} in all, at least {thresholds.min_views} views, at most "
             f"{thresholds.max_age_days} days old (for batches scraped from now on)"
+            + describe_budget(limits.max_cost_usd)
         )
 
 
@@ -45,4 +47,5 @@ def flagged_limits(args: argparse.Namespace, dataset: Dataset | None) -> ScrapeL
     return ScrapeLimits(
         videos_per_account=args.videos_per_account or current.videos_per_account,
         max_total_videos=args.max_total_videos or current.max_total_videos,
+        max_cost_usd=current.max_cost_usd if args.max_cost_usd is None else args.max_cost_usd,
     )

@@ -51,6 +51,11 @@ def describe_quality(min_views: int, max_age_days: int) -> str:
     return f"quality: at least {min_views} views, at most {max_age_days} days old"
 
 
+def describe_budget(max_cost_usd: float | None) -> str:
+    """The budget, as a settings line ends: nothing when there is none."""
+    return "" if max_cost_usd is None else f", a budget of ${max_cost_usd:,.2f} for paid work"
+
+
 def describe_contents(dataset: Dataset, videos_by_account: Mapping[str, int]) -> str:
     """What bounds a dataset's videos. For accounts to scrape, the scrape limits. An export holds
     the videos it was imported with, so the limits (set at the import to keep them all) are shown
@@ -59,7 +64,7 @@ def describe_contents(dataset: Dataset, videos_by_account: Mapping[str, int]) ->
     if dataset.source is DatasetSource.ACCOUNTS:
         return (
             f"batch size {dataset.batch_size}, {limits.videos_per_account} videos per account, "
-            f"at most {limits.max_total_videos} videos"
+            f"at most {limits.max_total_videos} videos" + describe_budget(limits.max_cost_usd)
         )
     videos = sum(videos_by_account.values())
     most = max(videos_by_account.values(), default=0)
@@ -75,7 +80,7 @@ def describe_contents(dataset: Dataset, videos_by_account: Mapping[str, int]) ->
             f"; kept: the latest {limits.videos_per_account} per account, at most "
             f"{limits.max_total_videos} in all"
         )
-    return contents
+    return contents + describe_budget(limits.max_cost_usd)
 
 
 def print_created(registry: RegistryQueries, dataset: str, how: str) -> None:

@@ -2,6 +2,7 @@
 
 tiktok-virality run --dataset v1 [--accounts FILE] [--batch-size 5] [--videos-per-account 15]
     [--max-total-videos 500] [--retry-failed] [--retry-phase PHASE] [--offline]
+    [--max-cost-usd X] [--dry-run]
 tiktok-virality dataset create --dataset v1 (--accounts FILE | ACCOUNT ... | --sample)
 tiktok-virality dataset import --dataset NAME FILE
 tiktok-virality dataset list | show --dataset NAME
@@ -10,6 +11,8 @@ tiktok-virality status --dataset v1 [--json] [--export DIR]
 tiktok-virality report --dataset v1 [--no-open]
 tiktok-virality ui [--port 3000]
 tiktok-virality media status | prune [--max-mb N]
+tiktok-virality track --dataset v1 (--every 6h | --stop)
+tiktok-virality refresh --dataset v1
 
 This module only parses and dispatches; each command lives in its own module.
 """
@@ -44,6 +47,8 @@ COMMANDS: dict[str, str] = {
     "dataset": "tiktok_virality.cli.dataset_commands:command_dataset",
     "ui": "tiktok_virality.cli.ui_command:command_ui",
     "media": "tiktok_virality.cli.media_command:command_media",
+    "track": "tiktok_virality.cli.tracking_commands:command_track",
+    "refresh": "tiktok_virality.cli.tracking_commands:command_refresh",
 }
 
 

@@ -15,6 +15,7 @@ from tiktok_virality.defs.datasets.dataset import (
     validate_batch_size,
     validate_batch_videos,
 )
+from tiktok_virality.defs.tracking.cadence import parse_cadence
 
 
 def _batch_size(text: str) -> int:
@@ -39,6 +40,13 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _dollars(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {text}")
+    return value
 
 
 def _timestamp(text: str) -> datetime:
@@ -76,6 +84,12 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         type=_whole_number(1),
         help="videos the dataset may hold in all (default 500; stored with the dataset)",
     )
+    parser.add_argument(
+        "--max-cost-usd",
+        type=_dollars,
+        help="budget for paid work (Apify runs, Gemini calls), US dollars: nothing is started "
+        "that would pass it (default none; stored with the dataset)",
+    )
 
 
 def _add_run_command(commands: argparse._SubParsersAction) -> None:
@@ -104,6 +118,11 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
         "--offline",
         action="store_true",
         help="no external calls: the bundled sample or an imported export, offline analyzer",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the run would do and cost, then do nothing (no paid call, no write)",
     )
 
 
@@ -190,6 +209,30 @@ def _add_ui_command(commands: argparse._SubParsersAction) -> None:
     ui.add_argument("--port", type=_whole_number(1), default=3000, help="default 3000")
 
 
+def _cadence(text: str) -> float:
+    try:
+        return parse_cadence(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_tracking_commands(commands: argparse._SubParsersAction) -> None:
+    track = commands.add_parser(
+        "track", help="refresh a dataset on a cadence (while `tiktok-virality ui` runs)"
+    )
+    track.add_argument("--dataset", required=True, type=_dataset_name)
+    cadence = track.add_mutually_exclusive_group(required=True)
+    cadence.add_argument(
+        "--every", type=_cadence, metavar="CADENCE", help="e.g. 6h, 12h, 1d (at most hourly)"
+    )
+    cadence.add_argument("--stop", action="store_true", help="stop refreshing it")
+    refresh = commands.add_parser(
+        "refresh",
+        help="scrape a dataset's accounts again now: new snapshots and videos, alerts, the model",
+    )
+    refresh.add_argument("--dataset", required=True, type=_dataset_name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tiktok-virality",
@@ -202,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_command(commands)
     _add_ui_command(commands)
     _add_media_command(commands)
+    _add_tracking_commands(commands)
     return parser
 
 

@@ -9,6 +9,7 @@ from tiktok_virality.cli.dataset_settings import (
     flagged_thresholds,
 )
 from tiktok_virality.cli.describe import count, print_created
+from tiktok_virality.cli.dry_run import dry_run
 from tiktok_virality.cli.errors import UsageError
 from tiktok_virality.cli.run_log import say
 from tiktok_virality.cli.run_partitions import run_partitions
@@ -33,6 +34,8 @@ def command_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     flagged_thresholds(args, None)  # out-of-range settings are refused before anything is written
     _refuse_what_cannot_run(settings, args)
+    if args.dry_run:
+        return dry_run(settings, args)
     with open_session(settings, offline=args.offline) as session:
         # A key or model the analyzer cannot use stops the run before the scrape is paid for.
         session.defs.resources["analyzer"].preflight()

@@ -163,6 +163,7 @@ def _execute(
     job: dg.JobDefinition,
     partition_key: str,
     asset_selection: Sequence[dg.AssetKey] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """A CLI run of `job` for one partition, in this process, recorded in the persistent instance
     (tagged as the CLI's, so that a killed run is found) with Dagster's console log silenced."""
@@ -171,7 +172,7 @@ def _execute(
         partition_key=partition_key,
         asset_selection=asset_selection,
         raise_on_error=False,
-        tags=_cli_run_tags(),
+        tags={**_cli_run_tags(), **(tags or {})},
         run_config=QUIET_CONSOLE,
     )
 
@@ -187,15 +188,20 @@ def dataset_runs_in_progress(
 
 
 def run_partition(
-    instance: dg.DagsterInstance, defs: dg.Definitions, planned: PlannedRun
+    instance: dg.DagsterInstance,
+    defs: dg.Definitions,
+    planned: PlannedRun,
+    tags: Mapping[str, str] | None = None,
 ) -> RunOutcome:
-    """One run of the video pipeline job for the partition's planned phases."""
+    """One run of the video pipeline job for the partition's planned phases (with these tags
+    too, e.g. a refresh's number)."""
     started = time.monotonic()
     result = _execute(
         instance,
         defs.resolve_job_def(VIDEO_PIPELINE_JOB),
         str(planned.partition.key),
         asset_selection=[key for phase in planned.phases for key in PHASE_SELECTION[phase]],
+        tags=tags,
     )
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}

@@ -9,7 +9,12 @@ from typing import Any
 
 import dagster as dg
 
-from tiktok_virality.cli.describe import describe_origin, describe_quality, describe_scores
+from tiktok_virality.cli.describe import (
+    describe_budget,
+    describe_origin,
+    describe_quality,
+    describe_scores,
+)
 from tiktok_virality.cli.partition_status import (
     LastRun,
     PartitionState,
@@ -19,10 +24,12 @@ from tiktok_virality.cli.partition_status import (
 from tiktok_virality.cli.retry_hints import retry_hint
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import PHASES
+from tiktok_virality.defs.costs.ledger import describe_spend, spent_by_phase
 from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.datasets.error_log import DatasetError, ErrorLog
 from tiktok_virality.defs.datasets.registry_tables import RegistryQueries
 from tiktok_virality.defs.scraping.quality_rules import QualityRule, describe_rejections
+from tiktok_virality.defs.tracking.tables import describe_tracking, tracking_summary
 from tiktok_virality.warehouse.queries import (
     analysis_provenance,
     model_summary,
@@ -57,6 +64,10 @@ class DatasetStatus:
     # Per quality rule, the videos it rejected, and the same in words, most first.
     rejections: dict[str, int] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
+    # Dollars on record in the cost ledger, by phase.
+    spend: dict[str, float] = field(default_factory=dict)
+    # Its cadence, history kept and outlier alerts (defs/tracking/tables.py).
+    tracking: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +83,8 @@ def summarize(
     model: dict[str, Any] | None = None,
     latest_run: LastRun | None = None,
     rejections: dict[str, int] | None = None,
+    spend: dict[str, float] | None = None,
+    tracking: dict[str, Any] | None = None,
 ) -> DatasetStatus:
     """Pure: what the partition states, the plan (account → batch) and the errors say. Only the
     dataset's own batches count: the grid's phantom pairs are not part of it."""
@@ -99,6 +112,7 @@ def summarize(
             "max_total_videos": dataset.limits.max_total_videos,
             "min_views": dataset.thresholds.min_views,
             "max_age_days": dataset.thresholds.max_age_days,
+            "max_cost_usd": dataset.limits.max_cost_usd,
             "created_at": dataset.created_at.isoformat(),
             "updated_at": dataset.updated_at.isoformat(),
         },
@@ -125,6 +139,8 @@ def summarize(
             dataset.thresholds,
             dataset.export_scraped_at,
         ),
+        spend=spend or {},
+        tracking=tracking,
     )
 
 
@@ -143,6 +159,8 @@ def dataset_status(
         model_summary(registry.database, name),
         last_run(instance, name),
         rejections_by_reason(registry.database, name),
+        spent_by_phase(registry.database, name),
+        tracking_summary(registry.database, name),
     )
 
 
@@ -198,6 +216,9 @@ def render(status: DatasetStatus) -> str:
         for a in status.analyses_by
     ]
     lines.append(f"  model: {_describe_model(status.model)}")
+    lines.append(f"  spend: {describe_spend(status.spend)}")
+    if status.tracking:
+        lines += describe_tracking(status.tracking)
     if status.failed_partitions:
         lines.append(f"  failed partitions: {', '.join(status.failed_partitions)}")
     if status.interrupted_partitions:
@@ -219,6 +240,7 @@ def _describe_settings(settings: dict[str, Any]) -> str:
     """The settings that matter: an export holds the videos it was imported with, so its scrape
     limits (set to keep them all) would only puzzle; when they were scraped matters instead."""
     quality = describe_quality(settings["min_views"], settings["max_age_days"])
+    quality += describe_budget(settings["max_cost_usd"])
     if settings["source"] == DatasetSource.ACCOUNTS:
         return (
             f"batch size {settings['batch_size']}, {settings['videos_per_account']} videos per "

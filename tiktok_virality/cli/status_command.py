@@ -10,11 +10,12 @@ from tiktok_virality.cli.status import dataset_status, render, write_tracking_fi
 from tiktok_virality.config import load_settings
 from tiktok_virality.defs.datasets.error_log import ERROR_LOG_SCHEMA, ErrorLog
 from tiktok_virality.defs.datasets.registry_tables import REGISTRY_SCHEMA, RegistryReader
+from tiktok_virality.defs.tracking.tables import TRACKING_SCHEMA
 
 
 def command_status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    migrate_existing(settings, [REGISTRY_SCHEMA, ERROR_LOG_SCHEMA])
+    migrate_existing(settings, [REGISTRY_SCHEMA, ERROR_LOG_SCHEMA, TRACKING_SCHEMA])
     registry = RegistryReader(str(settings.database))
     # An unknown name is refused before the instance is opened (nor its home made).
     dataset = registry.require(args.dataset)

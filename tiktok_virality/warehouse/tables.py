@@ -250,6 +250,17 @@ VIDEO_FEATURES = TableContract(
             "The virality label: views ≥ viral_threshold_views; null when the account has fewer "
             "than 3 videos with views or a median of 0.",
         ),
+        # Velocity, from the video's snapshots (defs/features/velocity.py); null without them.
+        ("snapshots", "INTEGER", "Scrapes that saw the video (video_snapshots)."),
+        ("views_per_hour", "DOUBLE", "Views gained per hour between its last two snapshots."),
+        ("views_gained_since_previous", "BIGINT", "Views gained since the previous snapshot."),
+        ("views_at_24h", "DOUBLE", "Views at 24 h of age, interpolated between snapshots."),
+        ("views_at_48h", "DOUBLE", "Views at 48 h of age, interpolated between snapshots."),
+        (
+            "early_views_per_hour",
+            "DOUBLE",
+            "Views per hour at its last snapshot within its first 24 h, when seen again later.",
+        ),
         *_MEASURED_FEATURE_COLUMNS,
     ),
     preview_columns=("account", "video_id", "views", "engagement_rate", "views_vs_account_median"),

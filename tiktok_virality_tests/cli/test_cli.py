@@ -256,7 +256,7 @@ from tiktok_virality.cli.runner import PHASES, PlannedRun, run_partition
 from tiktok_virality.config import load_settings
 
 class KilledWhileAnalysing(OfflineAnalyzer):
-    def analyze(self, videos, log):
+    def analyze(self, videos, log, **options):
         os.kill(os.getpid(), signal.SIGKILL)
 
 settings = load_settings()

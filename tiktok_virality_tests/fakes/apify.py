@@ -13,7 +13,15 @@ envelopes, headers and run fields the client parses and validates (pydantic, ``a
 - ``GET /v2/datasets/{id}`` and ``GET /v2/datasets/{id}/items`` (``offset``, ``limit``, ``desc``,
   ``fields``, ``omit``, ``clean``, ``skipEmpty``, ``skipHidden``, ``format=json|jsonl``) with the
   ``X-Apify-Pagination-*`` headers.
-- ``GET``/``HEAD /v2/key-value-stores/{id}/records/{key}``: ``INPUT`` is the posted run input.
+- ``GET``/``HEAD /v2/key-value-stores/{id}/records/{key}``: ``INPUT`` is the posted run input;
+  a run started with ``shouldDownloadVideos`` keeps each video's file there, linked from the
+  item's ``mediaUrls``. The stores expire: :meth:`FakeApify.expire_key_value_stores`.
+- ``GET /v2/acts/{actorId}``: the actor object, with its ``pricingInfos``.
+- Pay per event (:mod:`.apify_pricing`, on by default; :attr:`FakeApify.pay_per_event`): each run
+  has ``pricingInfo``, ``chargedEventCounts`` and ``usageTotalUsd``, and stops before the event
+  that would pass ``maxTotalChargeUsd``; ``maxItems`` caps only an actor priced per result.
+- Note items (``{url, input, note}``) for the profiles in :attr:`FakeApify.notes_by_profile`, and
+  for a profile whose videos the date filter drops all.
 - The same storages under a run: ``/v2/actor-runs/{runId}/dataset/...``,
   ``/v2/actor-runs/{runId}/key-value-store/...``.
 - Anything else: 404 ``{"error": {"type": "record-not-found", "message": ...}}``.
@@ -61,11 +69,13 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ._messages import Response
 from ._server import FakeServer, Handler
-from .apify_account import ApifyAccount
+from .apify_account import ApifyAccount, default_video_file
+from .apify_pricing import PayPerEvent
 from .apify_protocol import (
     FAKE_USER_ID,
     ApiError,
@@ -76,17 +86,30 @@ from .apify_protocol import (
 from .apify_run_object import TERMINAL_STATUSES, FakeRun, RunHandler, RunScript
 
 __all__ = [
+    "DATE_FILTER_NOTE",
     "FAKE_USER_ID",
     "MISSING_PROFILE_ERROR",
+    "NO_VIDEOS_NOTE",
+    "PRIVATE_PROFILE_NOTE",
     "TERMINAL_STATUSES",
     "FakeApify",
     "FakeRun",
+    "PayPerEvent",
     "RecordedRequest",
     "RunScript",
+    "default_video_file",
 ]
 
 MISSING_PROFILE_ERROR = "This profile/hashtag does not exist."
 """The ``error`` of the item the TikTok scraper writes for a profile that does not exist."""
+
+# The ``note`` of the items the TikTok scraper writes for an account it found no videos of, as
+# projects that use it list them (e.g. the ignored notes of an Apify-based social-media fetcher:
+# "Profile is private", "Profile has no videos (or is behind a login wall)", "No videos found to
+# match the date filter").
+PRIVATE_PROFILE_NOTE = "Profile is private"
+NO_VIDEOS_NOTE = "Profile has no videos (or is behind a login wall)"
+DATE_FILTER_NOTE = "No videos found to match the date filter"
 
 
 class _Handler(Handler):
@@ -120,6 +143,8 @@ class FakeApify(FakeServer[RecordedRequest]):
     ) -> None:
         super().__init__(latency_seconds=latency_seconds)
         self.items_by_profile: dict[str, list[dict[str, Any]]] = {}
+        # For the default scenario: the note item a profile gets instead of videos.
+        self.notes_by_profile: dict[str, str] = {}
         self.required_token = required_token
         self._handler: RunHandler | None = None
         self._account = ApifyAccount()
@@ -147,17 +172,25 @@ class FakeApify(FakeServer[RecordedRequest]):
     def default_run_handler(self, run_input: dict[str, Any], params: dict[str, str]) -> RunScript:
         """The default scenario, a profile scrape of ``clockworks/tiktok-scraper``.
 
-        For each of ``run_input["profiles"]``: its items from :attr:`items_by_profile` (the first
-        ``resultsPerPage`` of them if set), or the scraper's error item if it is not there. The
-        ``maxItems`` parameter caps the total, as Apify does for a pay-per-result actor.
+        For each of ``run_input["profiles"]``: its note item if :attr:`notes_by_profile` has one
+        (``{url, input, note}``); else its items from :attr:`items_by_profile` (the first
+        ``resultsPerPage`` of them if set; with ``excludePinnedPosts``, none pinned), or the
+        scraper's error item if it is not there. What a run writes is then capped by its price
+        (:attr:`pay_per_event`, ``maxTotalChargeUsd``), or by ``maxItems`` for an actor priced per
+        result.
         """
         per_profile = run_input.get("resultsPerPage")
         by_key = {_profile_key(name): items for name, items in self.items_by_profile.items()}
+        notes = {_profile_key(name): note for name, note in self.notes_by_profile.items()}
         items: list[dict[str, Any]] = []
         for profile in run_input.get("profiles") or []:
             key = _profile_key(str(profile))
             found = by_key.get(key)
-            if found is None:
+            if key in notes:
+                items.append(
+                    {"url": f"https://www.tiktok.com/@{key}", "input": profile, "note": notes[key]}
+                )
+            elif found is None:
                 items.append(
                     {
                         "url": f"https://www.tiktok.com/@{key}",
@@ -166,10 +199,33 @@ class FakeApify(FakeServer[RecordedRequest]):
                     }
                 )
             else:
+                if run_input.get("excludePinnedPosts"):
+                    found = [item for item in found if not item.get("isPinned")]
+                found = _posted_since(found, run_input.get("oldestPostDateUnified"))
+                if not found:
+                    found = [
+                        {"url": f"https://www.tiktok.com/@{key}", "input": profile}
+                        | {"note": DATE_FILTER_NOTE}
+                    ]
                 items.extend(found if per_profile is None else found[: int(per_profile)])
-        if "maxItems" in params:
-            items = items[: int(params["maxItems"])]
         return RunScript(items=items)
+
+    @property
+    def pay_per_event(self) -> PayPerEvent | None:
+        """The actor's pay-per-event pricing (see :mod:`.apify_pricing`); ``None``: priced per
+        result, as in 2025."""
+        return self._account.pay_per_event
+
+    @pay_per_event.setter
+    def pay_per_event(self, pricing: PayPerEvent | None) -> None:
+        with self._lock:
+            self._account.pay_per_event = pricing
+
+    def expire_key_value_stores(self) -> None:
+        """Move the storages' clock past the retention period: every key-value store made so far
+        (the downloaded videos with it) answers 404 from now on, as Apify deletes unnamed ones."""
+        with self._lock:
+            self._account.storage_clock_offset += self._account.retention + timedelta(seconds=1)
 
     def add_dataset(self, items: list[dict[str, Any]]) -> str:
         """Create a standalone dataset holding ``items``; returns its id."""
@@ -272,6 +328,7 @@ class FakeApify(FakeServer[RecordedRequest]):
     ) -> Response:
         try:
             with self._lock:
+                self._account.base_url = self.url
                 run_handler = self._handler or self.default_run_handler
                 return self._account.dispatch(method, path, query, body, headers, run_handler)
         except ApiError as exc:
@@ -280,6 +337,16 @@ class FakeApify(FakeServer[RecordedRequest]):
             self.handler_errors.append(exc)
             detail = "".join(traceback.format_exception_only(exc)).strip()
             return error_response(500, f"FakeApify handler error: {detail}")
+
+
+def _posted_since(items: list[dict[str, Any]], oldest: Any) -> list[dict[str, Any]]:
+    """The items the date filter keeps: ``oldestPostDateUnified`` is "N days" (or a bare number
+    of days) here; items without ``createTime`` pass."""
+    if not oldest:
+        return items
+    days = int(str(oldest).split()[0])
+    since = datetime.now(UTC).timestamp() - days * 86_400
+    return [item for item in items if item.get("createTime", since) >= since]
 
 
 def _profile_key(profile: str) -> str:

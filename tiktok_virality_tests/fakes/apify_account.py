@@ -18,16 +18,34 @@ the fake calls it under its own.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ._messages import Response
 from .apify_datasets import Dataset, dataset_resource
 from .apify_key_value_stores import KeyValueStore, Record, store_resource, to_record
-from .apify_protocol import ApiError, bool_param, int_param, json_response, not_found
+from .apify_pricing import PayPerEvent, RunCharges, downloadable
+from .apify_protocol import (
+    FAKE_USER_ID,
+    ApiError,
+    bool_param,
+    int_param,
+    iso,
+    json_response,
+    not_found,
+)
 from .apify_run_object import FakeRun, RunHandler, RunScript
 
 _MAX_LIST_LIMIT = 1000
+VIDEO_HEADER = b"\x00\x00\x00\x18ftypmp42"
+# "Unnamed key-value stores expire after 7 days unless otherwise specified":
+# https://docs.apify.com/platform/storage/key-value-store (the plan's retention applies).
+DEFAULT_RETENTION = timedelta(days=7)
+
+
+def default_video_file(video_id: str) -> bytes:
+    """A video's file when a scenario gives none: an MP4 header, then the video's id."""
+    return VIDEO_HEADER + f"video:{video_id}".encode()
 
 
 class ApifyAccount:
@@ -39,6 +57,12 @@ class ApifyAccount:
         self._stores: dict[str, KeyValueStore] = {}
         self._actor_ids: dict[str, str] = {}
         self._counters: dict[str, int] = {}
+        self.pay_per_event: PayPerEvent | None = PayPerEvent()
+        # The fake's own address, for the ``mediaUrls`` of downloaded videos (set by the fake).
+        self.base_url = ""
+        self.retention = DEFAULT_RETENTION
+        # How far the storages' clock is ahead of the real one (expiry without waiting).
+        self.storage_clock_offset = timedelta(0)
 
     def add_dataset(self, items: list[dict[str, Any]]) -> str:
         """Create a standalone dataset holding ``items``; returns its id."""
@@ -63,6 +87,8 @@ class ApifyAccount:
             raise not_found(path)
         root, rest = segments[0], segments[1:]
 
+        if root in ("actors", "acts") and len(rest) == 1 and method == "GET":
+            return json_response(200, {"data": self._actor_object(rest[0])})
         if root in ("actors", "acts") and len(rest) >= 2 and rest[1] == "runs":
             actor = rest[0]
             if len(rest) == 2 and method == "POST":
@@ -83,6 +109,26 @@ class ApifyAccount:
         elif root == "key-value-stores" and rest:
             return store_resource(method, self._find_store(rest[0]), rest[1:])
         raise not_found(path)
+
+    def _actor_object(self, actor: str) -> dict[str, Any]:
+        """The actor as ``GET /v2/acts/{actorId}`` returns it, with the fields
+        ``apify_client._models.ActorResource`` requires, and its pricing records."""
+        name = actor.replace("/", "~")
+        username, _, short_name = name.rpartition("~")
+        created = datetime(2020, 1, 1, tzinfo=UTC)
+        return {
+            "id": self._actor_id(actor),
+            "userId": FAKE_USER_ID,
+            "name": short_name,
+            "username": username or "fake",
+            "isPublic": True,
+            "createdAt": iso(created),
+            "modifiedAt": iso(created),
+            "stats": {"totalRuns": len(self.runs)},
+            "versions": [],
+            "defaultRunOptions": {"build": "latest", "timeoutSecs": 3600, "memoryMbytes": 1024},
+            "pricingInfos": [self.pay_per_event.pricing_info()] if self.pay_per_event else [],
+        }
 
     def _new_id(self, prefix: str) -> str:
         n = self._counters.get(prefix, 0) + 1
@@ -123,7 +169,8 @@ class ApifyAccount:
         elif not body:
             run_input = None
 
-        script = run_handler(run_input if isinstance(run_input, dict) else {}, dict(params))
+        given_input = run_input if isinstance(run_input, dict) else {}
+        script = run_handler(given_input, dict(params))
         if isinstance(script, list):
             script = RunScript(items=script)
         if not isinstance(script, RunScript):
@@ -132,13 +179,15 @@ class ApifyAccount:
         run_id = self._new_id("FakeRun")
         act_id = self._actor_id(actor)
         now = datetime.now(UTC)
-        dataset = Dataset(
-            self._new_id("FakeDataset"), _copy_json(script.items), now, run_id, act_id
-        )
+        charges = self._charges(script, given_input, params)
+        items = _copy_json(charges.items if charges else self._capped(script.items, params))
         records = {key: to_record(value) for key, value in script.records.items()}
         if body:
             records["INPUT"] = Record(body, content_type)
-        store = KeyValueStore(self._new_id("FakeKvStore"), records)
+        store = KeyValueStore(self._new_id("FakeKvStore"), records, self._storage_now())
+        if given_input.get("shouldDownloadVideos"):
+            self._download_videos(items, script, store)
+        dataset = Dataset(self._new_id("FakeDataset"), items, now, run_id, act_id)
         run = FakeRun(
             id=run_id,
             actor=actor.replace("/", "~"),
@@ -153,6 +202,8 @@ class ApifyAccount:
             started_at=now,
             user_agent=headers.get("user-agent"),
             input_body_len=len(body),
+            charges=charges,
+            pricing_info=self.pay_per_event.pricing_info() if charges else None,
         )
         self.runs[run.id] = run
         self._datasets[dataset.id] = dataset
@@ -160,6 +211,38 @@ class ApifyAccount:
         if int_param(params, "waitForFinish", 0) > 0:
             run._poll()
         return json_response(201, {"data": run.as_api()})
+
+    def _charges(
+        self, script: RunScript, run_input: dict[str, Any], params: dict[str, str]
+    ) -> RunCharges | None:
+        if self.pay_per_event is None:
+            return None
+        return self.pay_per_event.charge_run(script.items, run_input, params)
+
+    @staticmethod
+    def _capped(items: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
+        """``maxItems`` caps a run of an actor priced per result (and only then)."""
+        return items[: int(params["maxItems"])] if "maxItems" in params else items
+
+    def _download_videos(
+        self, items: list[dict[str, Any]], script: RunScript, store: KeyValueStore
+    ) -> None:
+        """Each written video's file as a record of the run's store, linked from ``mediaUrls``.
+        The key's form is the fake's own: the pipeline follows ``mediaUrls``."""
+        for item in items:
+            if not downloadable(item):
+                continue
+            video_id = str(item["id"])
+            key = f"video-{video_id}"
+            data = script.video_files.get(video_id, default_video_file(video_id))
+            store.records[key] = Record(data, "video/mp4")
+            item["mediaUrls"] = [f"{self.base_url}/v2/key-value-stores/{store.id}/records/{key}"]
+
+    def _storage_now(self) -> datetime:
+        return datetime.now(UTC) + self.storage_clock_offset
+
+    def _expired(self, store: KeyValueStore) -> bool:
+        return self._storage_now() - store.created_at > self.retention
 
     def _find_run(self, run_id: str, actor: str | None, query: dict[str, str]) -> FakeRun:
         if run_id == "last" and actor is not None:
@@ -189,7 +272,7 @@ class ApifyAccount:
         if rest and rest[0] == "dataset":
             return dataset_resource(method, run.dataset, rest[1:], query)
         if rest and rest[0] == "key-value-store":
-            return store_resource(method, run.key_value_store, rest[1:])
+            return store_resource(method, self._find_store(run.key_value_store.id), rest[1:])
         raise not_found("/".join(rest))
 
     def _list_runs(self, query: dict[str, str], act_id: str | None) -> Response:
@@ -220,7 +303,7 @@ class ApifyAccount:
         raise ApiError(404, "Dataset was not found", "record-not-found")
 
     def _find_store(self, store_id: str) -> KeyValueStore:
-        if store_id in self._stores:
+        if store_id in self._stores and not self._expired(self._stores[store_id]):
             return self._stores[store_id]
         raise ApiError(404, "Key-value store was not found", "record-not-found")
 

@@ -1,13 +1,21 @@
 """The key-value stores of the fake Apify API (see :mod:`.apify`):
 ``GET``/``HEAD /v2/key-value-stores/{id}/records/{key}`` (also under a run:
-``/v2/actor-runs/{runId}/key-value-store/...``), where a run keeps its ``INPUT`` and the files a
-scenario gives it (:attr:`.apify_run_object.RunScript.records`).
+``/v2/actor-runs/{runId}/key-value-store/...``), where a run keeps its ``INPUT``, the files a
+scenario gives it (:attr:`.apify_run_object.RunScript.records`) and the videos it downloads.
+
+A run's store is unnamed, and Apify deletes unnamed storages after the retention period of the
+plan ("Unnamed key-value stores expire after 7 days unless otherwise specified",
+https://docs.apify.com/platform/storage/key-value-store; on the free plan the ten latest runs
+for up to 4 months, https://docs.apify.com/platform/storage/usage#data-retention): then the
+store and its records answer 404. :meth:`.apify.FakeApify.expire_key_value_stores` moves the
+fake's storage clock past that period.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ._messages import Response
@@ -24,6 +32,7 @@ class Record:
 class KeyValueStore:
     id: str
     records: dict[str, Record]
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def to_record(value: Any) -> Record:

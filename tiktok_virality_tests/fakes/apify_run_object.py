@@ -15,6 +15,7 @@ from typing import Any
 
 from .apify_datasets import Dataset
 from .apify_key_value_stores import KeyValueStore
+from .apify_pricing import STOPPED_AT_CAP, RunCharges
 from .apify_protocol import FAKE_USER_ID, iso
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
@@ -35,7 +36,12 @@ class RunScript:
         records: Extra records of the run's default key-value store (``INPUT`` is always the
             posted input). A value is ``bytes`` (``application/octet-stream``), ``str``
             (``text/plain``), a ``(bytes, content_type)`` tuple, or anything JSON-serializable.
-        usage_total_usd: The run's ``usageTotalUsd``.
+        usage_total_usd: The run's ``usageTotalUsd`` when the actor is not priced per event
+            (:attr:`FakeApify.pay_per_event` is ``None``); else what its events cost.
+        video_files: The videos' files by video id. A run started with ``shouldDownloadVideos``
+            saves each video it writes in its key-value store and links it from the item's
+            ``mediaUrls``, as the TikTok scraper does; a video not here gets a small MP4 header
+            naming it (:func:`.apify_account.default_video_file`).
         finished_at: The run's ``finishedAt`` once terminal; ``None``: the moment it finished.
             Runs given the same moment scrape alike (the pipeline dates a scrape by it).
     """
@@ -47,6 +53,7 @@ class RunScript:
     records: dict[str, Any] = field(default_factory=dict)
     usage_total_usd: float = 0.0
     finished_at: datetime | None = None
+    video_files: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in TERMINAL_STATUSES:
@@ -93,6 +100,8 @@ class FakeRun:
     started_at: datetime
     user_agent: str | None
     input_body_len: int
+    charges: RunCharges | None = None
+    pricing_info: dict[str, Any] | None = None
     status: str = "READY"
     polls: int = 0
     finished_at: datetime | None = None
@@ -110,6 +119,18 @@ class FakeRun:
     @property
     def default_key_value_store_id(self) -> str:
         return self.key_value_store.id
+
+    @property
+    def usage_total_usd(self) -> float:
+        return self.charges.total_usd if self.charges else self.script.usage_total_usd
+
+    @property
+    def status_message(self) -> str | None:
+        if not self.is_terminal:
+            return None
+        if self.script.status_message is None and self.charges and self.charges.stopped_at_cap:
+            return STOPPED_AT_CAP
+        return self.script.status_message
 
     @property
     def is_terminal(self) -> bool:
@@ -157,7 +178,7 @@ class FakeRun:
             "meta": {"origin": "API", "clientIp": "127.0.0.1", "userAgent": self.user_agent},
             "buildId": self.build_id,
             "buildNumber": "0.0.1",
-            "usageTotalUsd": self.script.usage_total_usd,
+            "usageTotalUsd": self.usage_total_usd,
             "defaultKeyValueStoreId": self.key_value_store.id,
             "defaultDatasetId": self.dataset.id,
             "defaultRequestQueueId": self.request_queue_id,
@@ -170,7 +191,7 @@ class FakeRun:
         duration_ms = max(0, int((end - self.started_at).total_seconds() * 1000))
         return {
             **self._common(),
-            "statusMessage": self.script.status_message if self.is_terminal else None,
+            "statusMessage": self.status_message,
             "isStatusMessageTerminal": self.is_terminal,
             "stats": {
                 "inputBodyLen": self.input_body_len,
@@ -185,7 +206,13 @@ class FakeRun:
             "options": self._options(),
             "exitCode": self.exit_code,
             "containerUrl": f"https://{self.id.lower()}.runs.apify.net",
+            **self._pay_per_event(),
         }
+
+    def _pay_per_event(self) -> dict[str, Any]:
+        if self.charges is None or self.pricing_info is None:
+            return {}
+        return {"pricingInfo": self.pricing_info, "chargedEventCounts": self.charges.counts}
 
     def as_list_item(self) -> dict[str, Any]:
         """The run as an item of ``GET /v2/actors/{actorId}/runs``."""

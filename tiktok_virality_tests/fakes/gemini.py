@@ -196,6 +196,8 @@ class FakeGemini(
         self._generate_handler: GenerateHandler | None = None
         self._upload_handler: UploadHandler | None = None
         self._file_store = GeminiFiles(lambda: self.url)
+        # The `usageMetadata` of every answer sent, what a bill would charge (the ledger's tests).
+        self.billed_usage: list[dict[str, Any]] = []
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -367,6 +369,8 @@ class FakeGemini(
             )
         response = generate_response(model, payload, script, self.video_seconds)
         response["responseId"] = f"fake-response-{self._next('response'):06d}"
+        with self._lock:
+            self.billed_usage.append(response.get("usageMetadata") or {})
         self._count_answer()
         return json_response(200, response)
 

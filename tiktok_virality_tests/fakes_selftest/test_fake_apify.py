@@ -218,6 +218,10 @@ def test_missing_profiles_yield_the_scrapers_error_items(fake_apify: FakeApify) 
         {"url": "https://www.tiktok.com/@ghost", "input": "ghost", "error": MISSING_PROFILE_ERROR},
         *videos(1, "b"),
     ]
+    # maxItems caps nothing on a pay-per-event actor; it caps an actor priced per result.
+    uncapped = client.actor(ACTOR).call(run_input={"profiles": ["alice"]}, max_items=3, logger=None)
+    assert len(fake_apify.run(uncapped.id).items) == 4
+    fake_apify.pay_per_event = None
     capped = client.actor(ACTOR).call(run_input={"profiles": ["alice"]}, max_items=3, logger=None)
     assert len(fake_apify.run(capped.id).items) == 3
 

@@ -40,6 +40,12 @@ STORE_TABLES = {
     "analysis_cache",
     "analysis_failures",
     "scrape_runs",
+    "costs",
+    "media_files",
+    "tracked_datasets",
+    "dataset_refreshes",
+    "video_snapshots",
+    "alerts",
 }
 EVERY_VERSION = {
     (schema.store, migration.version) for schema in STORE_SCHEMAS for migration in schema.migrations
@@ -159,12 +165,14 @@ def test_the_registry_drops_the_cli_s_own_last_run_and_keeps_the_datasets(tmp_pa
     assert migrate(database, [REGISTRY_SCHEMA]) == [
         AppliedMigration("registry", 2),
         AppliedMigration("registry", 3),
+        AppliedMigration("registry", 4),
     ]
 
     with duckdb.connect(str(database), read_only=True) as connection:
         columns = {row[0] for row in connection.execute("DESCRIBE datasets").fetchall()}
     assert "last_run_at" not in columns
-    assert DatasetRegistry(database=str(database)).require("v1").limits.max_total_videos == 500
+    limits = DatasetRegistry(database=str(database)).require("v1").limits
+    assert (limits.max_total_videos, limits.max_cost_usd) == (500, None)
 
 
 def test_analyses_cached_before_cost_controls_keep_their_rows_keyed_as_made_without_them(

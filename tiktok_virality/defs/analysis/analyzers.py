@@ -2,6 +2,8 @@
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -42,14 +44,46 @@ class AnalysisResult:
         return [error for error in self.errors if not error.permanent]
 
 
+class BudgetReached(RuntimeError):
+    """The dataset's budget would be passed by the next paid call: no more calls start. `reason`
+    says what was spent and the budget, `resume` how to go on."""
+
+    def __init__(self, reason: str, resume: str) -> None:
+        super().__init__(f"{reason}; {resume}")
+        self.reason = reason
+        self.resume = resume
+
+
+class SpendingGate:
+    """What an analyzer asks before each paid call and reports after it. This one admits every
+    call and records nothing; the pipeline passes the cost room's `AnalysisSpending`, which keeps
+    the dataset's budget and its ledger (defs/costs)."""
+
+    @contextmanager
+    def call(self, model: str, expected: TokenUsage) -> Iterator[Callable[[TokenUsage], None]]:
+        """Admit a call expected to bill `expected` (or raise BudgetReached); the call reports what
+        it was billed through the function yielded."""
+        yield lambda billed: None
+
+    def paid(self, model: str, analysis: str, usage: dict[str, TokenUsage]) -> None:
+        """Answers stored, with the tokens each video's analysis was billed (`analysis` names what
+        was paid for: the model, schema version and controls)."""
+
+
+NO_BUDGET = SpendingGate()
+
+
 class VideoAnalyzer(dg.ConfigurableResource, ABC):
     def preflight(self) -> None:
         """Check, before a run pays for anything, that the analysis can be made at all; raise
         an error the user can act on if not. Nothing to check by default."""
 
     @abstractmethod
-    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
-        """One analysis row per video that could be analysed."""
+    def analyze(
+        self, videos: pd.DataFrame, log: logging.Logger, *, spending: SpendingGate = NO_BUDGET
+    ) -> AnalysisResult:
+        """One analysis row per video that could be analysed; every paid call through
+        `spending`."""
 
 
 class OfflineAnalyzer(VideoAnalyzer):
@@ -57,6 +91,8 @@ class OfflineAnalyzer(VideoAnalyzer):
     never pretends to have watched the video: rows are marked `analyzer = 'offline'` and video-only
     fields stay null."""
 
-    def analyze(self, videos: pd.DataFrame, log: logging.Logger) -> AnalysisResult:
+    def analyze(
+        self, videos: pd.DataFrame, log: logging.Logger, *, spending: SpendingGate = NO_BUDGET
+    ) -> AnalysisResult:
         log.info(f"offline analysis of {len(videos)} videos from their metadata")
         return AnalysisResult(analyze_offline(videos, analyzed_at=datetime.now(UTC)))

@@ -8,6 +8,8 @@ from tiktok_virality.core.partitions import parse_partition_key
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.analysis.analyzers import VideoAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
+from tiktok_virality.defs.costs.budget import analysis_spending
+from tiktok_virality.defs.costs.ledger import CostLedger
 from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
@@ -31,12 +33,15 @@ def video_analyses(
     raw_videos: pd.DataFrame,
     analyzer: VideoAnalyzer,
     error_log: ErrorLog,
+    cost_ledger: CostLedger,
 ) -> pd.DataFrame:
     if raw_videos.empty:
         return VIDEO_ANALYSES.empty_frame()
     partition = parse_partition_key(context.partition_key)
     with failure_recorded(error_log, partition, Phase.ANALYSIS):
-        result = analyzer.analyze(raw_videos, context.log)
+        result = analyzer.analyze(
+            raw_videos, context.log, spending=analysis_spending(cost_ledger, partition)
+        )
     error_log.record_errors(partition, Phase.ANALYSIS, result.errors)
     for error in result.errors:
         context.log.warning(error.error)

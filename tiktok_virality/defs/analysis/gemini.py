@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -38,7 +39,15 @@ from google import genai
 from google.genai import errors as genai_errors
 
 from tiktok_virality.core.errors import RecordedError, describe_error
-from tiktok_virality.defs.analysis.analyzers import AnalysisResult, TokenUsage, VideoAnalyzer
+from tiktok_virality.core.event_loop import run_until_complete
+from tiktok_virality.defs.analysis.analyzers import (
+    NO_BUDGET,
+    AnalysisResult,
+    BudgetReached,
+    SpendingGate,
+    TokenUsage,
+    VideoAnalyzer,
+)
 from tiktok_virality.defs.analysis.cache import AnalysisCache, CachedAnalysis
 from tiktok_virality.defs.analysis.columns import analysis_frame, flatten_analyses
 from tiktok_virality.defs.analysis.gemini_controls import AnalysisControls
@@ -58,9 +67,10 @@ from tiktok_virality.defs.analysis.gemini_watch import INLINE_MAX_BYTES, VideoWa
 from tiktok_virality.defs.analysis.group_writer import GroupWriter
 from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.warehouse.tables import VIDEO_ANALYSES
 
-_Stop = AnalyzerConfigurationError | DailyQuotaExhausted
+_Stop = AnalyzerConfigurationError | DailyQuotaExhausted | BudgetReached
 
 
 @dataclass(frozen=True)
@@ -95,12 +105,18 @@ def _analysis_rows(
 
 
 def _raise_stop(model: str, stopped: list[_Stop], todo: int, done: list[_Outcome]) -> None:
-    """The error that stopped the analysis: a refusal of every request first, else the day's
-    quota, with the videos left (neither analysed nor given up on)."""
+    """The error that stopped the analysis: a refusal of every request first, else the budget or
+    the day's quota, with the videos left (neither analysed nor given up on)."""
     refused = [error for error in stopped if isinstance(error, AnalyzerConfigurationError)]
     if refused:
         raise refused[0]
     settled = sum(1 for o in done if o.analysis is not None or (o.error and o.error.permanent))
+    budget = [error for error in stopped if isinstance(error, BudgetReached)]
+    if budget:
+        raise BudgetReached(
+            f"{budget[0].reason}; {todo - settled} videos of this batch left to analyse",
+            budget[0].resume,
+        )
     raise DailyQuotaReached(
         f"daily quota of {model} reached: {todo - settled} videos left; run the same "
         "command after the quota resets, with --retry-failed (in the UI: re-execute the "
@@ -130,6 +146,8 @@ class GeminiAnalyzer(VideoAnalyzer):
     # The scraped video files are records of Apify's key-value stores, fetched with its token.
     apify_token: str | None
     apify_api_url: str
+    # Where the scrape copied those files: read first (Apify deletes them after its retention).
+    media_cache: MediaCache | None = None
     # Not read from the environment: their one default is here (tests shorten some).
     api_version: str = "v1beta"
     retry_attempts: int = 5
@@ -153,7 +171,7 @@ class GeminiAnalyzer(VideoAnalyzer):
 
     def preflight(self) -> None:
         """Stop before anything is paid for when the key or the model cannot be used."""
-        asyncio.run(self._preflight())
+        run_until_complete(self._preflight())
 
     async def _preflight(self) -> None:
         client = self._client()
@@ -181,6 +199,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         videos: pd.DataFrame,
         log: logging.Logger,
         *,
+        spending: SpendingGate = NO_BUDGET,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> AnalysisResult:
@@ -207,7 +226,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         quota = GeminiQuota(
             self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
         )
-        outcomes = asyncio.run(self._analyze_all(todo, quota)) if todo else []
+        outcomes = run_until_complete(self._analyze_all(todo, quota, log, spending)) if todo else []
         analyses = dict(cached)
         analyses.update({o.video_id: o.analysis for o in outcomes if o.analysis is not None})
         accounts = dict(zip(video_ids, (row.get("account") for row in rows), strict=True))
@@ -232,7 +251,11 @@ class GeminiAnalyzer(VideoAnalyzer):
         )
 
     async def _analyze_all(
-        self, videos: list[dict[str, Any]], quota: GeminiQuota
+        self,
+        videos: list[dict[str, Any]],
+        quota: GeminiQuota,
+        log: logging.Logger,
+        spending: SpendingGate,
     ) -> list[_Outcome]:
         """Every video's outcome. A key or model Gemini refuses, or the day's quota, stops the
         videos not yet started; those in flight finish, and their paid-for answers are stored
@@ -240,7 +263,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         client = self._client()
         slots = asyncio.Semaphore(self.concurrency)
         stopped: list[_Stop] = []
-        writer = GroupWriter(self._store)
+        writer = GroupWriter(partial(self._store, spending=spending))
 
         async def one(watcher: VideoWatcher, video: dict[str, Any]) -> _Outcome | None:
             async with slots:
@@ -248,7 +271,7 @@ class GeminiAnalyzer(VideoAnalyzer):
                     return None
                 try:
                     outcome = await self._analyze_one(watcher, video)
-                except (AnalyzerConfigurationError, DailyQuotaExhausted) as error:
+                except (AnalyzerConfigurationError, DailyQuotaExhausted, BudgetReached) as error:
                     stopped.append(error)
                     return None
                 return await writer.store(outcome)
@@ -258,21 +281,37 @@ class GeminiAnalyzer(VideoAnalyzer):
             async with httpx2.AsyncClient(
                 follow_redirects=True, timeout=self.request_timeout_seconds
             ) as http:
-                media = VideoMedia(http, self.apify_api_url, self.apify_token, self._retry_policy())
-                watcher = self._watcher(client, media, quota)
+                media = VideoMedia(
+                    http,
+                    self.apify_api_url,
+                    self.apify_token,
+                    self._retry_policy(),
+                    self.media_cache,
+                )
+                watcher = self._watcher(client, media, quota, spending)
                 outcomes = await asyncio.gather(*(one(watcher, video) for video in videos))
         finally:
             await client.aio.aclose()
+        if media.gone_from_apify:
+            log.warning(
+                f"{len(media.gone_from_apify)} videos analysed from their metadata: their files "
+                "are gone from Apify (past its retention period) and were never copied to the "
+                f"media cache ({', '.join(media.gone_from_apify[:5])}"
+                f"{', ...' if len(media.gone_from_apify) > 5 else ''})"
+            )
         done = [outcome for outcome in outcomes if outcome is not None]
         if stopped:
             _raise_stop(self.model, stopped, len(videos), done)
         return done
 
-    def _watcher(self, client: genai.Client, media: VideoMedia, quota: GeminiQuota) -> VideoWatcher:
+    def _watcher(
+        self, client: genai.Client, media: VideoMedia, quota: GeminiQuota, spending: SpendingGate
+    ) -> VideoWatcher:
         return VideoWatcher(
             client=client,
             media=media,
             quota=quota,
+            spending=spending,
             controls=self.controls,
             model=self.model,
             retry=self._retry_policy(),
@@ -282,9 +321,9 @@ class GeminiAnalyzer(VideoAnalyzer):
             file_poll_attempts=self.file_poll_attempts,
         )
 
-    def _store(self, outcomes: list[_Outcome]) -> list[_Outcome]:
-        """Store answers and count failures; the failures come back marked permanent once given
-        up on. A quota refusal is not a failure of the video: not counted."""
+    def _store(self, outcomes: list[_Outcome], spending: SpendingGate) -> list[_Outcome]:
+        """Store answers, and what they cost, and count failures; the failures come back marked
+        permanent once given up on. A quota refusal is not a failure of the video: not counted."""
         answered = {o.video_id: o.analysis for o in outcomes if o.analysis is not None}
         if answered:
             self.cache.store_analyses(
@@ -292,6 +331,11 @@ class GeminiAnalyzer(VideoAnalyzer):
                 model=self.model,
                 schema_version=SCHEMA_VERSION,
                 settings=self.controls.fingerprint,
+            )
+            spending.paid(
+                self.model,
+                f"schema={SCHEMA_VERSION};{self.controls.fingerprint}",
+                {o.video_id: o.usage for o in outcomes if o.usage is not None},
             )
         return [
             outcome

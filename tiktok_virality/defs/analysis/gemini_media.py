@@ -1,34 +1,30 @@
 """What Gemini is shown of a video besides its metadata: the scraped video file, or its cover.
 
-The video file is the scrape's record in Apify's key-value store, fetched with the Apify token,
-which is sent to Apify's own origin only."""
+The video file is read from the media cache, where the scrape copied it (`defs/media/`). A video
+not cached there (scraped before the cache existed, or its copy pruned) is fetched from its
+record in the scrape run's key-value store, with the Apify token, which is sent to Apify's own
+origin only; once Apify has deleted that store (its retention period), the video is analysed from
+its metadata, and the analysis says so."""
 
+import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 from google.genai import types
 
+from tiktok_virality.core.urls import same_origin
 from tiktok_virality.defs.analysis.gemini_failures import (
     AnalyzerConfigurationError,
     RetryPolicy,
     download_may_pass,
 )
+from tiktok_virality.defs.media.cache import MediaCache
 
 VIDEO_MIME_TYPE = "video/mp4"
 # 404 and 410 say gone, and so does 403: it is how CDNs answer an expired link.
 _GONE = {403, 404, 410}
-
-
-def same_origin(url: str, base: str) -> bool:
-    first, second = urlsplit(url), urlsplit(base)
-    return (first.scheme, first.hostname, first.port) == (
-        second.scheme,
-        second.hostname,
-        second.port,
-    )
 
 
 @dataclass(frozen=True)
@@ -39,12 +35,19 @@ class VideoMedia:
     apify_api_url: str
     apify_token: str | None
     retry: RetryPolicy
+    media_cache: MediaCache | None = None
+    # The videos whose file Apify no longer has and the cache never got: told once, after.
+    gone_from_apify: list[str] = field(default_factory=list)
 
     async def video_file(self, video: dict[str, Any]) -> bytes | None:
-        """The scraped video file; None when the scrape has none or it is gone.
+        """The scraped video file, from the media cache first; None when the scrape has none or
+        it is gone.
 
         A CDN host that no longer answers means gone too. Anything else may pass: it is tried
         again at once, then fails the video for a later run."""
+        cached = self.media_cache.path_for(video["video_id"]) if self.media_cache else None
+        if cached is not None:
+            return await asyncio.to_thread(cached.read_bytes)
         url = video.get("video_url")
         if not url:
             return None
@@ -52,10 +55,13 @@ class VideoMedia:
         headers = {}
         if from_apify and self.apify_token:
             headers["Authorization"] = f"Bearer {self.apify_token}"
-        return await self.retry.run(
+        data = await self.retry.run(
             lambda: self._download(url, headers, from_apify=from_apify),
             may_pass=download_may_pass,
         )
+        if data is None and from_apify:
+            self.gone_from_apify.append(video["video_id"])
+        return data
 
     async def _download(
         self, url: str, headers: dict[str, str], *, from_apify: bool

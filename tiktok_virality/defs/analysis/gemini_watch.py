@@ -20,7 +20,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from tiktok_virality.defs.analysis.analyzers import TokenUsage
+from tiktok_virality.defs.analysis.analyzers import SpendingGate, TokenUsage
 from tiktok_virality.defs.analysis.cache import CachedAnalysis
 from tiktok_virality.defs.analysis.gemini_answers import (
     INVALID_OUTPUT_ATTEMPTS,
@@ -40,6 +40,7 @@ from tiktok_virality.defs.analysis.gemini_failures import (
 from tiktok_virality.defs.analysis.gemini_media import VIDEO_MIME_TYPE, VideoMedia
 from tiktok_virality.defs.analysis.prompt import build_prompt
 from tiktok_virality.defs.analysis.rate_limit import GeminiQuota
+from tiktok_virality.defs.costs.pricing import expected_usage
 
 # Gemini takes requests up to 100 MB; base64 makes inline data 4/3 of its size.
 INLINE_MAX_BYTES = 64 * 1024 * 1024
@@ -58,6 +59,8 @@ class VideoWatcher:
     client: genai.Client
     media: VideoMedia
     quota: GeminiQuota
+    # Admits each call within the dataset's budget, and learns what each answer was billed.
+    spending: SpendingGate
     controls: AnalysisControls
     model: str
     retry: RetryPolicy
@@ -106,8 +109,11 @@ class VideoWatcher:
         config = analysis_request_config(self.controls, self.model)
         problem = "no answer"
         usage = TokenUsage()
+        expected = expected_usage(estimate, self.controls.thinking_level)
         for _ in range(INVALID_OUTPUT_ATTEMPTS):
-            response = await self._call(contents, config, estimate)
+            with self.spending.call(self.model, expected) as billed:
+                response = await self._call(contents, config, estimate)
+                billed(usage_of(response))
             usage += usage_of(response)
             try:
                 return analysis_from(response), usage

@@ -33,7 +33,9 @@ class GroupWriter(Generic[T]):
                 written = await asyncio.to_thread(self._write, [outcome for outcome, _ in group])
             except Exception as error:
                 for _, stored in group:
-                    stored.set_exception(error)
+                    if not stored.cancelled():  # its caller was stopped while it was written
+                        stored.set_exception(error)
                 continue
             for (_, stored), outcome in zip(group, written, strict=True):
-                stored.set_result(outcome)
+                if not stored.cancelled():
+                    stored.set_result(outcome)

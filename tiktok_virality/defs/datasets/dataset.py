@@ -49,6 +49,8 @@ class DatasetSource(StrEnum):
 class ScrapeLimits:
     videos_per_account: int = DEFAULT_VIDEOS_PER_ACCOUNT
     max_total_videos: int = DEFAULT_MAX_TOTAL_VIDEOS
+    # The dataset's budget in US dollars for paid work (`--max-cost-usd`); None: no limit.
+    max_cost_usd: float | None = None
 
     def __post_init__(self) -> None:
         if self.videos_per_account < 1:
@@ -59,6 +61,8 @@ class ScrapeLimits:
             raise InvalidSettingError(
                 f"max total videos must be at least 1, not {self.max_total_videos}"
             )
+        if self.max_cost_usd is not None and not self.max_cost_usd >= 0:
+            raise InvalidSettingError(f"max cost must be at least $0, not {self.max_cost_usd}")
 
 
 class ScrapeTimeBasis(StrEnum):

@@ -137,7 +137,7 @@ class DatasetRegistry(Store, RegistryQueries):
         if existing is None:
             connection.execute(
                 f"INSERT INTO datasets ({DATASET_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     source.value,
@@ -152,6 +152,7 @@ class DatasetRegistry(Store, RegistryQueries):
                     thresholds.max_age_days,
                     export.scraped_at_basis.value if export else None,
                     batch_videos if export else None,
+                    limits.max_cost_usd,
                 ],
             )
         elif existing[0] == DatasetSource.EXPORT or source == DatasetSource.EXPORT:
@@ -166,13 +167,14 @@ class DatasetRegistry(Store, RegistryQueries):
         with self._write() as connection:
             connection.execute(
                 "UPDATE datasets SET videos_per_account = ?, max_total_videos = ?, min_views = ?, "
-                "max_age_days = ?, updated_at = ? WHERE dataset = ?",
+                "max_age_days = ?, updated_at = ?, max_cost_usd = ? WHERE dataset = ?",
                 [
                     limits.videos_per_account,
                     limits.max_total_videos,
                     thresholds.min_views,
                     thresholds.max_age_days,
                     datetime.now(UTC),
+                    limits.max_cost_usd,
                     name,
                 ],
             )

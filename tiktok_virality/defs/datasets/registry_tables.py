@@ -75,13 +75,15 @@ REGISTRY_SCHEMA = StoreSchema(
             ALTER TABLE datasets ADD COLUMN batch_videos INTEGER;
             """,
         ),
+        # The dataset's budget for paid work (`--max-cost-usd`), NULL for none.
+        Migration(4, "ALTER TABLE datasets ADD COLUMN max_cost_usd DOUBLE"),
     ),
 )
 
 DATASET_COLUMNS = (
     "dataset, source, origin, batch_size, videos_per_account, max_total_videos, created_at, "
     "updated_at, export_scraped_at, min_views, max_age_days, export_scraped_at_basis, "
-    "batch_videos"
+    "batch_videos, max_cost_usd"
 )
 
 
@@ -100,13 +102,16 @@ def _dataset_from_row(row: tuple[Any, ...]) -> Dataset:
         max_age_days,
         scraped_at_basis,
         batch_videos,
+        max_cost_usd,
     ) = row
     return Dataset(
         name=name,
         source=DatasetSource(source),
         origin=origin,
         batch_size=batch_size,
-        limits=ScrapeLimits(videos_per_account=per_account, max_total_videos=max_total),
+        limits=ScrapeLimits(
+            videos_per_account=per_account, max_total_videos=max_total, max_cost_usd=max_cost_usd
+        ),
         created_at=created_at,
         updated_at=updated_at,
         export_scraped_at=export_scraped_at,

@@ -9,6 +9,7 @@ from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.features.build import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
 from tiktok_virality.defs.features.signals import SIGNAL_INPUTS
 from tiktok_virality.defs.features.summary import SUMMARY_COLUMNS, dataset_summary
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.io_manager import COLUMNS_KEY, read_partitions
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
 from tiktok_virality.warehouse.tables import (
@@ -47,11 +48,15 @@ def video_features(
     video_analyses: pd.DataFrame,
     video_signals: pd.DataFrame,
     registry: DatasetRegistry,
+    tracking: TrackingStore,
 ) -> pd.DataFrame:
-    """The partition's features, shown with a summary of its whole dataset so far."""
-    features = build_features(raw_videos, video_analyses, video_signals)
+    """The partition's features (with the view velocity of its snapshots and the measured signals
+    of its files), shown with a summary of its whole dataset so far."""
+    partition = parse_partition_key(context.partition_key)
+    snapshots = tracking.snapshots(partition.dataset, [partition.batch])
+    features = build_features(raw_videos, video_analyses, snapshots, video_signals)
     if not features.empty:
-        others = _other_batches_summary_rows(registry, parse_partition_key(context.partition_key))
+        others = _other_batches_summary_rows(registry, partition)
         rows = features[list(SUMMARY_COLUMNS)]
         context.add_output_metadata(
             dataset_summary(pd.concat([others, rows]) if not others.empty else rows)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tiktok_virality.defs.features.signals import signal_features
+from tiktok_virality.defs.features.velocity import velocity_columns
 from tiktok_virality.defs.model.label import virality_targets
 from tiktok_virality.warehouse.contracts import (
     ACCOUNT_KEY,
@@ -87,11 +88,16 @@ _ONE_DAY = pd.Timedelta(days=1)
 
 
 def build_features(
-    raw_videos: pd.DataFrame, analyses: pd.DataFrame, signals: pd.DataFrame | None = None
+    raw_videos: pd.DataFrame,
+    analyses: pd.DataFrame,
+    snapshots: pd.DataFrame | None = None,
+    signals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The `VIDEO_FEATURES` rows of the given videos, in their order, one row per raw video.
 
-    `signals` (the partition's `video_signals`) adds the measured signals; without it they are null.
+    `snapshots` (`video_snapshots` rows of the same videos) give the velocity columns
+    (velocity.py); without them those are null. `signals` (the partition's `video_signals`) adds
+    the measured signals; without it they are null.
 
     Analyses are joined on (dataset, batch, video_id); analyses without a raw video are ignored.
     A video has at most one analysis per partition, as the IO manager replaces a partition whole;
@@ -106,6 +112,7 @@ def build_features(
         **_temporal_features(videos, views),
         **_analysis_features(videos, analyses),
         **_account_features(videos, views),
+        **velocity_columns(videos, snapshots),
         **signal_features(videos, signals),
         # Labels are per account, and each account is in one batch: a partition has them all.
         **virality_targets(

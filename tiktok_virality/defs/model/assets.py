@@ -15,6 +15,7 @@ from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.model import ModelParameters, ModelRun, train_virality_model
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
+from tiktok_virality.defs.model.selection import EARLY_VELOCITY_FEATURES
 from tiktok_virality.warehouse.outputs import table_out
 from tiktok_virality.warehouse.tables import (
     DRIVERS,
@@ -70,6 +71,8 @@ def model_metadata(run: ModelRun) -> dict[str, Any]:
         "viral_videos": run.counts.viral_videos,
         "folds": run.counts.folds,
         "label_bases": dg.MetadataValue.json(run.counts.label_bases),
+        # Whether it predicts from a video's first day (a tracked dataset) or from before posting.
+        "early_velocity": any(f in EARLY_VELOCITY_FEATURES for f in run.selected_features),
     }
     if not run.evaluated:
         return metadata | {"reason": run.reason or ""}

@@ -43,11 +43,15 @@ NOT_FEATURES: Mapping[str, str] = MappingProxyType(
         "account": "the cross-validation groups: the model must work for accounts it has not seen",
         "video_id": "an identifier (its high bits are the posting time, already in age_days)",
         "analyzer": "which analyzer made the ai_* columns: pipeline metadata",
+        "snapshots": "how often the video was scraped: pipeline metadata",
     }
 )
 
 _OWN_ENGAGEMENT = "engagement the video received: it grows with the video's own views"
 _RATE_OF_OWN_VIEWS = "a ratio to the video's own views"
+_INTERPOLATED_WITH_LATER_SNAPSHOT = (
+    "interpolated with the snapshot after that age, possibly the one the target is read from"
+)
 LEAKING_COLUMNS: Mapping[str, str] = MappingProxyType(
     {
         "views": "the video's own views: the target",
@@ -65,8 +69,20 @@ LEAKING_COLUMNS: Mapping[str, str] = MappingProxyType(
         "account_median_views": "median of the account's videos including this one: has its views",
         "views_vs_account_median": "the video's own views relative to its account: the label",
         **{target: "the label or a regression target" for target in TARGET_COLUMNS},
+        "views_per_hour": "the video's latest views growth, read from the target's snapshot",
+        "views_gained_since_previous": "the video's latest views growth: has the target's views",
+        "views_at_24h": _INTERPOLATED_WITH_LATER_SNAPSHOT,
+        "views_at_48h": _INTERPOLATED_WITH_LATER_SNAPSHOT,
     }
 )
+
+EARLY_VELOCITY_FEATURES = ("early_views_per_hour",)
+"""What a tracked dataset adds: the video's views per hour within its first day, read from that
+day's snapshots only (velocity.py). A model using it predicts from a video's first day, not
+before posting; it is used only when refreshes saw at least `MIN_EARLY_VELOCITY_VIDEOS` videos
+that young (a handful of values would only be noise, and a fold holding a single one cannot be
+binned)."""
+MIN_EARLY_VELOCITY_VIDEOS = 20
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "caption_length",
@@ -94,6 +110,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "ai_content_category",
     "followers",
     *TREND_FEATURES,
+    *EARLY_VELOCITY_FEATURES,
     # Measured from the video file (`defs/signals/`): properties of the video, none an effect of
     # its views.
     *SIGNAL_COLUMNS,
@@ -162,7 +179,8 @@ def select_features(frame: pd.DataFrame, near_constant_share: float) -> FeatureS
         reason = (
             "missing from the input"
             if feature not in frame.columns
-            else _useless_reason(frame[feature], FEATURE_KINDS[feature], near_constant_share)
+            else _too_few_early_videos(feature, frame[feature])
+            or _useless_reason(frame[feature], FEATURE_KINDS[feature], near_constant_share)
         )
         if reason is None:
             selected.append(feature)
@@ -195,6 +213,16 @@ def encode_features(frame: pd.DataFrame, names: Sequence[str]) -> EncodedFeature
         kinds=tuple(FEATURE_KINDS[name] for name in names),
         categories=MappingProxyType(categories),
     )
+
+
+def _too_few_early_videos(feature: str, values: pd.Series) -> str | None:
+    known = int(values.notna().sum())
+    if feature in EARLY_VELOCITY_FEATURES and known < MIN_EARLY_VELOCITY_VIDEOS:
+        return (
+            f"early velocity known for {known} videos (seen in their first day and again "
+            f"later), fewer than {MIN_EARLY_VELOCITY_VIDEOS}: track the dataset to have it"
+        )
+    return None
 
 
 def _useless_reason(values: pd.Series, kind: FeatureKind, near_constant_share: float) -> str | None:

@@ -6,13 +6,16 @@ import dagster as dg
 import pandas as pd
 
 from tiktok_virality.core.partitions import dataset_partitions
+from tiktok_virality.defs.costs.ledger import spend_by_service
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.registry_tables import not_a_dataset
 from tiktok_virality.defs.model.assets import ALL_BATCHES_OF_THE_DATASET, GROUP
 from tiktok_virality.defs.model.automation import AFTER_NEW_FEATURES
 from tiktok_virality.defs.report import ReportInputs, render_report
 from tiktok_virality.defs.report.files import ReportFiles
+from tiktok_virality.defs.report.tracking_views import TrackingInputs, tracked_videos
 from tiktok_virality.defs.scraping.quality_rules import QualityRule, describe_rejections
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.queries import rejections_by_reason
 from tiktok_virality.warehouse.tables import (
     DRIVERS,
@@ -44,6 +47,7 @@ def virality_report(
     context: dg.AssetExecutionContext,
     report_files: ReportFiles,
     registry: DatasetRegistry,
+    tracking: TrackingStore,
     video_features: pd.DataFrame,
     raw_videos: pd.DataFrame,
     model_runs: pd.DataFrame,
@@ -77,6 +81,13 @@ def virality_report(
             {QualityRule(rule): n for rule, n in rejections.items()},
             settings.thresholds,
             settings.export_scraped_at,
+        ),
+        spend=spend_by_service(registry.database, dataset),
+        tracking=TrackingInputs(
+            snapshots=tracking.snapshots(dataset),
+            alerts=tracking.alerts(dataset),
+            videos=tracked_videos(raw_videos, video_features),
+            time_zone=report_files.time_zone,
         ),
     )
     path = report_files.write(dataset, render_report(inputs))

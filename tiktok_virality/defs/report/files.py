@@ -7,7 +7,10 @@ import dagster as dg
 
 
 class ReportFiles(dg.ConfigurableResource):
+    """The report pages: where they go, and the time zone their posting times are shown in."""
+
     directory: str
+    time_zone: str = "UTC"
 
     def path(self, dataset: str) -> Path:
         """The report of a dataset; `dataset` is a validated name, safe in a file name."""

@@ -27,6 +27,7 @@ from tiktok_virality.defs.model import (
 from tiktok_virality.defs.model.drivers import DRIVER_COLUMNS
 from tiktok_virality.defs.model.explain import IMPORTANCE_COLUMNS
 from tiktok_virality.defs.report.formatting import is_missing
+from tiktok_virality.defs.report.tracking_views import TrackingInputs
 from tiktok_virality.warehouse.storage import quote_identifier
 from tiktok_virality.warehouse.tables import (
     DRIVERS,
@@ -100,6 +101,10 @@ class ReportInputs:
     )
     # What quality control left out, per rule in words, most first (quality.describe_rejections).
     left_out: Sequence[str] = ()
+    # Paid units and dollars on record, by service (the cost ledger's `spend_by_service`).
+    spend: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # The dataset followed over time (tracking_views.py); None: the tracking sections say how.
+    tracking: TrackingInputs | None = None
 
     def __post_init__(self) -> None:
         frames = {
@@ -165,6 +170,8 @@ class ReportInputs:
         trends: pd.DataFrame,
         drivers: pd.DataFrame | None = None,
         left_out: Sequence[str] = (),
+        spend: Mapping[str, Mapping[str, float]] | None = None,
+        tracking: TrackingInputs | None = None,
     ) -> ReportInputs:
         """The report from the stored tables' rows of one dataset (as the IO manager loads them
         for an asset, or `load_report_inputs` reads them): `model_runs` must hold exactly one
@@ -185,6 +192,8 @@ class ReportInputs:
             trends=trends,
             drivers=pd.DataFrame(columns=list(DRIVER_COLUMNS)) if drivers is None else drivers,
             left_out=left_out,
+            spend=spend or {},
+            tracking=tracking,
         )
 
 

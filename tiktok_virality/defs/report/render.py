@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tiktok_virality.defs.report.cost_section import cost_section
 from tiktok_virality.defs.report.dataset_sections import (
     accounts_section,
     engagement_section,
@@ -28,6 +29,11 @@ from tiktok_virality.defs.report.model_sections import (
     model_section,
 )
 from tiktok_virality.defs.report.summaries import dataset_overview, video_table
+from tiktok_virality.defs.report.tracking_sections import (
+    TRACKING_PLOTS,
+    TRACKING_SECTIONS,
+    tracking_sections,
+)
 
 SECTIONS: Mapping[str, str] = {
     "overview": "Overview",
@@ -38,7 +44,9 @@ SECTIONS: Mapping[str, str] = {
     "drivers": "Drivers",
     "model-vs-baselines": "The model against its baselines",
     "trends": "Rising hashtags and sounds",
+    **TRACKING_SECTIONS,
     "methods": "Methods and caveats",
+    "costs": "What it cost",
 }
 """The page's sections in order: `<section id=key>` headed by `<h2>value</h2>`."""
 
@@ -50,6 +58,7 @@ PLOTS = (
     "model-vs-baselines",
     "predictions",
     "rising-trends",
+    *TRACKING_PLOTS,
 )
 """Every plot the page can show, each in a `<figure data-plot=name>`; a plot without data is
 replaced by a sentence."""
@@ -68,7 +77,9 @@ def render_report(inputs: ReportInputs) -> str:
         "drivers": drivers_section(inputs),
         "model-vs-baselines": model_section(inputs),
         "trends": trends_section(inputs),
+        **tracking_sections(inputs),
         "methods": methods_section(inputs, overview),
+        "costs": cost_section(inputs),
     }
     sections = "\n".join(
         f'<section id="{key}">\n<h2>{escaped(SECTIONS[key])}</h2>\n{bodies[key]}\n</section>'
@@ -146,4 +157,8 @@ details { margin: 10px 0; }
 summary { cursor: pointer; color: var(--accent); }
 ul { padding-left: 20px; max-width: 85ch; }
 li { margin: 4px 0; }
+table.heatmap { width: auto; }
+table.heatmap td.cell { text-align: center; font-size: 11px; min-width: 34px; padding: 3px 2px; }
+table.heatmap td.sparse { background: #e2e8f0; color: #94a3b8; }
+table.heatmap td.empty { background: #f8fafc; }
 """

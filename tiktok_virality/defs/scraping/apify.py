@@ -1,6 +1,11 @@
 """Scraping TikTok accounts with Apify's TikTok scraper actor, through apify-client.
 
 One actor run per batch, with all the batch's accounts in `profiles` (fewer runs, lower cost).
+The actor is paid per event: each run carries the batch's cap (`max_total_charge_usd`) and asks
+only for the paid add-ons worth their price (`apify_actor.py`); the finished run's charges are
+returned with its items. Right after the run, the video files it downloaded are copied from its
+key-value store into the media cache (`defs/media/`): Apify deletes that store after its
+retention period.
 
 Starting a run is the one request that costs money, so a batch never starts a second run while a
 first one may still serve:
@@ -25,9 +30,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from apify_client import ApifyClient
@@ -35,8 +40,17 @@ from apify_client.errors import ApifyApiError
 
 from tiktok_virality.core.errors import describe_error
 from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.defs.media.cache import MediaCache
+from tiktok_virality.defs.media.copy import copy_videos
+from tiktok_virality.defs.scraping.apify_actor import (
+    ActorOptions,
+    actor_input,
+    current_event_prices,
+    key_value_record,
+    run_charges,
+)
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
-from tiktok_virality.defs.scraping.normalize import map_strings
+from tiktok_virality.defs.scraping.normalize import item_video_id, item_video_url, map_strings
 from tiktok_virality.defs.scraping.sources import ScrapeRequest, SourceItems, VideoSource
 
 DEFAULT_ACTOR = "clockworks/tiktok-scraper"
@@ -53,28 +67,11 @@ class ScrapeRunError(RuntimeError):
     read): the partition fails, and a retry resumes or repeats it."""
 
 
-def actor_input(request: ScrapeRequest, *, download_videos: bool) -> dict[str, Any]:
-    """The TikTok scraper's input for one batch: its accounts' latest videos, within the max age.
-
-    Each account gets an equal share of the batch's video budget, so that a dataset close to its
-    max total videos does not spend it all on the first profiles of the run."""
-    share = math.ceil(request.max_videos / len(request.accounts))
-    return {
-        "profiles": list(request.accounts),
-        "profileScrapeSections": ["videos"],
-        "profileSorting": "latest",
-        "resultsPerPage": min(request.videos_per_account, share),
-        "oldestPostDateUnified": f"{request.max_age_days} days",
-        "excludePinnedPosts": False,
-        "shouldDownloadVideos": download_videos,
-        "shouldDownloadCovers": False,
-        "shouldDownloadSubtitles": False,
-        "shouldDownloadSlideshowImages": False,
-    }
-
-
-def input_fingerprint(run_input: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(run_input, sort_keys=True).encode()).hexdigest()
+def input_fingerprint(run_input: dict[str, Any], refresh: int = 0) -> str:
+    """What the ledger knows a batch's run by: its input, and for a refresh its number (not sent
+    to the actor), so that a refresh starts a new run and a retry of it reuses that run."""
+    keyed = run_input if refresh == 0 else {**run_input, "tiktok_virality_refresh": refresh}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()
 
 
 class ApifyVideoSource(VideoSource):
@@ -84,9 +81,14 @@ class ApifyVideoSource(VideoSource):
     token: str
     ledger: ScrapeLedger
     api_url: str
+    # Where the downloaded video files are copied right after the scrape; None: not copied.
+    media_cache: MediaCache | None = None
+    # The paid add-ons (see `ActorOptions`): chosen in `resources.py`.
+    download_videos: bool = True
+    date_filter: bool = False
+    exclude_pinned_posts: bool = True
     # Not read from the environment: their one default is here (tests shorten some).
     actor_id: str = DEFAULT_ACTOR
-    download_videos: bool = True
     run_timeout_seconds: int = 3600
     reuse_hours: float = 24.0
     max_retries: int = 4
@@ -112,9 +114,9 @@ class ApifyVideoSource(VideoSource):
             ) from None
 
     def _fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
-        run_input = actor_input(request, download_videos=self.download_videos)
+        run_input = actor_input(request, self.actor_options)
         partition = VideoPartition(request.dataset, request.batch)
-        fingerprint = input_fingerprint(run_input)
+        fingerprint = input_fingerprint(run_input, request.refresh)
         client = self._client(max_retries=self.max_retries)
         run_id = self._reusable_run(client, partition, fingerprint, run_input, log)
         if run_id is None:
@@ -131,12 +133,66 @@ class ApifyVideoSource(VideoSource):
                 f"Apify run {run_id} of {self.actor_id} for {partition} ended {status}; retry the "
                 "partition to scrape it again"
             )
+        if finished.status_message:  # e.g. that the run stopped at its max cost
+            log.info(f"Apify run {run_id} says: {finished.status_message}")
         items = [
             # Items are stored, logged and shown as they come: none may echo the token.
             map_strings(item, self._without_token)
             for item in client.dataset(finished.default_dataset_id).iterate_items()
         ]
-        return SourceItems(items=items, scraped_at=finished.finished_at or datetime.now(UTC))
+        if self.media_cache is not None and self.download_videos:
+            copied = copy_videos(
+                self._downloaded_videos(items),
+                self.media_cache,
+                lambda url: self._video_file(client, url),
+                log,
+            )
+            log.info(copied.describe())
+        return SourceItems(
+            items=items,
+            scraped_at=finished.finished_at or datetime.now(UTC),
+            charges=run_charges(self.actor_id, finished),
+        )
+
+    @property
+    def actor_options(self) -> ActorOptions:
+        return ActorOptions(
+            download_videos=self.download_videos,
+            date_filter=self.date_filter,
+            exclude_pinned_posts=self.exclude_pinned_posts,
+        )
+
+    def event_prices(self) -> dict[str, float]:
+        """The actor's current price of each event, in US dollars (its `pricingInfos`), for
+        estimates before a run; empty if the actor is not paid per event."""
+        try:
+            actor = self._client(max_retries=self.max_retries).actor(self.actor_id).get()
+        except Exception as error:  # told without the token
+            raise ScrapeRunError(
+                f"reading the prices of {self.actor_id} failed: "
+                f"{describe_error(error, secrets=[self.token])}"
+            ) from None
+        if actor is None:
+            raise ScrapeRunError(f"Apify knows no actor {self.actor_id}")
+        return current_event_prices(actor.pricing_infos, datetime.now(UTC))
+
+    def _downloaded_videos(self, items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """(video id, file URL) of each video the run saved in its key-value store."""
+        videos = []
+        for item in items:
+            video_id, url = item_video_id(item), item_video_url(item)
+            if video_id and url and key_value_record(url, self.api_url):
+                videos.append((video_id, url))
+        return videos
+
+    def _video_file(self, client: ApifyClient, url: str) -> bytes | None:
+        """The record's bytes, through the client (its retries; the token never in a URL)."""
+        location = key_value_record(url, self.api_url)
+        if location is None:
+            return None
+        store, key = location
+        record = client.key_value_store(store).get_record_as_bytes(key)
+        return record["value"] if record else None
 
     def _without_token(self, text: str) -> str:
         return text.replace(self.token, "***") if self.token else text
@@ -204,7 +260,13 @@ class ApifyVideoSource(VideoSource):
             try:
                 run = starter.start(
                     run_input=run_input,
-                    # Error items (missing accounts) count as items too: leave room for one each.
+                    # The cap of a pay-per-event actor (this one): nothing past it is charged.
+                    max_total_charge_usd=None
+                    if request.max_charge_usd is None
+                    else Decimal(str(request.max_charge_usd)),
+                    # No cost cap here (Apify applies it to pay-per-result actors only), but
+                    # harmless, and a cap again should the actor go back to pricing per result.
+                    # Error and note items count as items too: room for one per account.
                     max_items=run_input["resultsPerPage"] * len(request.accounts)
                     + len(request.accounts),
                     run_timeout=timedelta(seconds=self.run_timeout_seconds),

@@ -12,6 +12,8 @@ import pandas as pd
 
 from tiktok_virality.core.partitions import VideoPartition, parse_partition_key, video_partitions
 from tiktok_virality.core.phases import Phase
+from tiktok_virality.defs.costs.ledger import CostLedger
+from tiktok_virality.defs.costs.scraping import budgeted_request, record_actor_run
 from tiktok_virality.defs.datasets.dataset import DatasetSource
 from tiktok_virality.defs.datasets.error_log import ErrorLog, failure_recorded
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
@@ -25,6 +27,9 @@ from tiktok_virality.defs.scraping.quality_rules import (
     nothing_kept_hint,
 )
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, ScrapeRequest, VideoSource
+from tiktok_virality.defs.tracking.channel import AlertChannel
+from tiktok_virality.defs.tracking.scrape import track_scrape
+from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.outputs import table_out
 from tiktok_virality.warehouse.queries import stored_video_count
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, REJECTED_VIDEOS
@@ -89,6 +94,9 @@ def scrape_batch(
     error_log: ErrorLog,
     export_source: ExportVideoSource,
     scraper: VideoSource,
+    cost_ledger: CostLedger,
+    tracking: TrackingStore,
+    alert_channel: AlertChannel,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Scrape one batch's accounts; store the videos that pass quality control as `raw_videos`
     and the others, with their reasons, as `rejected_videos`."""
@@ -125,8 +133,11 @@ def scrape_batch(
             videos_per_account=dataset.limits.videos_per_account,
             max_videos=budget,
             max_age_days=dataset.thresholds.max_age_days,
+            refresh=tracking.current_refresh(partition.dataset),
         )
+        request = budgeted_request(cost_ledger, dataset, source, request)
         fetched = source.fetch(request, context.log)
+        record_actor_run(cost_ledger, partition, fetched.charges)
         batch = process_batch(
             fetched.items,
             request=request,
@@ -170,3 +181,17 @@ def scrape_batch(
     yield from _quality_check_results(batch.failures_by_rule, checked_rows=batch.checked_rows)
     # Dagster has stored the outputs by now: this attempt's account outcomes replace the last's.
     error_log.record_errors(partition, Phase.SCRAPING, batch.errors)
+    tracked = track_scrape(
+        tracking,
+        alert_channel,
+        dataset,
+        partition,
+        batch.accepted,
+        refresh=request.refresh,
+        batches=registry.batches(partition.dataset),
+        log=context.log,
+    )
+    context.log.info(
+        f"{tracked.new_snapshots} new snapshots, {tracked.new_alerts} new outlier alerts "
+        f"({tracked.notified} posted)"
+    )

@@ -206,24 +206,57 @@ def _video_row(item: Mapping[str, Any]) -> dict[str, Any]:
             filter(None, (_field(item, path, coerce) for path, coerce in POSTING_TIME_FIELDS)),
             None,
         ),
-        "video_url": _field(item, ("mediaUrls",), coerce_first_url)
-        or _field(item, ("videoMeta", "downloadAddr"), coerce_str),
+        "video_url": item_video_url(item),
         "is_slideshow": is_slideshow,
         "slideshow_image_count": slideshow_image_count,
         "raw_item": json.dumps(item, ensure_ascii=False, sort_keys=True),
     }
 
 
+def item_video_url(item: Mapping[str, Any]) -> str | None:
+    """Where the item's video file is: the scrape's download (`mediaUrls`, a record of the run's
+    key-value store when the actor downloaded it), else TikTok's own link."""
+    return _field(item, ("mediaUrls",), coerce_first_url) or _field(
+        item, ("videoMeta", "downloadAddr"), coerce_str
+    )
+
+
+def item_video_id(item: Mapping[str, Any]) -> str | None:
+    """The item's video id; None for an item that is not a video or has an unusable id."""
+    try:
+        return _video_id(item)
+    except _UnusableItem:
+        return None
+
+
 def _video_id(item: Mapping[str, Any]) -> str:
     if _value(item, ("id",)) in (None, ""):
-        apify_error = item.get("error")
-        if isinstance(apify_error, str) and apify_error.strip():
-            raise _UnusableItem(apify_error)
-        problem = "not a video: the item has no id"
-        if apify_error not in (None, ""):  # an error that is not text: shown as it came
-            problem += f" (its error is {_json_excerpt(apify_error)})"
-        raise _UnusableItem(problem)
+        raise _UnusableItem(_why_not_a_video(item))
     return _field(item, ("id",), coerce_video_id)
+
+
+def _why_not_a_video(item: Mapping[str, Any]) -> str:
+    """An item without a video id, told in the actor's own words where it has any: its `note`
+    about the account ("Profile is private", "No videos found to match the date filter") or its
+    `error`, with its `errorCode`."""
+    words = [
+        text.strip()
+        for text in (item.get("note"), item.get("error"))
+        if isinstance(text, str) and text.strip()
+    ]
+    code = item.get("errorCode")
+    code_said = ""
+    if code not in (None, ""):
+        code_said = f"errorCode {code if isinstance(code, str | int) else _json_excerpt(code)}"
+    if words:
+        return "; ".join(words) + (f" ({code_said})" if code_said else "")
+    if code_said:
+        return f"not a video: {code_said}"
+    problem = "not a video: the item has no id"
+    apify_error = item.get("error")
+    if apify_error not in (None, ""):  # an error that is not text: shown as it came
+        problem += f" (its error is {_json_excerpt(apify_error)})"
+    return problem
 
 
 def _mentions(item: Mapping[str, Any]) -> list[str] | None:

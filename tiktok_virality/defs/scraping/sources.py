@@ -24,12 +24,30 @@ class ScrapeRequest:
     videos_per_account: int
     max_videos: int
     max_age_days: int
+    # The dataset's refresh (0: its first scrape): a new refresh is a new paid run, a retry of
+    # the same refresh reuses its run (apify.py).
+    refresh: int = 0
+    # The most this batch's actor run may charge (Apify's `max_total_charge_usd`); None: no cap.
+    max_charge_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class ActorRunCharges:
+    """What a finished Apify run charged, as Apify reports it: the count of each pay-per-event
+    event, and the run's total in US dollars (None when Apify gives none)."""
+
+    actor_id: str
+    run_id: str
+    charged_event_counts: dict[str, int]
+    usage_total_usd: float | None
 
 
 @dataclass(frozen=True)
 class SourceItems:
     items: list[dict[str, Any]]
     scraped_at: datetime
+    # The actor run's charges; None for an export or offline.
+    charges: ActorRunCharges | None = None
 
 
 class OfflineModeError(RuntimeError):

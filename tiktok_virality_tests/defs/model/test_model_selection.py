@@ -40,6 +40,11 @@ def test_columns_made_of_the_videos_own_views_or_engagement_are_leaks() -> None:
         "is_pinned",
         "account_median_views",
         "views_vs_account_median",
+        # velocity read from the latest snapshot, or interpolated with a later one
+        "views_per_hour",
+        "views_gained_since_previous",
+        "views_at_24h",
+        "views_at_48h",
     }
     targets = set(virality_targets(pd.DataFrame(columns=["dataset", "account", "views"])).columns)
 
@@ -136,3 +141,19 @@ def test_encoding_gives_the_same_matrix_for_nullable_and_numpy_dtypes() -> None:
 def test_only_candidate_features_can_be_encoded() -> None:
     with pytest.raises(KeyError):
         encode_features(frame_with(views=[1, 2]), ["views"])
+
+
+def test_early_velocity_is_used_only_when_enough_videos_have_it() -> None:
+    size = 100
+    varied = [float(i) for i in range(size)]
+    few = frame_with(
+        caption_length=varied, early_views_per_hour=[*varied[:19], *[None] * (size - 19)]
+    )
+    enough = frame_with(
+        caption_length=varied, early_views_per_hour=[*varied[:20], *[None] * (size - 20)]
+    )
+
+    assert select_features(few, 0.98).selected == ("caption_length",)
+    reason = select_features(few, 0.98).dropped.set_index("feature").loc["early_views_per_hour"]
+    assert "known for 19 videos" in reason["reason"]
+    assert select_features(enough, 0.9).selected == ("caption_length", "early_views_per_hour")

@@ -214,6 +214,7 @@ def test_the_ui_metadata_shows_the_scores_rounded(sample_run: ModelRun) -> None:
 
     assert metadata["model_roc_auc"] == round(sample_run.metric("model", "roc_auc"), 3)
     assert metadata["model_spearman"] == round(sample_run.metric("model", "spearman"), 3)
+    assert metadata["early_velocity"] is False  # the sample is one scrape: no first-day views
     tables = metadata["metrics"].value + metadata["top_features"].value
     assert re.findall(r"\d\.\d+", tables) and not re.findall(r"\d\.\d{4,}", tables)
 

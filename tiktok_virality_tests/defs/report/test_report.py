@@ -25,6 +25,8 @@ from tiktok_virality.defs.report import (
     load_report_inputs,
     render_report,
 )
+from tiktok_virality.defs.report.tracking_views import TrackingInputs, tracked_videos
+from tiktok_virality.defs.tracking.snapshots import sample_history, snapshot_rows
 from tiktok_virality.warehouse.io_manager import write_partition
 from tiktok_virality.warehouse.tables import (
     DRIVERS,
@@ -123,8 +125,27 @@ def hostile_inputs(sample: tuple[pd.DataFrame, pd.DataFrame, ModelRun]) -> Repor
     raw.loc[raw["video_id"] == bottom["video_id"], "cover_url"] = "javascript:alert(3)"
     trends = run.trends.copy()
     trends.loc[(trends["kind"] == "sound") & trends["rising"], "name"] = HOSTILE_SOUND
+    snapshots = snapshot_rows(raw, 0)
+    alert = {
+        "account": HOSTILE_ACCOUNT_NAME,
+        "video_id": top["video_id"],
+        "url": "javascript:alert(4)",
+        "views": 1000,
+        "age_hours": 20.0,
+        "multiple": 4.2,
+        "baseline": "account_median",
+        "raised_at": datetime(2025, 7, 8, 9, 0, tzinfo=UTC),
+    }
+    tracking = TrackingInputs(
+        snapshots=pd.concat([sample_history(snapshots), snapshots], ignore_index=True),
+        alerts=pd.DataFrame([alert]),
+        videos=tracked_videos(raw, features),
+        time_zone="Europe/Paris",
+    )
     return dataclasses.replace(
-        ReportInputs.from_model_run("demo", GENERATED_AT, features, raw, run), trends=trends
+        ReportInputs.from_model_run("demo", GENERATED_AT, features, raw, run),
+        trends=trends,
+        tracking=tracking,
     )
 
 
@@ -173,6 +194,7 @@ def test_the_sample_report_opens_in_a_browser_with_every_section_plot_and_link(
     assert HOSTILE in dom.table_text["top-videos"]
     assert HOSTILE_ACCOUNT_NAME in dom.table_text["account-summary"]
     assert HOSTILE_SOUND in dom.table_text["trends-table"]
+    assert HOSTILE_ACCOUNT_NAME in dom.table_text["alerts-table"]
 
 
 def test_the_page_depends_on_its_inputs_only(

@@ -13,9 +13,9 @@ from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.scraping.apify import (
     ApifyVideoSource,
     ScrapeRunError,
-    actor_input,
     input_fingerprint,
 )
+from tiktok_virality.defs.scraping.apify_actor import ActorOptions, actor_input
 from tiktok_virality.defs.scraping.ledger import SCRAPE_LEDGER_SCHEMA, ScrapeLedger
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
 from tiktok_virality.resources import apify_video_source
@@ -68,12 +68,18 @@ def test_one_run_per_batch_with_every_account_and_our_options(
     fetched = source.fetch(REQUEST, LOG)
 
     [run] = fake_apify.runs
-    assert run.input == actor_input(REQUEST, download_videos=True)
+    assert run.input == actor_input(REQUEST, source.actor_options)
     assert run.input["profiles"] == ["meenitech", "vanished"]
     assert run.input["resultsPerPage"] == 15
-    assert run.input["oldestPostDateUnified"] == "180 days"
-    # 15 videos for each account, plus room for one error item each.
+    # No paid add-on by default: no Gemini key (no download), no date filter; pinned posts,
+    # free to exclude, excluded.
+    assert run.input["shouldDownloadVideos"] is False
+    assert "oldestPostDateUnified" not in run.input
+    assert run.input["excludePinnedPosts"] is True
+    # 15 videos for each account, plus room for one error item each (a cap for pay-per-result
+    # actors only); no cost cap asked for, none sent.
     assert run.params["maxItems"] == "32"
+    assert "maxTotalChargeUsd" not in run.params
     assert len(fake_apify.requests_to("POST", RUNS)) == 1
     assert [item.get("id") for item in fetched.items[:10]] == [i["id"] for i in meenitech_items]
     assert fetched.items[-1]["error"] == "This profile/hashtag does not exist."
@@ -191,7 +197,7 @@ def test_a_run_started_by_an_attempt_killed_before_remembering_it_is_adopted(
     fake_apify: FakeApify, source: ApifyVideoSource, ledger: ScrapeLedger
 ) -> None:
     # The killed attempt: the start is recorded as under way, the run starts, nothing more.
-    run_input = actor_input(REQUEST, download_videos=True)
+    run_input = actor_input(REQUEST, source.actor_options)
     ledger.record_scrape_start(VideoPartition("v1", "b001"), input_fingerprint(run_input))
     ApifyClient(TOKEN, api_url=fake_apify.url).actor(ACTOR).start(run_input=run_input)
 
@@ -242,7 +248,7 @@ def test_each_account_gets_a_share_of_a_small_budget() -> None:
         max_age_days=30,
     )
 
-    run_input = actor_input(small, download_videos=False)
+    run_input = actor_input(small, ActorOptions(download_videos=False, date_filter=True))
 
     assert run_input["resultsPerPage"] == 4
     assert run_input["oldestPostDateUnified"] == "30 days"
