@@ -17,6 +17,7 @@ from bench import (
     orchestration,
     rerun,
     scraping,
+    signals,
 )
 from bench.core import Benchmark, Section
 
@@ -30,6 +31,7 @@ BENCHMARKS: tuple[Benchmark[Any], ...] = (
     gemini_cost.BENCHMARK,
     cli_latency.BENCHMARK,
     exports.BENCHMARK,
+    signals.BENCHMARK,
 )
 KEYS = tuple(benchmark.key for benchmark in BENCHMARKS)
 

@@ -16,6 +16,7 @@ from tiktok_virality.defs.model.assets import virality_model
 from tiktok_virality.defs.report import definitions as report
 from tiktok_virality.defs.report.assets import virality_report
 from tiktok_virality.defs.scraping import definitions as scraping
+from tiktok_virality.defs.signals import definitions as signals
 from tiktok_virality.defs.tracking.schedule import refresh_schedule
 from tiktok_virality.resources import build_resources
 from tiktok_virality.warehouse.outputs import VIDEO_GROUP
@@ -42,6 +43,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     return dg.Definitions.merge(
         scraping.defs,
         analysis.defs,
+        signals.defs,
         features.defs,
         model.defs,
         report.defs,

@@ -51,6 +51,16 @@ def test_scraping_makes_one_run_per_batch_or_per_account(sections: dict[str, Sec
     assert per_batch.items == per_account.items == 4 * 3
 
 
+def test_signals_are_measured_on_a_rendered_video_in_a_child_process(
+    sections: dict[str, Section],
+) -> None:
+    (row,) = sections["signals"].measurement.tables[0].rows
+
+    assert (row.resolution, row.seconds) == ("180×320", 3.0)
+    assert row.real_time_per_core == pytest.approx(row.seconds / row.cpu_seconds)
+    assert row.file_mb > 0
+
+
 def test_features_are_measured_per_size_in_child_processes(sections: dict[str, Section]) -> None:
     rows = sections["features"].measurement.tables[0].rows
 

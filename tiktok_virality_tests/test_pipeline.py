@@ -30,6 +30,7 @@ from tiktok_virality.defs.scraping.assets import scrape_batch
 from tiktok_virality.defs.scraping.exports import read_export
 from tiktok_virality.defs.scraping.quality import QualityThresholds
 from tiktok_virality.defs.scraping.sources import ExportVideoSource, ScrapeRequest, SourceItems
+from tiktok_virality.defs.signals.assets import video_signals
 from tiktok_virality.resources import STORE_SCHEMAS, build_resources
 from tiktok_virality.warehouse.io_manager import DuckDBPartitionIOManager
 from tiktok_virality.warehouse.migrations import migrate
@@ -37,7 +38,7 @@ from tiktok_virality.warehouse.queries import stored_video_count
 from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
 
 SCRAPED_AT = datetime(2025, 7, 8, 10, 55, tzinfo=UTC)
-VIDEO_ASSETS = (scrape_batch, video_analyses, video_features)
+VIDEO_ASSETS = (scrape_batch, video_analyses, video_signals, video_features)
 
 
 @pytest.fixture
@@ -234,6 +235,7 @@ def test_the_multiprocess_executor_materializes_a_partition(
     assert {event.step_key for event in step_events} == {
         "scrape_batch",
         "video_analyses",
+        "video_signals",
         "video_features",
     }
     assert query(
@@ -363,7 +365,13 @@ def test_each_stored_partition_is_previewed_in_the_ui(
         event.materialization.asset_key.path[-1]: event.materialization.metadata["preview"].value
         for event in result.get_asset_materialization_events()
     }
-    assert set(previews) == {"raw_videos", "rejected_videos", "video_analyses", "video_features"}
+    assert set(previews) == {
+        "raw_videos",
+        "rejected_videos",
+        "video_analyses",
+        "video_signals",
+        "video_features",
+    }
     assert previews["raw_videos"].startswith(
         "| account | video_id | play_count | created_at | caption |"
     )

@@ -130,6 +130,7 @@ def _create_dataset(session: Session, args: argparse.Namespace) -> None:
 
 def _create_sample_dataset(session: Session, args: argparse.Namespace) -> None:
     from tiktok_virality.defs.datasets import operations as datasets
+    from tiktok_virality.resources import media_cache
 
     if args.account or args.accounts:
         raise UsageError(
@@ -137,7 +138,11 @@ def _create_sample_dataset(session: Session, args: argparse.Namespace) -> None:
         )
     registry = session.registry
     datasets.create_sample_dataset(
-        session.instance, registry, args.dataset, batch_size=args.batch_size
+        session.instance,
+        registry,
+        args.dataset,
+        batch_size=args.batch_size,
+        media=media_cache(session.settings),
     )
     print_created(registry, args.dataset, "from the bundled sample")
     apply_setting_flags(registry, registry.require(args.dataset), args)

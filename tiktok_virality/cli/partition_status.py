@@ -23,6 +23,7 @@ from tiktok_virality.warehouse.tables import (
     REJECTED_VIDEOS,
     VIDEO_ANALYSES,
     VIDEO_FEATURES,
+    VIDEO_SIGNALS,
 )
 
 # The asset whose partition status is the phase's status.
@@ -35,6 +36,8 @@ PHASE_ASSETS: Mapping[Phase, dg.AssetKey] = {
 PHASE_SELECTION: Mapping[Phase, tuple[dg.AssetKey, ...]] = {
     **{phase: (key,) for phase, key in PHASE_ASSETS.items()},
     Phase.SCRAPING: (dg.AssetKey(RAW_VIDEOS.name), dg.AssetKey(REJECTED_VIDEOS.name)),
+    # The features read the measured signals: the phase measures them first.
+    Phase.FEATURES: (dg.AssetKey(VIDEO_SIGNALS.name), dg.AssetKey(VIDEO_FEATURES.name)),
 }
 
 Status = dg.AssetPartitionStatus | None

@@ -27,6 +27,7 @@ from tiktok_virality.defs.datasets.registry_tables import (
     UnknownDatasetError,
     unknown_dataset_message,
 )
+from tiktok_virality.resources import media_cache
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -117,7 +118,11 @@ def _create_dataset(session: Session, args: argparse.Namespace, batch_size: int)
         print_created(registry, args.dataset, f"from {args.accounts}")
     else:  # the bundled sample under its own name (`_refuse_unknown_dataset`)
         datasets.create_sample_dataset(
-            session.instance, registry, args.dataset, batch_size=batch_size
+            session.instance,
+            registry,
+            args.dataset,
+            batch_size=batch_size,
+            media=media_cache(session.settings),
         )
         print_created(registry, args.dataset, "from the bundled sample")
 

@@ -129,6 +129,62 @@ VIDEO_ANALYSES = TableContract(
     preview_columns=("video_id", "analyzer", "input_kind", "hook_score", "content_category"),
 )
 
+VIDEO_SIGNALS = TableContract(
+    name="video_signals",
+    description=(
+        "One row per scraped video: what its file measures (cuts, faces, picture, sound, on-screen "
+        "text; `defs/signals/`); null where the file is missing or cannot be measured, with why."
+    ),
+    columns=columns_of(
+        *VIDEO_KEY_COLUMNS,
+        ("cuts_per_10s", "DOUBLE", "Shot cuts per 10 seconds (PySceneDetect content detector)."),
+        ("mean_shot_seconds", "DOUBLE", "Mean shot length, seconds: duration / (cuts + 1)."),
+        ("first_cut_seconds", "DOUBLE", "Seconds to the first cut; the duration when none."),
+        ("face_frame_share", "DOUBLE", "Share of sampled frames with a face, 0-1."),
+        (
+            "face_area_share",
+            "DOUBLE",
+            "Largest face box / frame area, mean over frames with a face, 0-1 (0: no face).",
+        ),
+        ("brightness", "DOUBLE", "Mean luma of the sampled frames, 0-1."),
+        ("colourfulness", "DOUBLE", "Hasler–Süsstrunk colourfulness M (0 grey, ≥82 highly)."),
+        ("motion_energy", "DOUBLE", "Mean absolute luma change between samples, 0-1."),
+        ("motion_energy_first_2s", "DOUBLE", "motion_energy over the first 2 seconds."),
+        ("loudness_lufs", "DOUBLE", "Integrated loudness, LUFS (ITU-R BS.1770-4; floor −70)."),
+        ("silence_share", "DOUBLE", "Share of 50 ms frames below −50 dBFS, 0-1."),
+        ("onset_rate", "DOUBLE", "Sound onsets (notes, syllables) per second."),
+        (
+            "speech_likeness",
+            "DOUBLE",
+            "Share of low-energy 25 ms frames, 0-1: high for speech, low for music (heuristic).",
+        ),
+        ("text_frame_share", "DOUBLE", "Share of text-checked frames with on-screen text, 0-1."),
+        ("text_in_first_2s", "BOOLEAN", "On-screen text in the first 2 seconds."),
+        ("media_seconds", "DOUBLE", "Seconds of video decoded (at most the first 180)."),
+        (
+            "signals_note",
+            "VARCHAR",
+            "Why signals are null (no file, unreadable, no sound); null when none is.",
+        ),
+    ),
+    preview_columns=(
+        "video_id",
+        "cuts_per_10s",
+        "face_frame_share",
+        "loudness_lufs",
+        "signals_note",
+    ),
+)
+
+_NOT_SIGNALS = {"dataset", "batch", "account", "video_id", "media_seconds", "signals_note"}
+_MEASURED_FEATURE_COLUMNS = tuple(
+    (column.name, column.sql_type, f"Measured: {column.description}")
+    for column in VIDEO_SIGNALS.columns
+    if column.name not in _NOT_SIGNALS
+)
+SIGNAL_COLUMNS = tuple(name for name, _, _ in _MEASURED_FEATURE_COLUMNS)
+"""The measured signals, which join the features under their own names."""
+
 VIDEO_FEATURES = TableContract(
     name="video_features",
     description="One row per video: features for modelling virality.",
@@ -205,10 +261,11 @@ VIDEO_FEATURES = TableContract(
             "DOUBLE",
             "Views per hour at its last snapshot within its first 24 h, when seen again later.",
         ),
+        *_MEASURED_FEATURE_COLUMNS,
     ),
     preview_columns=("account", "video_id", "views", "engagement_rate", "views_vs_account_median"),
 )
 
-VIDEO_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES)
+VIDEO_TABLES = (RAW_VIDEOS, REJECTED_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES, VIDEO_SIGNALS)
 MODEL_TABLES = (MODEL_RUNS, VIDEO_PREDICTIONS, FEATURE_IMPORTANCE, TRENDS, DRIVERS)
 ASSET_TABLES = VIDEO_TABLES + MODEL_TABLES

@@ -28,6 +28,7 @@ from tiktok_virality.defs.datasets.dataset import (
 )
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.datasets.sample import generate_sample_items
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.defs.scraping.exports import check_tiktok_export, read_export
 from tiktok_virality.defs.scraping.normalize import item_account
 from tiktok_virality.defs.scraping.quality import FUTURE_TOLERANCE, QualityThresholds
@@ -194,14 +195,24 @@ def create_sample_dataset(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     now: datetime | None = None,
+    media: MediaCache | None = None,
 ) -> list[PlannedAccount]:
+    """The sample as a dataset; with `media`, its videos' files made and cached too, so that the
+    offline demo measures their signals (`defs/signals/sample_media.py`)."""
     scraped_at = now or datetime.now(UTC)
-    return create_export_dataset(
+    items = generate_sample_items(scraped_at=scraped_at)
+    planned = create_export_dataset(
         instance,
         registry,
         dataset,
-        generate_sample_items(scraped_at=scraped_at),
+        items,
         origin=SAMPLE_ORIGIN,
         scraped_at=scraped_at,
         batch_size=batch_size,
     )
+    if media is not None:
+        # Imported here: making videos needs PyAV and OpenCV, which nothing else here does.
+        from tiktok_virality.defs.signals.sample_media import put_sample_media
+
+        put_sample_media(media, items)
+    return planned

@@ -7,11 +7,17 @@ import pandas as pd
 from tiktok_virality.core.partitions import VideoPartition, parse_partition_key
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.features.build import ANALYSIS_INPUTS, RAW_VIDEO_INPUTS, build_features
+from tiktok_virality.defs.features.signals import SIGNAL_INPUTS
 from tiktok_virality.defs.features.summary import SUMMARY_COLUMNS, dataset_summary
 from tiktok_virality.defs.tracking.store import TrackingStore
 from tiktok_virality.warehouse.io_manager import COLUMNS_KEY, read_partitions
 from tiktok_virality.warehouse.outputs import partitioned_table_asset
-from tiktok_virality.warehouse.tables import RAW_VIDEOS, VIDEO_ANALYSES, VIDEO_FEATURES
+from tiktok_virality.warehouse.tables import (
+    RAW_VIDEOS,
+    VIDEO_ANALYSES,
+    VIDEO_FEATURES,
+    VIDEO_SIGNALS,
+)
 
 
 def _other_batches_summary_rows(
@@ -33,20 +39,22 @@ def _other_batches_summary_rows(
     ins={
         RAW_VIDEOS.name: dg.AssetIn(metadata={COLUMNS_KEY: list(RAW_VIDEO_INPUTS)}),
         VIDEO_ANALYSES.name: dg.AssetIn(metadata={COLUMNS_KEY: list(ANALYSIS_INPUTS)}),
+        VIDEO_SIGNALS.name: dg.AssetIn(metadata={COLUMNS_KEY: list(SIGNAL_INPUTS)}),
     },
 )
 def video_features(
     context: dg.AssetExecutionContext,
     raw_videos: pd.DataFrame,
     video_analyses: pd.DataFrame,
+    video_signals: pd.DataFrame,
     registry: DatasetRegistry,
     tracking: TrackingStore,
 ) -> pd.DataFrame:
-    """The partition's features (with the view velocity of its snapshots), shown with a summary
-    of its whole dataset so far."""
+    """The partition's features (with the view velocity of its snapshots and the measured signals
+    of its files), shown with a summary of its whole dataset so far."""
     partition = parse_partition_key(context.partition_key)
     snapshots = tracking.snapshots(partition.dataset, [partition.batch])
-    features = build_features(raw_videos, video_analyses, snapshots)
+    features = build_features(raw_videos, video_analyses, snapshots, video_signals)
     if not features.empty:
         others = _other_batches_summary_rows(registry, partition)
         rows = features[list(SUMMARY_COLUMNS)]

@@ -19,6 +19,9 @@ one partition. The features come in groups:
 - AI (`analyzer` and the `ai_*` columns): what only watching the video tells, such as the
   strength of its hook, on-screen text, emotion and fit with trends, from Gemini or the offline
   metadata analyzer; null where a video has not been analysed.
+- Measured (`cuts_per_10s` … `text_in_first_2s`, `features/signals.py`): what the video file
+  measures locally (pacing, faces, picture, sound, on-screen text), beside Gemini's judgement;
+  null where no file was measured.
 - Account-relative (followers, the account's median views, views relative to that median):
   the follower count is the strongest known predictor of virality (Ling et al., "Slapping Cats,
   Bopping Heads, and Oreo Shakes: Understanding Indicators of Virality in TikTok Short Videos",
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tiktok_virality.defs.features.signals import signal_features
 from tiktok_virality.defs.features.velocity import velocity_columns
 from tiktok_virality.defs.model.label import virality_targets
 from tiktok_virality.warehouse.contracts import (
@@ -84,12 +88,16 @@ _ONE_DAY = pd.Timedelta(days=1)
 
 
 def build_features(
-    raw_videos: pd.DataFrame, analyses: pd.DataFrame, snapshots: pd.DataFrame | None = None
+    raw_videos: pd.DataFrame,
+    analyses: pd.DataFrame,
+    snapshots: pd.DataFrame | None = None,
+    signals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The `VIDEO_FEATURES` rows of the given videos, in their order, one row per raw video.
 
     `snapshots` (`video_snapshots` rows of the same videos) give the velocity columns
-    (velocity.py); without them those are null.
+    (velocity.py); without them those are null. `signals` (the partition's `video_signals`) adds
+    the measured signals; without it they are null.
 
     Analyses are joined on (dataset, batch, video_id); analyses without a raw video are ignored.
     A video has at most one analysis per partition, as the IO manager replaces a partition whole;
@@ -105,6 +113,7 @@ def build_features(
         **_analysis_features(videos, analyses),
         **_account_features(videos, views),
         **velocity_columns(videos, snapshots),
+        **signal_features(videos, signals),
         # Labels are per account, and each account is in one batch: a partition has them all.
         **virality_targets(
             pd.DataFrame(

@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,29 +114,52 @@ class MediaCache(Store):
 
     def cached_ids(self, video_ids: Iterable[str]) -> set[str]:
         """Which of these videos are cached already: a copy skips them (resumable)."""
+        return set(self._cached_files(video_ids))
+
+    def paths_for(self, video_ids: Iterable[str]) -> dict[str, Path]:
+        """`path_for` of many videos at once (one read, one write, where `path_for` makes a
+        write per video): the cached files of those that have one, marked used."""
+        paths = self._cached_files(video_ids)
+        if paths:
+            with self._write() as connection:
+                connection.execute(
+                    f"UPDATE {MEDIA_TABLE} SET last_used_at = ? WHERE list_contains(?, video_id)",
+                    [datetime.now(UTC), list(paths)],
+                )
+        return paths
+
+    def _cached_files(self, video_ids: Iterable[str]) -> dict[str, Path]:
         wanted = list(dict.fromkeys(video_ids))
         if not wanted:
-            return set()
+            return {}
         rows = self._read(
             f"SELECT video_id, digest FROM {MEDIA_TABLE} WHERE list_contains(?, video_id)",
             [wanted],
             table=MEDIA_TABLE,
         )
-        return {video_id for video_id, digest in rows if self._file(digest).is_file()}
+        files = {video_id: self._file(digest) for video_id, digest in rows}
+        return {video_id: path for video_id, path in files.items() if path.is_file()}
 
     def put(self, video_id: str, data: bytes) -> Path:
         """Store the video's file (atomically; once per content) and index it."""
-        digest = hashlib.sha256(data).hexdigest()
-        path = self._file(digest)
-        if not (path.is_file() and path.stat().st_size == len(data)):
-            _write_atomically(path, data)
+        return self.put_many({video_id: data})[video_id]
+
+    def put_many(self, files: Mapping[str, bytes]) -> dict[str, Path]:
+        """`put` of many videos (video id: bytes), indexed in one write rather than one each."""
+        rows, paths = [], {}
         now = datetime.now(UTC)
-        with self._write() as connection:
-            connection.execute(
-                f"INSERT OR REPLACE INTO {MEDIA_TABLE} VALUES (?, ?, ?, ?, ?)",
-                [video_id, digest, len(data), now, now],
-            )
-        return path
+        for video_id, data in files.items():
+            digest = hashlib.sha256(data).hexdigest()
+            path = paths[video_id] = self._file(digest)
+            if not (path.is_file() and path.stat().st_size == len(data)):
+                _write_atomically(path, data)
+            rows.append([video_id, digest, len(data), now, now])
+        if rows:
+            with self._write() as connection:
+                connection.executemany(
+                    f"INSERT OR REPLACE INTO {MEDIA_TABLE} VALUES (?, ?, ?, ?, ?)", rows
+                )
+        return paths
 
     def usage(self) -> MediaUsage:
         rows = self._read(

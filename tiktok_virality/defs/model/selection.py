@@ -34,7 +34,7 @@ import pandas as pd
 
 from tiktok_virality.defs.model.label import TARGET_COLUMNS
 from tiktok_virality.defs.model.trends import TREND_FEATURES
-from tiktok_virality.warehouse.tables import VIDEO_FEATURES
+from tiktok_virality.warehouse.tables import SIGNAL_COLUMNS, VIDEO_FEATURES
 
 NOT_FEATURES: Mapping[str, str] = MappingProxyType(
     {
@@ -111,6 +111,9 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "followers",
     *TREND_FEATURES,
     *EARLY_VELOCITY_FEATURES,
+    # Measured from the video file (`defs/signals/`): properties of the video, none an effect of
+    # its views.
+    *SIGNAL_COLUMNS,
 )
 """The columns that may reach the model: the `video_features` columns that are neither
 identifiers nor leaking, and the trend features."""

@@ -121,3 +121,28 @@ def test_an_interrupted_write_leaves_neither_file_nor_index_row(
     assert [p for p in Path(media.directory).rglob("*") if p.is_file()] == []
     with duckdb.connect(media.database) as connection:
         assert connection.execute(f"SELECT count(*) FROM {MEDIA_TABLE}").fetchone() == (0,)
+
+
+def test_paths_for_finds_many_videos_at_once_and_marks_them_used(media: MediaCache) -> None:
+    first = media.put("7001", b"a")
+    media.put("7002", b"b")
+    media.path_for("7002").unlink()  # deleted by hand: no longer cached
+    with duckdb.connect(media.database) as connection:
+        connection.execute(f"UPDATE {MEDIA_TABLE} SET last_used_at = '2020-01-01 00:00:00+00'")
+
+    assert media.paths_for(["7001", "7002", "7003", "7001"]) == {"7001": first}
+    assert media.paths_for([]) == {}
+    with duckdb.connect(media.database) as connection:
+        used = dict(
+            connection.execute(f"SELECT video_id, last_used_at FROM {MEDIA_TABLE}").fetchall()
+        )
+    assert used["7001"].year > 2020 and used["7002"].year == 2020
+
+
+def test_put_many_stores_each_content_once_and_indexes_every_video(media: MediaCache) -> None:
+    paths = media.put_many({"7001": b"same", "7002": b"same", "7003": b"other"})
+
+    assert paths["7001"] == paths["7002"] != paths["7003"]
+    assert media.paths_for(["7001", "7002", "7003"]) == paths
+    usage = media.usage()
+    assert (usage.videos, usage.files) == (3, 2)
