@@ -176,8 +176,16 @@ def uninterrupted_tables(
     data = tmp_path_factory.mktemp("uninterrupted") / "data"
     module_fake_gemini.on_generate(WatchingGemini(module_fake_gemini))
     import_sample(data, sample_export)
+    # One batch after the other: the reference that runs side by side are held to.
     code, output = finished(
-        cli(cli_env(data, module_fake_apify, module_fake_gemini), "run", "--dataset", "cut")
+        cli(
+            cli_env(data, module_fake_apify, module_fake_gemini),
+            "run",
+            "--dataset",
+            "cut",
+            "--parallel",
+            "1",
+        )
     )
     assert code == 0, output
     return tables(data)

@@ -103,9 +103,11 @@ def scrape_start(*, stored: int, limit: int, potential: int, scraping_potential:
     and the batches scraping now may add, and the dataset's max total videos. A scrape keeps its
     dataset within the limit by counting the videos stored before it (scrape_batch), so scrapes
     run side by side only while all of them together cannot pass it; else one at a time."""
-    if scraping_potential == 0:
-        return Start.NEVER if stored >= limit else Start.NOW
-    return Start.NOW if stored + scraping_potential + potential <= limit else Start.LATER
+    if stored >= limit and scraping_potential == 0:
+        return Start.NEVER
+    if scraping_potential == 0 or stored + scraping_potential + potential <= limit:
+        return Start.NOW
+    return Start.LATER
 
 
 @dataclass

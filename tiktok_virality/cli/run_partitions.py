@@ -38,7 +38,7 @@ from tiktok_virality.cli.runner import (
 )
 from tiktok_virality.cli.session import Session
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.scraping.quality_rules import nothing_kept_hint
 from tiktok_virality.warehouse.queries import stored_video_count
 
@@ -132,12 +132,13 @@ def _run_with_progress(
 
 
 def batch_potential(session: Session, planned: PlannedRun) -> int:
-    """The most videos the batch's scrape may add: its accounts times the videos per account."""
+    """The most videos the batch's scrape may add (its accounts times the videos per account),
+    where it pays for them: an actor run. An export's batches read rows already there, for
+    nothing, and go side by side (each still kept within what the dataset held when it began)."""
     dataset = session.registry.require(planned.partition.dataset)
+    if dataset.source is DatasetSource.EXPORT:
+        return 0
     accounts = session.registry.batch_accounts(dataset.name, planned.partition.batch)
-    # A batch of no known accounts (an export's) may bring anything: it scrapes alone.
-    if not accounts:
-        return dataset.limits.max_total_videos
     return len(accounts) * dataset.limits.videos_per_account
 
 
