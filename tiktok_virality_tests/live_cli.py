@@ -142,7 +142,7 @@ def finished(process: subprocess.Popen[str]) -> tuple[int, str]:
 def import_sample(data: Path, export: Path, datasets: Sequence[str] = ("cut",)) -> None:
     """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT --batch-size 5` does, for
     each name."""
-    (data / "dagster_home").mkdir(parents=True)
+    (data / "dagster_home").mkdir(parents=True, exist_ok=True)  # or configured (Postgres)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         database = data / "tiktok_virality.duckdb"
         migrate(database, [REGISTRY_SCHEMA])
