@@ -132,14 +132,18 @@ def _run_with_progress(
 
 
 def batch_potential(session: Session, planned: PlannedRun) -> int:
-    """The most videos the batch's scrape may add (its accounts times the videos per account),
-    where it pays for them: an actor run. An export's batches read rows already there, for
-    nothing, and go side by side (each still kept within what the dataset held when it began)."""
-    dataset = session.registry.require(planned.partition.dataset)
+    """The most videos the batch's scrape may add: its accounts times the videos per account,
+    and for an export's batch no more than the export holds for them (its items with a video id;
+    the others are errors, such as an account that does not exist)."""
+    registry = session.registry
+    dataset = registry.require(planned.partition.dataset)
+    accounts = registry.batch_accounts(dataset.name, planned.partition.batch)
+    most = len(accounts) * dataset.limits.videos_per_account
     if dataset.source is DatasetSource.EXPORT:
-        return 0
-    accounts = session.registry.batch_accounts(dataset.name, planned.partition.batch)
-    return len(accounts) * dataset.limits.videos_per_account
+        return min(
+            most, sum("id" in item for item in registry.export_items(dataset.name, accounts))
+        )
+    return most
 
 
 def _run_planned(
