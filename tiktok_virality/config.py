@@ -38,6 +38,7 @@ APIFY_TOKEN_VARIABLE = "APIFY_API_TOKEN"
 APIFY_URL_VARIABLE = "APIFY_API_URL"
 # Google's SDK and docs name the Gemini key either way; with both set the SDK uses GOOGLE_API_KEY,
 # and so do we: the order here is the order of preference.
+APIFY_CONCURRENT_RUNS_VARIABLE = "APIFY_MAX_CONCURRENT_RUNS"
 GEMINI_KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 # The SDK itself also honours GOOGLE_GEMINI_BASE_URL.
 GEMINI_URL_VARIABLE = "GEMINI_API_URL"
@@ -230,6 +231,12 @@ class Settings(BaseSettings):
     # The report's best-time-to-post heatmap is in this IANA time zone (e.g. Europe/Paris).
     time_zone: Annotated[str, PlainValidator(_time_zone)] = Field(
         "UTC", validation_alias=TIME_ZONE_VARIABLE
+    )
+    # Actor runs at once, whoever starts them (the CLI's parallel batches, the UI's backfills): the
+    # `apify` Dagster pool's limit. Apify's free plan holds 8,192 MB of running jobs at once
+    # (docs.apify.com/platform/limits): two runs of 4,096 MB.
+    apify_max_concurrent_runs: PositiveWholeNumber = Field(
+        2, validation_alias=APIFY_CONCURRENT_RUNS_VARIABLE
     )
 
     @property

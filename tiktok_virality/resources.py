@@ -10,6 +10,7 @@ from tiktok_virality.config import Settings
 from tiktok_virality.defs.analysis.analyzers import OfflineAnalyzer, VideoAnalyzer
 from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
+from tiktok_virality.defs.analysis.rate_limit import shared_quota_file
 from tiktok_virality.defs.costs.ledger import CostLedger
 from tiktok_virality.defs.datasets.error_log import ErrorLog
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
@@ -108,6 +109,7 @@ def gemini_analyzer(settings: Settings, cache: AnalysisCache, **replaced: Any) -
         "concurrency": settings.gemini_concurrency,
         "request_timeout_seconds": settings.gemini_timeout_seconds,
         "initial_retry_delay_seconds": settings.gemini_retry_delay_seconds,
+        "quota_file": str(shared_quota_file(settings.database)),
         # The scraped video files are Apify's key-value-store records, fetched with its token.
         "apify_token": _credential(settings.apify_token_variable),
         "apify_api_url": settings.apify_api_url,

@@ -142,7 +142,7 @@ def finished(process: subprocess.Popen[str]) -> tuple[int, str]:
 def import_sample(data: Path, export: Path, datasets: Sequence[str] = ("cut",)) -> None:
     """What `dataset import --dataset NAME EXPORT --scraped-at SCRAPED_AT --batch-size 5` does, for
     each name."""
-    (data / "dagster_home").mkdir(parents=True)
+    (data / "dagster_home").mkdir(parents=True, exist_ok=True)  # or configured (Postgres)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         database = data / "tiktok_virality.duckdb"
         migrate(database, [REGISTRY_SCHEMA])
@@ -176,8 +176,16 @@ def uninterrupted_tables(
     data = tmp_path_factory.mktemp("uninterrupted") / "data"
     module_fake_gemini.on_generate(WatchingGemini(module_fake_gemini))
     import_sample(data, sample_export)
+    # One batch after the other: the reference that runs side by side are held to.
     code, output = finished(
-        cli(cli_env(data, module_fake_apify, module_fake_gemini), "run", "--dataset", "cut")
+        cli(
+            cli_env(data, module_fake_apify, module_fake_gemini),
+            "run",
+            "--dataset",
+            "cut",
+            "--parallel",
+            "1",
+        )
     )
     assert code == 0, output
     return tables(data)

@@ -92,6 +92,12 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Batches run at once by `run`: about this machine and the run, so a flag stored nowhere. Batches
+# mostly wait (on Apify's actor runs, on Gemini), so more than the cores pay; the actor runs
+# themselves are bounded by APIFY_MAX_CONCURRENT_RUNS, the Gemini calls by the shared quota.
+DEFAULT_PARALLEL = 4
+
+
 def _add_run_command(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run", help="materialize a dataset's partitions that are not done yet"
@@ -123,6 +129,14 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
         "--dry-run",
         action="store_true",
         help="print what the run would do and cost, then do nothing (no paid call, no write)",
+    )
+    run.add_argument(
+        "--parallel",
+        type=_whole_number(1),
+        default=DEFAULT_PARALLEL,
+        metavar="N",
+        help=f"run up to N batches at once, each in a process of its own (default "
+        f"{DEFAULT_PARALLEL}; 1: one after the other in this process)",
     )
 
 

@@ -87,7 +87,7 @@ _PHASE_ROWS = {Phase.SCRAPING: "kept", Phase.ANALYSIS: "analysed", Phase.FEATURE
 
 
 class RunProgress:
-    """The live display of one CLI run: a line for the batches (the one running, the time left),
+    """The live display of one CLI run: a line for the batches (those running, the time left),
     and one per phase. A no-op when the console is not a terminal."""
 
     def __init__(self, runs: Sequence[PlannedRun], console: Console) -> None:
@@ -106,6 +106,7 @@ class RunProgress:
         )
         self._batches: TaskID | None = None
         self._phases: dict[Phase, TaskID] = {}
+        self._running: list[VideoPartition] = []
 
     @contextmanager
     def shown(self) -> Iterator[RunProgress]:
@@ -120,18 +121,25 @@ class RunProgress:
             yield self
 
     def running(self, partition: VideoPartition) -> None:
+        self._running.append(partition)
         if self._batches is not None:
-            self._progress.update(self._batches, detail=f"running {partition}")
+            self._progress.update(self._batches, detail=self._running_detail())
 
     def finished(self, outcome: RunOutcome) -> None:
+        if outcome.partition in self._running:
+            self._running.remove(outcome.partition)
         if self._batches is not None:
-            self._progress.update(self._batches, advance=1, detail="")
+            self._progress.update(self._batches, advance=1, detail=self._running_detail())
         for phase, tally in self.tallies.items():
             tally.count(outcome)
             if phase in self._phases:
                 self._progress.update(
                     self._phases[phase], completed=tally.done + tally.failed, detail=_detail(tally)
                 )
+
+    def _running_detail(self) -> str:
+        """Every batch in flight (one, or up to --parallel of them)."""
+        return f"running {', '.join(map(str, self._running))}" if self._running else ""
 
 
 def _detail(tally: PhaseTally) -> str:

@@ -5,8 +5,7 @@ automation requests them (or they are missing). Every line goes to the terminal 
 import argparse
 import logging
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, deque
 
 import dagster as dg
 from rich import box
@@ -20,39 +19,28 @@ from tiktok_virality.cli.describe import (
     describe_outcome,
 )
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
+from tiktok_virality.cli.parallel_runs import ParallelRuns, run_in_parallel
 from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
 from tiktok_virality.cli.retry_hints import credential_to_fix
 from tiktok_virality.cli.run_log import log_line, say
 from tiktok_virality.cli.runner import (
+    PartitionsRun,
     Phase,
-    RunOutcome,
+    PlannedRun,
     RunPlan,
     dataset_model_missing,
     fail_abandoned_runs,
+    limit_actor_runs,
     plan_runs,
     run_dataset_assets,
     run_partition,
 )
 from tiktok_virality.cli.session import Session
 from tiktok_virality.core.partitions import VideoPartition
-from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 from tiktok_virality.defs.scraping.quality_rules import nothing_kept_hint
 from tiktok_virality.warehouse.queries import stored_video_count
-
-
-@dataclass
-class PartitionsRun:
-    """What running the planned partitions did."""
-
-    outcomes: list[RunOutcome] = field(default_factory=list)
-    # Planned scrapes left out because the dataset holds its max total videos.
-    left_unscraped: list[VideoPartition] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def failed(self) -> list[VideoPartition]:
-        return [outcome.partition for outcome in self.outcomes if not outcome.success]
 
 
 def run_partitions(session: Session, dataset: Dataset, args: argparse.Namespace) -> int:
@@ -60,7 +48,7 @@ def run_partitions(session: Session, dataset: Dataset, args: argparse.Namespace)
     plan = _plan_and_announce(session, dataset, args)
     # Nothing to run, nothing that could make the declared automation request the model.
     baseline = automation_baseline(session.instance, session.defs) if plan.runs else None
-    ran = _run_with_progress(session, dataset, plan)
+    ran = _run_with_progress(session, dataset, plan, args)
     if ran.interrupted:
         say(
             f"interrupted: {count(sum(not o.interrupted for o in ran.outcomes), 'partition')} "
@@ -111,22 +99,51 @@ def _plan_and_announce(session: Session, dataset: Dataset, args: argparse.Namesp
     return plan
 
 
-def _run_with_progress(session: Session, dataset: Dataset, plan: RunPlan) -> PartitionsRun:
-    """The planned runs one after the other under the live display, then its summary table."""
+def _run_with_progress(
+    session: Session, dataset: Dataset, plan: RunPlan, args: argparse.Namespace
+) -> PartitionsRun:
+    """The planned runs, one after the other or side by side (`--parallel`), under the live
+    display, then its summary table."""
     started = time.monotonic()
     progress = RunProgress(plan.runs, Console())
     ran = PartitionsRun()
+    limit_actor_runs(session.instance, session.settings.apify_max_concurrent_runs)
     with progress.shown():
-        try:
-            _run_planned(session, dataset, plan, progress, ran)
-        except KeyboardInterrupt:
-            # Between two partitions: Dagster handles Ctrl-C itself while a partition runs.
-            ran.interrupted = True
+        if args.parallel > 1 and len(plan.runs) > 1:
+            runs = ParallelRuns(
+                dataset,
+                deque(plan.runs),
+                offline=args.offline,
+                potential=lambda planned: batch_potential(session, planned),
+                stored=lambda: stored_video_count(session.settings.database, dataset.name),
+            )
+            run_in_parallel(runs, args.parallel, progress, ran, len(plan.runs))
+        else:
+            try:
+                _run_planned(session, dataset, plan, progress, ran)
+            except KeyboardInterrupt:
+                # Between two partitions: Dagster handles Ctrl-C itself while a partition runs.
+                ran.interrupted = True
     seconds = time.monotonic() - started
     if progress.tallies:
         Console().print(summary_table(progress.tallies, seconds))
         log_line("\n" + render_plain(summary_table(progress.tallies, seconds, box=box.ASCII)))
     return ran
+
+
+def batch_potential(session: Session, planned: PlannedRun) -> int:
+    """The most videos the batch's scrape may add: its accounts times the videos per account,
+    and for an export's batch no more than the export holds for them (its items with a video id;
+    the others are errors, such as an account that does not exist)."""
+    registry = session.registry
+    dataset = registry.require(planned.partition.dataset)
+    accounts = registry.batch_accounts(dataset.name, planned.partition.batch)
+    most = len(accounts) * dataset.limits.videos_per_account
+    if dataset.source is DatasetSource.EXPORT:
+        return min(
+            most, sum("id" in item for item in registry.export_items(dataset.name, accounts))
+        )
+    return most
 
 
 def _run_planned(

@@ -28,6 +28,7 @@ from tiktok_virality.cli.partition_status import (
 from tiktok_virality.core.partitions import VideoPartition, dataset_partitions, runs_of_keys
 from tiktok_virality.core.phases import PHASES, Phase
 from tiktok_virality.definitions import DATASET_ASSET_KEYS, DATASET_JOB, VIDEO_PIPELINE_JOB
+from tiktok_virality.defs.scraping.assets import APIFY_POOL
 from tiktok_virality.defs.scraping.quality_rules import QualityRule
 
 
@@ -96,6 +97,20 @@ class RunOutcome:
     rejected_by_rule: Mapping[QualityRule, int] = field(default_factory=dict)
 
 
+@dataclass
+class PartitionsRun:
+    """What running the planned partitions did."""
+
+    outcomes: list[RunOutcome] = field(default_factory=list)
+    # Planned scrapes left out because the dataset holds its max total videos.
+    left_unscraped: list[VideoPartition] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[VideoPartition]:
+        return [outcome.partition for outcome in self.outcomes if not outcome.success]
+
+
 def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
     """The first failed step and its root cause (Dagster wraps user errors in its own)."""
     for event in result.all_events:
@@ -155,7 +170,22 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         instance.report_run_failed(
             run, f"process {run.tags[PID_TAG]} running it ended without finishing the run"
         )
+        _free_pool_slots(instance, run.run_id)
     return [run.run_id for run in abandoned]
+
+
+def _free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Give back the pool slots (`apify`, `gemini`) a finished or abandoned run may still hold: a
+    killed step never returns its own, and would hold its pool's place for ever."""
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+
+
+def limit_actor_runs(instance: dg.DagsterInstance, limit: int) -> None:
+    """Set the `apify` pool's limit from APIFY_MAX_CONCURRENT_RUNS, for every run of the instance
+    (the CLI's, the UI's backfills) to keep."""
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.set_concurrency_slots(APIFY_POOL, limit)
 
 
 def _execute(
@@ -219,6 +249,7 @@ def run_partition(
             rejected = materialization.metadata["rejected_by_rule"].value
             rejected_by_rule = {QualityRule(rule): int(n) for rule, n in rejected.items()}  # type: ignore[union-attr]
     run = instance.get_run_by_id(result.run_id)
+    _free_pool_slots(instance, result.run_id)
     return RunOutcome(
         partition=planned.partition,
         phases=planned.phases,

@@ -4,7 +4,17 @@ DuckDB lets one process hold the file for writing, and none while another proces
 read-only (a notebook): it gets an IO error "Could not set lock on file ... held in PROGRAM (PID N)".
 Every connection here is short-lived and closed on every path, and opening waits with backoff for the
 lock instead of failing, saying which process it waits for. Every write goes through `transaction`, so
-that a failed or killed write leaves what was there before."""
+that a failed or killed write leaves what was there before.
+
+Our own processes (CLI runs side by side, a step per process, the UI's runs) first queue on a lock
+file beside the database (`database_lock`), held for as long as the connection is open: a waiter
+tries again every 50 ms, where DuckDB's lock was retried with a backoff growing to 2 s that let busy
+writers starve a step past the wait; and one thread of a process at a time holds the file, so that
+two threads never open it at once. DuckDB's lock is POSIX (fcntl): a second descriptor of the file closed in the same
+process silently drops the lock of the first, and another process then writes under a connection that
+still reads its old pages ("Could not read enough bytes from file", seen in CI with four runs of a
+process per step). Outside processes (a notebook) do not take the lock file: they are still waited
+for, and `tiktok_virality.notebook.open_snapshot` gives a notebook a copy instead."""
 
 from __future__ import annotations
 
@@ -17,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import filelock
 
 from tiktok_virality.core.errors import UserError
 
@@ -43,6 +54,32 @@ def _lock_holder(error: duckdb.Error) -> str:
     return what if match is None else f"PID {match['pid']}, {Path(match['program']).name}: {what}"
 
 
+def lock_file_of(database: Path | str) -> Path:
+    return Path(f"{database}.lock")
+
+
+@contextmanager
+def database_lock(
+    database: Path | str, *, timeout_seconds: float = LOCK_WAIT_SECONDS
+) -> Iterator[None]:
+    """Hold the database for this thread among our processes; reentrant in the thread (a connection
+    opened while another is open shares DuckDB's instance of the file)."""
+    # One lock object per path in the process (`is_singleton`), counted per thread (`thread_local`,
+    # the default): the lock file is flock'ed on a descriptor of the thread's own (filelock 3.12+).
+    lock = filelock.FileLock(lock_file_of(database), is_singleton=True)
+    try:
+        lock.acquire(timeout=timeout_seconds)
+    except filelock.Timeout:
+        raise DatabaseLockedError(
+            f"{database} stayed in use by another tiktok-virality process (a run, a step, the "
+            f"UI) for {timeout_seconds:.0f} s; is a step stuck? try again once it ends"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @contextmanager
 def connect(
     database: Path | str,
@@ -54,6 +91,17 @@ def connect(
     path = Path(database)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        database_lock(path, timeout_seconds=lock_wait_seconds),
+        _connected(path, read_only, lock_wait_seconds, sleep) as connection,
+    ):
+        yield connection
+
+
+@contextmanager
+def _connected(
+    path: Path, read_only: bool, lock_wait_seconds: float, sleep: Callable[[float], None]
+) -> Iterator[duckdb.DuckDBPyConnection]:
     deadline = time.monotonic() + lock_wait_seconds
     delay = _FIRST_RETRY_DELAY
     warned = False

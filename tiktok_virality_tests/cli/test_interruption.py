@@ -45,7 +45,8 @@ def test_a_run_stopped_mid_partition_resumes_to_the_tables_of_an_uninterrupted_r
     module_fake_gemini.on_generate(gemini)
     import_sample(data, sample_export)
 
-    stopped = cli(env, "run", "--dataset", "cut")
+    # One batch after the other (parallel runs: test_parallel_runs.py).
+    stopped = cli(env, "run", "--dataset", "cut", "--parallel", "1")
     assert gemini.reached.wait(timeout=120), "the run never reached the call to stop at"
     stopped.send_signal(stop)
     code, output = finished(stopped)

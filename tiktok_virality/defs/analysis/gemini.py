@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -159,6 +160,9 @@ class GeminiAnalyzer(VideoAnalyzer):
     # A video failing this many runs in a row (not for quota) is given up on (recorded, not
     # retried).
     give_up_after_attempts: int = 3
+    # The record of the quota shared by every process on the data folder (rate_limit.py); None:
+    # this analysis's own, as a test's analyzer has.
+    quota_file: str | None = None
 
     @property
     def controls(self) -> AnalysisControls:
@@ -200,7 +204,7 @@ class GeminiAnalyzer(VideoAnalyzer):
         log: logging.Logger,
         *,
         spending: SpendingGate = NO_BUDGET,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> AnalysisResult:
         """Analyse the videos not analysed yet with this model, schema and controls; `clock` and
@@ -224,7 +228,11 @@ class GeminiAnalyzer(VideoAnalyzer):
             f"{len(given_up)} given up on, {len(todo)} to analyse"
         )
         quota = GeminiQuota(
-            self.requests_per_minute, self.tokens_per_minute, clock=clock, sleep=sleep
+            self.requests_per_minute,
+            self.tokens_per_minute,
+            clock=clock,
+            sleep=sleep,
+            shared_file=Path(self.quota_file) if self.quota_file else None,
         )
         outcomes = run_until_complete(self._analyze_all(todo, quota, log, spending)) if todo else []
         analyses = dict(cached)

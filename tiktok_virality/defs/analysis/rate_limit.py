@@ -1,5 +1,5 @@
 """Keeping Gemini calls within the user's quotas: requests a minute, input tokens a minute, and
-the pause a 429 asks for.
+the pause a 429 asks for — together for every process that calls Gemini on a data folder.
 
 - **Requests** are spaced evenly, at least 60 / rpm seconds apart, so no 60-second window ever
   holds more than the quota; concurrency is limited separately (a semaphore), so throughput is the
@@ -9,15 +9,37 @@ the pause a 429 asks for.
   replaced by what the answer's `usage_metadata` says once it arrives, and by nothing when the
   call was refused (a refused call uses no quota).
 - **Pauses**: a 429's `RetryInfo.retryDelay` holds every call back, not only the refused one:
-  the quota is the project's."""
+  the quota is the project's.
+- **Shared**: the quota is the Google project's, whoever spends it: CLI runs side by side, the
+  UI's runs and backfills, a process per step. With a `shared_file` (resources.py puts it beside
+  the DuckDB file) the limiter's record — the next start, the pause, the last minute's calls — lives
+  in that file, read and written under a lock file, so every process draws from the one quota. Its
+  clock is then the wall clock, the one all processes read alike.
+"""
+
+from __future__ import annotations
 
 import asyncio
+import json
+import os
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import filelock
 
 WINDOW_SECONDS = 60.0
+# A shared record reaching further ahead than this was written by another clock (a test's, or the
+# wall clock before it was set back): no pause or spacing asks for so long, so it is started afresh.
+IMPOSSIBLE_AHEAD_SECONDS = 3600.0
+
+
+def shared_quota_file(database: Path) -> Path:
+    """The shared record of the Gemini quota of the data folder holding `database`."""
+    return database.with_name(f"{database.name}.gemini-quota.json")
 
 
 @dataclass
@@ -26,6 +48,36 @@ class TokenReservation:
 
     started_at: float
     tokens: int
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class QuotaState:
+    """What the limiter remembers: when the next call may start, until when calls are paused, and
+    the calls started in the last window."""
+
+    next_start: float = float("-inf")
+    paused_until: float = float("-inf")
+    window: list[TokenReservation] = field(default_factory=list)
+
+    def forget_before(self, moment: float) -> None:
+        self.window = [r for r in self.window if r.started_at > moment]
+
+    def written_by_another_clock(self, now: float) -> bool:
+        latest = max([self.next_start, self.paused_until, *(r.started_at for r in self.window)])
+        return latest > now + IMPOSSIBLE_AHEAD_SECONDS
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> QuotaState:
+        values = json.loads(text)
+        return cls(
+            next_start=values["next_start"],
+            paused_until=values["paused_until"],
+            window=[TokenReservation(**reservation) for reservation in values["window"]],
+        )
 
 
 class GeminiQuota:
@@ -34,57 +86,100 @@ class GeminiQuota:
         requests_per_minute: float,
         tokens_per_minute: float,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared_file: Path | None = None,
+        window_seconds: float = WINDOW_SECONDS,
     ) -> None:
         for name, value in (("requests", requests_per_minute), ("tokens", tokens_per_minute)):
             if value <= 0:
                 raise ValueError(f"{name} per minute must be positive, not {value}")
-        self._interval = WINDOW_SECONDS / requests_per_minute
+        self._window_seconds = window_seconds
+        self._interval = window_seconds / requests_per_minute
         self._tokens_per_minute = tokens_per_minute
         self._clock = clock
         self._sleep = sleep
-        self._next_start = float("-inf")
-        self._paused_until = float("-inf")
-        self._window: deque[TokenReservation] = deque()
+        self._shared_file = shared_file
+        self._memory = QuotaState()
         self._lock = asyncio.Lock()
 
     async def acquire(self, estimated_tokens: int = 0) -> TokenReservation:
         """Wait until a call estimated at `estimated_tokens` input tokens may start, and count it."""
-        async with self._lock:
-            while (wait := self._wait(self._clock(), estimated_tokens)) > 0:
+        async with self._lock:  # this process's calls in turn; the file orders the processes
+            while True:
+                with self._state() as state:
+                    now = self._clock()
+                    wait = self._wait(state, now, estimated_tokens)
+                    if wait <= 0:
+                        state.next_start = max(now, state.next_start) + self._interval
+                        reservation = TokenReservation(now, estimated_tokens)
+                        state.window.append(reservation)
+                        return reservation
                 await self._sleep(wait)
-            now = self._clock()
-            self._next_start = max(now, self._next_start) + self._interval
-            reservation = TokenReservation(now, estimated_tokens)
-            self._window.append(reservation)
-            return reservation
 
     def settle(self, reservation: TokenReservation, tokens: int) -> None:
         """Count the call for what it used (its answer's prompt tokens; 0 when refused)."""
         reservation.tokens = tokens
+        with self._state() as state:
+            for counted in state.window:
+                if counted.call_id == reservation.call_id:
+                    counted.tokens = tokens
 
     def pause(self, seconds: float) -> None:
         """Hold every call back for `seconds` from now (a 429's retry delay)."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        with self._state() as state:
+            state.paused_until = max(state.paused_until, self._clock() + seconds)
 
-    def _wait(self, now: float, tokens: int) -> float:
-        return max(self._paused_until - now, self._next_start - now, self._token_wait(now, tokens))
+    @contextmanager
+    def _state(self) -> Iterator[QuotaState]:
+        """The limiter's record, changed in place: this process's, or the shared file's, held
+        under its lock from reading to writing back."""
+        if self._shared_file is None:
+            yield self._memory
+            return
+        with filelock.FileLock(f"{self._shared_file}.lock", is_singleton=True):
+            state = _read_state(self._shared_file)
+            if state.written_by_another_clock(self._clock()):
+                state = QuotaState()
+            yield state
+            state.forget_before(self._clock() - self._window_seconds)
+            _write_state(self._shared_file, state)
 
-    def _token_wait(self, now: float, tokens: int) -> float:
-        while self._window and self._window[0].started_at <= now - WINDOW_SECONDS:
-            self._window.popleft()
-        excess = sum(r.tokens for r in self._window) + tokens - self._tokens_per_minute
+    def _wait(self, state: QuotaState, now: float, tokens: int) -> float:
+        return max(
+            state.paused_until - now, state.next_start - now, self._token_wait(state, now, tokens)
+        )
+
+    def _token_wait(self, state: QuotaState, now: float, tokens: int) -> float:
+        state.forget_before(now - self._window_seconds)
+        window = state.window
+        excess = sum(r.tokens for r in window) + tokens - self._tokens_per_minute
         freed = 0
-        for reservation in self._window:
+        for reservation in window:
             if excess <= 0:
                 break
             freed += reservation.tokens
             if freed >= excess:
-                return reservation.started_at + WINDOW_SECONDS - now
+                return reservation.started_at + self._window_seconds - now
         # Nothing in the window (or not enough to free): a call larger than the quota goes alone.
         return (
-            0.0
-            if excess <= 0 or not self._window
-            else self._window[-1].started_at + WINDOW_SECONDS - now
+            0.0 if excess <= 0 or not window else window[-1].started_at + self._window_seconds - now
         )
+
+
+def _read_state(path: Path) -> QuotaState:
+    """The shared record; a fresh one when there is none yet, or it cannot be read (the quota's
+    record is advice: a lost one costs at most a minute's calls refused and retried)."""
+    try:
+        return QuotaState.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return QuotaState()
+
+
+def _write_state(path: Path, state: QuotaState) -> None:
+    """Written whole, then renamed over the record: a process killed mid-write leaves the last
+    record, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_text(state.to_json(), encoding="utf-8")
+    partial.replace(path)

@@ -70,8 +70,14 @@ def _why_empty(partition: VideoPartition, *, known_dataset: bool) -> str:
     )
 
 
+# Actor runs at once across runs (the plan's memory): its limit is APIFY_MAX_CONCURRENT_RUNS, set
+# in the instance by `tiktok-virality run` (or `dagster instance concurrency set apify N`).
+APIFY_POOL = "apify"
+
+
 @dg.multi_asset(
     name="scrape_batch",
+    pool=APIFY_POOL,
     outs={
         RAW_VIDEOS.name: table_out(RAW_VIDEOS),
         REJECTED_VIDEOS.name: table_out(REJECTED_VIDEOS),

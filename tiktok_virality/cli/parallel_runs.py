@@ -1,0 +1,246 @@
+"""`run --parallel N`: up to N partitions at once, each in a worker process of its own
+(`partition_worker.py`) and each its own run in the persistent instance, as the sequential CLI
+makes them (tagged, shown in the UI, resumed the same way).
+
+Processes rather than threads: Dagster stops a run on Ctrl-C through the signal handler of the
+process's main thread, so a run interrupted in a worker ends exactly as one interrupted in the
+sequential CLI (recorded as interrupted, resumed by the next `run`). What runs at once inside the
+runs is bounded where Dagster holds it: the `apify` pool (actor runs at once, its limit set from
+APIFY_MAX_CONCURRENT_RUNS) and the `gemini` pool; the Gemini quota is shared through its record
+beside the database (`rate_limit.py`)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from tiktok_virality.cli.describe import describe_outcome
+from tiktok_virality.cli.partition_worker import (
+    OFFLINE_FLAG,
+    outcome_from_json,
+    planned_to_json,
+)
+from tiktok_virality.cli.progress import RunProgress
+from tiktok_virality.cli.run_log import say
+from tiktok_virality.cli.runner import PartitionsRun, PlannedRun, RunOutcome
+from tiktok_virality.core.partitions import VideoPartition
+from tiktok_virality.core.phases import Phase
+from tiktok_virality.defs.datasets.dataset import Dataset
+
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> None:
+    """In the worker, before it runs Python: SIGKILL when the CLI process dies (Linux), so that a
+    killed CLI leaves no worker running on; elsewhere a worker notices at its next partition."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+Result = tuple["PartitionWorker", RunOutcome | None]
+
+
+class PartitionWorker:
+    """One worker process and the partition it is running, if any."""
+
+    def __init__(self, offline: bool, results: queue.Queue[Result]) -> None:
+        self.planned: PlannedRun | None = None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tiktok_virality.cli.partition_worker"]
+            + ([OFFLINE_FLAG] if offline else []),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            # Ctrl-C at the terminal is the parent's, forwarded once (`interrupt`).
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        threading.Thread(target=self._read, args=(results,), daemon=True).start()
+
+    def start(self, planned: PlannedRun) -> None:
+        assert self.process.stdin is not None
+        self.planned = planned
+        self.process.stdin.write(planned_to_json(planned) + "\n")
+        self.process.stdin.flush()
+
+    def _read(self, results: queue.Queue[Result]) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            results.put((self, outcome_from_json(line)))
+        results.put((self, None))  # the process ended
+
+    def interrupt(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def close(self) -> None:
+        """No more partitions: the worker ends once its stdin closes."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+        self.process.wait()
+
+
+class Start(Enum):
+    NOW = "now"
+    LATER = "later"  # other batches' scrapes may fill the dataset: wait for them
+    NEVER = "never"  # the dataset holds its max total videos
+
+
+def scrape_start(*, stored: int, limit: int, potential: int, scraping_potential: int) -> Start:
+    """Whether a batch's scrape may start, given the videos its dataset holds, the most this batch
+    and the batches scraping now may add, and the dataset's max total videos. A scrape keeps its
+    dataset within the limit by counting the videos stored before it (scrape_batch), so scrapes
+    run side by side only while all of them together cannot pass it; else one at a time."""
+    if stored >= limit and scraping_potential == 0:
+        return Start.NEVER
+    if scraping_potential == 0 or stored + scraping_potential + potential <= limit:
+        return Start.NOW
+    return Start.LATER
+
+
+@dataclass
+class ParallelRuns:
+    """The state of a parallel run: what is left, the workers, and where outcomes are kept."""
+
+    dataset: Dataset
+    pending: deque[PlannedRun]
+    offline: bool
+    # The videos a batch's scrape may add at most, and the videos the dataset holds now.
+    potential: Callable[[PlannedRun], int]
+    stored: Callable[[], int]
+
+    def __post_init__(self) -> None:
+        self.results: queue.Queue[Result] = queue.Queue()
+        self.workers: list[PartitionWorker] = []
+
+    def busy(self) -> list[PartitionWorker]:
+        return [worker for worker in self.workers if worker.planned is not None]
+
+    def next_start(self, left_unscraped: list[VideoPartition]) -> PlannedRun | None:
+        """The next planned run that may start now, leaving out the scrapes that never may."""
+        scraping = sum(
+            self.potential(worker.planned)
+            for worker in self.busy()
+            if worker.planned is not None and Phase.SCRAPING in worker.planned.phases
+        )
+        for planned in list(self.pending):
+            if Phase.SCRAPING not in planned.phases:
+                self.pending.remove(planned)
+                return planned
+            start = scrape_start(
+                stored=self.stored(),
+                limit=self.dataset.limits.max_total_videos,
+                potential=self.potential(planned),
+                scraping_potential=scraping,
+            )
+            if start is Start.NEVER:
+                self.pending.remove(planned)
+                left_unscraped.append(planned.partition)
+            elif start is Start.NOW:
+                self.pending.remove(planned)
+                return planned
+        return None
+
+    def idle_worker(self, parallel: int) -> PartitionWorker | None:
+        idle = [worker for worker in self.workers if worker.planned is None]
+        if idle:
+            return idle[0]
+        if len(self.workers) < parallel:
+            self.workers.append(PartitionWorker(self.offline, self.results))
+            return self.workers[-1]
+        return None
+
+
+def run_in_parallel(
+    runs: ParallelRuns,
+    parallel: int,
+    progress: RunProgress,
+    ran: PartitionsRun,
+    planned_count: int,
+) -> None:
+    """Run the planned partitions, up to `parallel` at once, into `ran`. Ctrl-C interrupts every
+    run in flight and waits for each to say so; a run interrupted from elsewhere (the UI) stops
+    new ones from starting."""
+    try:
+        try:
+            _run_all(runs, parallel, progress, ran, planned_count)
+        except KeyboardInterrupt:
+            ran.interrupted = True
+            for worker in runs.busy():
+                worker.interrupt()
+            while runs.busy():
+                _take_outcome(runs, progress, ran, planned_count)
+    finally:
+        for worker in runs.workers:
+            worker.close()
+
+
+def _run_all(
+    runs: ParallelRuns,
+    parallel: int,
+    progress: RunProgress,
+    ran: PartitionsRun,
+    planned_count: int,
+) -> None:
+    while True:
+        while not ran.interrupted and runs.pending:
+            worker = runs.idle_worker(parallel)
+            planned = runs.next_start(ran.left_unscraped) if worker is not None else None
+            if worker is None or planned is None:
+                break
+            worker.start(planned)
+            progress.running(planned.partition)
+        if not runs.busy():
+            return
+        _take_outcome(runs, progress, ran, planned_count)
+
+
+def _take_outcome(
+    runs: ParallelRuns, progress: RunProgress, ran: PartitionsRun, planned_count: int
+) -> None:
+    worker, outcome = runs.results.get()
+    planned = worker.planned
+    worker.planned = None
+    if outcome is None:
+        runs.workers.remove(worker)
+        if planned is None:
+            return
+        outcome = _lost(planned, worker, interrupted=ran.interrupted)
+    ran.outcomes.append(outcome)
+    progress.finished(outcome)
+    if outcome.interrupted:
+        ran.interrupted = True
+        return
+    say(
+        describe_outcome(outcome, len(ran.outcomes), planned_count),
+        logging.INFO if outcome.success else logging.ERROR,
+    )
+
+
+def _lost(planned: PlannedRun, worker: PartitionWorker, *, interrupted: bool) -> RunOutcome:
+    """The outcome of a partition whose worker ended without answering (killed, out of memory):
+    its run is left unfinished, and the next `run` records it as abandoned and resumes it."""
+    code = worker.process.wait()
+    return RunOutcome(
+        partition=planned.partition,
+        phases=planned.phases,
+        success=False,
+        seconds=0.0,
+        rows={},
+        errors={},
+        error=f"the process running it (pid {worker.process.pid}) ended with exit code {code}",
+        run_id="",
+        interrupted=interrupted,
+    )
