@@ -141,8 +141,10 @@ def test_a_run_that_succeeds_and_its_status_leave_the_credentials_nowhere(
     assert main(["status", "--dataset", "live", "--export", str(live / "tracking")]) == 0
     assert main(["status", "--dataset", "live", "--json"]) == 0
 
-    # The credentials went where they belong: to the APIs, for the scrape and every download.
-    downloads = fake_apify.requests_to("GET", r"/records/\d+$")
+    # The credentials went where they belong: to the APIs, for the scrape and every download (the
+    # run's files, copied into the media cache right after the scrape).
+    downloads = fake_apify.requests_to("GET", r"/records/[^/]+$")
+    assert downloads
     assert {r.headers["authorization"] for r in downloads} == {f"Bearer {APIFY_CANARY}"}
     assert {r.headers["x-goog-api-key"] for r in fake_gemini.generate_requests} == {GEMINI_CANARY}
     texts = assert_no_canary(live, "".join(capsys.readouterr()), caplog.text)
