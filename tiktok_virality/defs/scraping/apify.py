@@ -57,6 +57,7 @@ from tiktok_virality.defs.scraping.new_downloads import (
     RunLimits,
     download_new_videos,
     plan_downloads,
+    with_downloads,
 )
 from tiktok_virality.defs.scraping.normalize import map_strings
 from tiktok_virality.defs.scraping.sources import ScrapeRequest, SourceItems, VideoSource
@@ -136,14 +137,16 @@ class ApifyVideoSource(VideoSource):
         assert batch_run is not None  # started when not reused
         if plan.batch_options.download_videos:
             self.copy_downloads(client, batch_run.items, log)
-        charges = [run_charges(self.actor_id, batch_run.run)]
+        items, charges = batch_run.items, [run_charges(self.actor_id, batch_run.run)]
         if plan.split:
             downloads = download_new_videos(
-                self, client, partition, fingerprint, batch_run.items, limits, charges[0], log
+                self, client, partition, fingerprint, items, limits, charges[0], log
             )
-            charges += [downloads] if downloads else []
+            if downloads is not None:
+                charges.append(run_charges(self.actor_id, downloads.run))
+                items = with_downloads(items, downloads.items)
         return SourceItems(
-            items=batch_run.items,
+            items=items,
             scraped_at=batch_run.run.finished_at or datetime.now(UTC),
             charges=tuple(charges),
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.media.cache import MediaCache
-from tiktok_virality.defs.scraping.apify_actor import ActorOptions, downloads_input, run_charges
+from tiktok_virality.defs.scraping.apify_actor import ActorOptions, downloads_input
 from tiktok_virality.defs.scraping.normalize import item_video_id
 from tiktok_virality.defs.scraping.sources import ActorRunCharges, ScrapeRequest
 
@@ -103,9 +103,9 @@ def download_new_videos(
     limits: RunLimits,
     batch_charges: ActorRunCharges,
     log: logging.Logger,
-) -> ActorRunCharges | None:
+) -> FinishedRun | None:
     """Download the batch's new videos by a run of their own and copy them into the media cache;
-    the run's charges, or None when no video is new (and no earlier attempt started a run)."""
+    the finished run, or None when no video is new (and no earlier attempt started a run)."""
     assert source.media_cache is not None  # a split needs a cache (`plan_downloads`)
     links = new_video_links(items, source.media_cache)
     run_input = downloads_input(links)
@@ -124,7 +124,21 @@ def download_new_videos(
         f"({len(links)} not cached yet); the known ones are cached"
     )
     source.copy_downloads(client, finished.items, log)
-    return run_charges(source.actor_id, finished.run)
+    return finished
+
+
+def with_downloads(
+    items: list[dict[str, Any]], downloaded: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The batch run's items, each new video's with the link to its file that the downloads run
+    saved (`mediaUrls`), as a first scrape's items have: `raw_videos` then tells where it is."""
+    links = {item_video_id(item): item["mediaUrls"] for item in downloaded if item.get("mediaUrls")}
+    return [
+        {**item, "mediaUrls": links[video_id]}
+        if (video_id := item_video_id(item)) in links
+        else item
+        for item in items
+    ]
 
 
 def _slideshow(item: dict[str, Any]) -> bool:
