@@ -89,6 +89,7 @@ from .apify_run_object import TERMINAL_STATUSES, FakeRun, RunHandler, RunScript
 __all__ = [
     "DATE_FILTER_NOTE",
     "FAKE_USER_ID",
+    "MISSING_POST_ERROR",
     "MISSING_PROFILE_ERROR",
     "NO_VIDEOS_NOTE",
     "PRIVATE_PROFILE_NOTE",
