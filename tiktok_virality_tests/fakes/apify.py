@@ -370,7 +370,7 @@ def posts_by_link(links: list[Any], items: list[dict[str, Any]]) -> list[dict[st
     """What a run given ``postURLs`` (the actor's input for single videos) writes: the item of
     each linked video (``https://www.tiktok.com/@{account}/video/{id}``, matched by its id), in
     the links' order, or an error item for a link to none of ``items``."""
-    by_id = {str(item.get("id")): item for item in items if item.get("id")}
+    by_id = {str(item["id"]): item for item in items if isinstance(item, dict) and item.get("id")}
     found: list[dict[str, Any]] = []
     for link in links:
         match = re.search(r"/video/(\d+)", str(link))

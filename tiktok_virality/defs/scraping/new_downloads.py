@@ -75,6 +75,8 @@ def new_video_links(items: list[dict[str, Any]], cache: MediaCache) -> list[str]
     would never be cached and be paid for at every refresh."""
     links: dict[str, str] = {}
     for item in items:
+        if not isinstance(item, dict):  # a garbage item (a string, a number) is no video
+            continue
         video_id, link = item_video_id(item), item.get("webVideoUrl")
         if video_id and isinstance(link, str) and link and not _slideshow(item):
             links.setdefault(video_id, link)
@@ -132,10 +134,14 @@ def with_downloads(
 ) -> list[dict[str, Any]]:
     """The batch run's items, each new video's with the link to its file that the downloads run
     saved (`mediaUrls`), as a first scrape's items have: `raw_videos` then tells where it is."""
-    links = {item_video_id(item): item["mediaUrls"] for item in downloaded if item.get("mediaUrls")}
+    links = {
+        item_video_id(item): item["mediaUrls"]
+        for item in downloaded
+        if isinstance(item, dict) and item.get("mediaUrls")
+    }
     return [
         {**item, "mediaUrls": links[video_id]}
-        if (video_id := item_video_id(item)) in links
+        if isinstance(item, dict) and (video_id := item_video_id(item)) in links
         else item
         for item in items
     ]
