@@ -92,13 +92,14 @@ def _row(
             max_age_days=_MAX_AGE_DAYS,
         )
         fetched = source.fetch(request, _LOG)
-        if fetched.charges is None or fetched.charges.usage_total_usd is None:
+        if not fetched.charges or any(run.usage_total_usd is None for run in fetched.charges):
             raise RuntimeError(f"{label}: the run reported no charges")
         record_actor_run(ledger, VideoPartition("bench", request.batch), fetched.charges)
         videos += sum(1 for item in fetched.items if item.get("id"))
-        usd += fetched.charges.usage_total_usd
-        for event, count in fetched.charges.charged_event_counts.items():
-            charged[event] = charged.get(event, 0) + count
+        for run in fetched.charges:
+            usd += run.usage_total_usd or 0.0
+            for event, count in run.charged_event_counts.items():
+                charged[event] = charged.get(event, 0) + count
     return ApifyCostRow(
         add_ons=label,
         runs=number,

@@ -24,6 +24,7 @@ from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.schema import SCHEMA_VERSION
 from tiktok_virality.defs.costs.estimate import (
     AnalysisEstimate,
+    PlannedScrape,
     ScrapeEstimate,
     analysis_estimate,
     scrape_estimate,
@@ -38,6 +39,7 @@ from tiktok_virality.defs.datasets.dataset import (
     plan_new_accounts,
 )
 from tiktok_virality.defs.datasets.registry_tables import RegistryReader
+from tiktok_virality.defs.media.cache import MediaCache
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.batch import process_batch
 from tiktok_virality.defs.scraping.sources import ScrapeRequest
@@ -58,7 +60,7 @@ class DryRunPlan:
     """The batches a run would work on, and the videos it would have analysed."""
 
     batches: list[PlannedBatch] = field(default_factory=list)
-    scrape_results: list[int] = field(default_factory=list)
+    scrapes: list[PlannedScrape] = field(default_factory=list)
     videos: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -73,12 +75,12 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     source = dataset.source if dataset else DatasetSource.ACCOUNTS
     if args.accounts is None and dataset is None:
         source = DatasetSource.EXPORT  # the bundled sample, made under its name offline
-    plan = _videos(settings, registry, dataset, batches, args)
+    plan = _videos(settings, registry, dataset, batches, args, resources["media_cache"])
     analyzer = resources["analyzer"]
     scraping = (
         scrape_estimate(
             scraper.event_prices(),
-            plan.scrape_results,
+            plan.scrapes,
             download=scraper.download_videos,
             date_filter=scraper.date_filter,
         )
@@ -138,10 +140,12 @@ def _videos(
     dataset: Dataset | None,
     batches: list[PlannedBatch],
     args: argparse.Namespace,
+    media: MediaCache,
 ) -> DryRunPlan:
     """The videos each batch would have analysed: those stored for a batch already scraped; an
     export's, through quality control; an account's latest, of unknown length (counted at the
-    cap on seconds watched), within the dataset's max total videos."""
+    cap on seconds watched), within the dataset's max total videos. A batch scraped again
+    downloads only the videos whose files the media cache does not hold."""
     plan = DryRunPlan(batches)
     limits = flagged_limits(args, dataset)
     room = limits.max_total_videos - stored_video_count(settings.database, args.dataset)
@@ -170,7 +174,9 @@ def _videos(
             room -= len(batch.accepted)
             continue
         results = expected_results(len(planned.accounts), limits.videos_per_account, room)
-        plan.scrape_results.append(results)
+        stored = _stored_videos(settings, args.dataset, planned.batch)
+        cached = media.cached_ids(str(video["video_id"]) for video in stored)
+        plan.scrapes.append(PlannedScrape(results, len(cached)))
         plan.videos += [{"video_id": f"{planned.batch}-{n}"} for n in range(results)]
         room -= results
     return plan

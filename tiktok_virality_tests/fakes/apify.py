@@ -5,7 +5,8 @@ envelopes, headers and run fields the client parses and validates (pydantic, ``a
 
 - ``POST /v2/actors/{actorId}/runs`` starts a run (``acts`` is accepted for ``actors``); the items
   come from a scenario handler (:meth:`FakeApify.on_run`) or, by default, from
-  :attr:`FakeApify.items_by_profile`.
+  :attr:`FakeApify.items_by_profile` (the profiles' videos; given ``postURLs``, the linked ones:
+  :func:`posts_by_link`).
 - ``GET /v2/actor-runs/{runId}`` (also ``/v2/actors/{actorId}/runs/{runId|last}``) returns the run;
   each such read is a *poll* (see :class:`RunScript`). ``POST .../abort`` aborts it.
 - ``GET /v2/actors/{actorId}/runs`` and ``GET /v2/actor-runs`` list runs (``desc``, ``limit``,
@@ -88,6 +89,7 @@ from .apify_run_object import TERMINAL_STATUSES, FakeRun, RunHandler, RunScript
 __all__ = [
     "DATE_FILTER_NOTE",
     "FAKE_USER_ID",
+    "MISSING_POST_ERROR",
     "MISSING_PROFILE_ERROR",
     "NO_VIDEOS_NOTE",
     "PRIVATE_PROFILE_NOTE",
@@ -98,6 +100,7 @@ __all__ = [
     "RecordedRequest",
     "RunScript",
     "default_video_file",
+    "posts_by_link",
 ]
 
 MISSING_PROFILE_ERROR = "This profile/hashtag does not exist."
@@ -170,7 +173,8 @@ class FakeApify(FakeServer[RecordedRequest]):
         return handler
 
     def default_run_handler(self, run_input: dict[str, Any], params: dict[str, str]) -> RunScript:
-        """The default scenario, a profile scrape of ``clockworks/tiktok-scraper``.
+        """The default scenario, a profile scrape of ``clockworks/tiktok-scraper``; or, given
+        ``postURLs``, a scrape of those videos (:func:`posts_by_link`).
 
         For each of ``run_input["profiles"]``: its note item if :attr:`notes_by_profile` has one
         (``{url, input, note}``); else its items from :attr:`items_by_profile` (the first
@@ -179,6 +183,9 @@ class FakeApify(FakeServer[RecordedRequest]):
         (:attr:`pay_per_event`, ``maxTotalChargeUsd``), or by ``maxItems`` for an actor priced per
         result.
         """
+        if run_input.get("postURLs"):
+            every_item = [item for items in self.items_by_profile.values() for item in items]
+            return RunScript(items=posts_by_link(run_input["postURLs"], every_item))
         per_profile = run_input.get("resultsPerPage")
         by_key = {_profile_key(name): items for name, items in self.items_by_profile.items()}
         notes = {_profile_key(name): note for name, note in self.notes_by_profile.items()}
@@ -353,3 +360,20 @@ def _profile_key(profile: str) -> str:
     key = profile.strip()
     key = re.sub(r"^https?://(www\.)?tiktok\.com/", "", key, flags=re.IGNORECASE)
     return key.lstrip("@").strip("/").lower()
+
+
+MISSING_POST_ERROR = "Post not found or is private."
+"""The ``error`` of the fake's item for a ``postURLs`` link it knows no video of."""
+
+
+def posts_by_link(links: list[Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a run given ``postURLs`` (the actor's input for single videos) writes: the item of
+    each linked video (``https://www.tiktok.com/@{account}/video/{id}``, matched by its id), in
+    the links' order, or an error item for a link to none of ``items``."""
+    by_id = {str(item["id"]): item for item in items if isinstance(item, dict) and item.get("id")}
+    found: list[dict[str, Any]] = []
+    for link in links:
+        match = re.search(r"/video/(\d+)", str(link))
+        item = by_id.get(match.group(1)) if match else None
+        found.append(item or {"url": str(link), "input": str(link), "error": MISSING_POST_ERROR})
+    return found

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .apify import posts_by_link
 from .apify_run_object import RunScript
 
 _FIRST_DAY_HOURS = 24.0
@@ -45,6 +46,11 @@ class GrowingProfiles:
         self.now += timedelta(hours=hours)
 
     def __call__(self, run_input: dict[str, Any], params: dict[str, str]) -> RunScript:
+        if run_input.get("postURLs"):  # the videos linked (posted by now), not profiles
+            posted = [self._item(video) for video in self.videos if video.posted_at <= self.now]
+            return RunScript(
+                items=posts_by_link(run_input["postURLs"], posted), finished_at=self.now
+            )
         profiles = {str(profile).lstrip("@").lower() for profile in run_input.get("profiles", [])}
         items = [
             self._item(video)

@@ -1,6 +1,6 @@
 """The Apify fake as the service is today, through the real ``apify-client`` (whose pydantic
 models validate every object): a pay-per-event actor, its cap, note items, downloaded videos and
-their expiry."""
+their expiry, and runs given single videos' links (`postURLs`)."""
 
 from datetime import timedelta
 
@@ -10,6 +10,7 @@ from apify_client._models import PayPerEventActorPricingInfo
 
 from tiktok_virality_tests.fakes.apify import (
     DATE_FILTER_NOTE,
+    MISSING_POST_ERROR,
     NO_VIDEOS_NOTE,
     PRIVATE_PROFILE_NOTE,
     FakeApify,
@@ -133,3 +134,25 @@ def test_without_the_download_add_on_nothing_is_downloaded(fake_apify: FakeApify
     assert VIDEO_DOWNLOAD_EVENT not in run.charged_event_counts
     items = list(client.dataset(run.default_dataset_id).iterate_items())
     assert all("mediaUrls" not in item for item in items)
+
+
+def test_a_run_given_post_links_scrapes_and_downloads_those_videos_only(
+    fake_apify: FakeApify,
+) -> None:
+    fake_apify.items_by_profile = {"alice": [{"id": "71"}, {"id": "72"}], "bob": [{"id": "73"}]}
+    client = client_of(fake_apify)
+    links = [
+        "https://www.tiktok.com/@bob/video/73",
+        "https://www.tiktok.com/@alice/video/71",
+        "https://www.tiktok.com/@alice/video/79",
+    ]
+
+    run = client.actor(ACTOR).call(
+        run_input={"postURLs": links, "shouldDownloadVideos": True}, logger=None
+    )
+    items = list(client.dataset(run.default_dataset_id).iterate_items())
+
+    assert [item.get("id") for item in items] == ["73", "71", None]
+    assert items[2] == {"url": links[2], "input": links[2], "error": MISSING_POST_ERROR}
+    assert all("mediaUrls" in item for item in items[:2])
+    assert run.charged_event_counts == {START_EVENT: 1, RESULT_EVENT: 2, VIDEO_DOWNLOAD_EVENT: 2}

@@ -37,26 +37,46 @@ class AnalysisEstimate:
     usd: float | None = 0.0
 
 
+@dataclass(frozen=True)
+class PlannedScrape:
+    """A batch's planned scrape: the results its run is expected to return, and how many of
+    them are known videos whose files the media cache holds already."""
+
+    results: int
+    cached: int = 0
+
+
+def scrape_runs(scrape: PlannedScrape, *, download: bool) -> list[tuple[int, int]]:
+    """(results, downloads) of each actor run the scrape takes: one run downloading everything;
+    or, when some videos are cached, a run without downloads and one for the new videos, if any
+    (`defs/scraping/new_downloads.py`)."""
+    if not download:
+        return [(scrape.results, 0)]
+    if scrape.cached == 0:
+        return [(scrape.results, scrape.results)]
+    new = max(scrape.results - scrape.cached, 0)
+    return [(scrape.results, 0)] + ([(new, new)] if new else [])
+
+
 def scrape_estimate(
     prices: Mapping[str, float],
-    results_per_run: Iterable[int],
+    scrapes: Iterable[PlannedScrape],
     *,
     download: bool,
     date_filter: bool,
 ) -> ScrapeEstimate:
-    """Each planned actor run at the actor's event prices (`download`: the files are fetched for
-    Gemini to watch; `date_filter`: the paid filter is on)."""
-    results = list(results_per_run)
+    """Each planned scrape's actor runs at the actor's event prices (`download`: the files are
+    fetched for Gemini to watch, those of cached videos excepted; `date_filter`: the paid filter
+    is on)."""
+    runs = [run for scrape in scrapes for run in scrape_runs(scrape, download=download)]
     counts = [
-        expected_event_counts(
-            prices, results=n, downloads=n if download else 0, date_filter=date_filter
-        )
-        for n in results
+        expected_event_counts(prices, results=results, downloads=downloads, date_filter=date_filter)
+        for results, downloads in runs
     ]
     return ScrapeEstimate(
-        actor_runs=len(results),
-        results=sum(results),
-        downloads=sum(results) if download else 0,
+        actor_runs=len(runs),
+        results=sum(results for results, _ in runs),
+        downloads=sum(downloads for _, downloads in runs),
         usd=sum(event_counts_usd(run, prices) for run in counts),
     )
 

@@ -1,16 +1,18 @@
 """The scraping phase's costs: each Apify run started within the dataset's budget (and capped at
 what is left of it, Apify's `max_total_charge_usd`), and each finished run's charges recorded as
-Apify reports them (`chargedEventCounts`, `usageTotalUsd`)."""
+Apify reports them (`chargedEventCounts`, `usageTotalUsd`): the batch's run, and the run that
+downloads a refresh's new videos."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.costs.budget import check_budget
+from tiktok_virality.defs.costs.estimate import PlannedScrape, scrape_estimate
 from tiktok_virality.defs.costs.ledger import CostEntry, CostLedger, Service, UsdSource
-from tiktok_virality.defs.costs.pricing import event_counts_usd, expected_event_counts
 from tiktok_virality.defs.datasets.dataset import Dataset
 from tiktok_virality.defs.scraping.apify import ApifyVideoSource
 from tiktok_virality.defs.scraping.sources import ActorRunCharges, ScrapeRequest, VideoSource
@@ -23,19 +25,25 @@ def expected_results(accounts: int, videos_per_account: int, max_videos: int) ->
 
 
 def actor_run_estimate(source: ApifyVideoSource, request: ScrapeRequest) -> float:
-    """An actor run's expected charges at the actor's current prices, with the add-ons the
-    source asks for (a slideshow downloads nothing: counting every result errs high)."""
+    """The scrape's expected charges at the actor's current prices, with the add-ons the source
+    asks for, downloading only the videos not cached yet (`new_downloads.py`; a slideshow
+    downloads nothing: counting every result errs high)."""
     prices = source.event_prices()
     results = expected_results(
         len(request.accounts), request.videos_per_account, request.max_videos
     )
-    counts = expected_event_counts(
+    cached = (
+        len(source.media_cache.cached_ids(request.known_videos))
+        if source.download_videos and source.media_cache is not None
+        else 0
+    )
+    estimate = scrape_estimate(
         prices,
-        results=results,
-        downloads=results if source.download_videos else 0,
+        [PlannedScrape(results, cached)],
+        download=source.download_videos,
         date_filter=source.date_filter,
     )
-    return event_counts_usd(counts, prices)
+    return estimate.usd
 
 
 def budgeted_request(
@@ -58,27 +66,26 @@ def budgeted_request(
 
 
 def record_actor_run(
-    ledger: CostLedger, partition: VideoPartition, charges: ActorRunCharges | None
+    ledger: CostLedger, partition: VideoPartition, charges: Sequence[ActorRunCharges]
 ) -> None:
-    """The run's charges, Apify's own figures (none for exports)."""
-    if charges is None:
-        return
+    """Each of the scrape's actor runs' charges, Apify's own figures (none for exports)."""
     ledger.record(
         [
             CostEntry(
                 partition=partition,
                 phase=Phase.SCRAPING,
                 service=Service.APIFY,
-                model_or_actor=charges.actor_id,
-                unit_id=charges.run_id,
+                model_or_actor=run.actor_id,
+                unit_id=run.run_id,
                 units={
-                    "charged_event_counts": charges.charged_event_counts,
-                    "usage_total_usd": charges.usage_total_usd,
+                    "charged_event_counts": run.charged_event_counts,
+                    "usage_total_usd": run.usage_total_usd,
                 },
-                usd=charges.usage_total_usd,
+                usd=run.usage_total_usd,
                 usd_source=UsdSource.SERVICE
-                if charges.usage_total_usd is not None
+                if run.usage_total_usd is not None
                 else UsdSource.UNKNOWN,
             )
+            for run in charges
         ]
     )

@@ -5,7 +5,8 @@ The actor is paid per event: each run carries the batch's cap (`max_total_charge
 only for the paid add-ons worth their price (`apify_actor.py`); the finished run's charges are
 returned with its items. Right after the run, the video files it downloaded are copied from its
 key-value store into the media cache (`defs/media/`): Apify deletes that store after its
-retention period.
+retention period. When the cache holds some of the batch's videos already (a refresh), the batch's
+run goes without downloads and a second run downloads only the new videos (`new_downloads.py`).
 
 Starting a run is the one request that costs money, so a batch never starts a second run while a
 first one may still serve:
@@ -46,11 +47,19 @@ from tiktok_virality.defs.scraping.apify_actor import (
     ActorOptions,
     actor_input,
     current_event_prices,
+    downloaded_videos,
     key_value_record,
     run_charges,
 )
 from tiktok_virality.defs.scraping.ledger import ScrapeLedger
-from tiktok_virality.defs.scraping.normalize import item_video_id, item_video_url, map_strings
+from tiktok_virality.defs.scraping.new_downloads import (
+    FinishedRun,
+    RunLimits,
+    download_new_videos,
+    plan_downloads,
+    with_downloads,
+)
+from tiktok_virality.defs.scraping.normalize import map_strings
 from tiktok_virality.defs.scraping.sources import ScrapeRequest, SourceItems, VideoSource
 
 DEFAULT_ACTOR = "clockworks/tiktok-scraper"
@@ -114,14 +123,51 @@ class ApifyVideoSource(VideoSource):
             ) from None
 
     def _fetch(self, request: ScrapeRequest, log: logging.Logger) -> SourceItems:
-        run_input = actor_input(request, self.actor_options)
         partition = VideoPartition(request.dataset, request.batch)
+        plan = plan_downloads(request, self.actor_options, self.media_cache)
+        run_input = actor_input(request, plan.batch_options)
         fingerprint = input_fingerprint(run_input, request.refresh)
         client = self._client(max_retries=self.max_retries)
+        limits = RunLimits(
+            request.max_charge_usd,
+            # Error and note items count as items too: room for one per account.
+            run_input["resultsPerPage"] * len(request.accounts) + len(request.accounts),
+        )
+        batch_run = self.completed_run(client, partition, fingerprint, run_input, limits, log)
+        assert batch_run is not None  # started when not reused
+        if plan.batch_options.download_videos:
+            self.copy_downloads(client, batch_run.items, log)
+        items, charges = batch_run.items, [run_charges(self.actor_id, batch_run.run)]
+        if plan.split:
+            downloads = download_new_videos(
+                self, client, partition, fingerprint, items, limits, charges[0], log
+            )
+            if downloads is not None:
+                charges.append(run_charges(self.actor_id, downloads.run))
+                items = with_downloads(items, downloads.items)
+        return SourceItems(
+            items=items,
+            scraped_at=batch_run.run.finished_at or datetime.now(UTC),
+            charges=tuple(charges),
+        )
+
+    def completed_run(
+        self,
+        client: ApifyClient,
+        partition: VideoPartition,
+        fingerprint: str,
+        run_input: dict[str, Any],
+        limits: RunLimits | None,
+        log: logging.Logger,
+    ) -> FinishedRun | None:
+        """The finished run of this input and its items (masked): the remembered one resumed or
+        reused, else one started within `limits` (None: none is started, and None returned)."""
         run_id = self._reusable_run(client, partition, fingerprint, run_input, log)
         if run_id is None:
+            if limits is None:
+                return None
             self.ledger.record_scrape_start(partition, fingerprint)
-            run_id = self._start_run(client, run_input, request, log)
+            run_id = self._start_run(client, run_input, partition, limits, log)
         self.ledger.remember_scrape_run(partition, fingerprint, run_id)
         # The server holds each poll up to a minute; give the run its own timeout and a margin.
         finished = client.run(run_id).wait_for_finish(
@@ -140,19 +186,21 @@ class ApifyVideoSource(VideoSource):
             map_strings(item, self._without_token)
             for item in client.dataset(finished.default_dataset_id).iterate_items()
         ]
-        if self.media_cache is not None and self.download_videos:
-            copied = copy_videos(
-                self._downloaded_videos(items),
-                self.media_cache,
-                lambda url: self._video_file(client, url),
-                log,
-            )
-            log.info(copied.describe())
-        return SourceItems(
-            items=items,
-            scraped_at=finished.finished_at or datetime.now(UTC),
-            charges=run_charges(self.actor_id, finished),
+        return FinishedRun(finished, items)
+
+    def copy_downloads(
+        self, client: ApifyClient, items: list[dict[str, Any]], log: logging.Logger
+    ) -> None:
+        """The video files the run downloaded, copied into the media cache (if there is one)."""
+        if self.media_cache is None:
+            return
+        copied = copy_videos(
+            downloaded_videos(items, self.api_url),
+            self.media_cache,
+            lambda url: self._video_file(client, url),
+            log,
         )
+        log.info(copied.describe())
 
     @property
     def actor_options(self) -> ActorOptions:
@@ -175,15 +223,6 @@ class ApifyVideoSource(VideoSource):
         if actor is None:
             raise ScrapeRunError(f"Apify knows no actor {self.actor_id}")
         return current_event_prices(actor.pricing_infos, datetime.now(UTC))
-
-    def _downloaded_videos(self, items: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        """(video id, file URL) of each video the run saved in its key-value store."""
-        videos = []
-        for item in items:
-            video_id, url = item_video_id(item), item_video_url(item)
-            if video_id and url and key_value_record(url, self.api_url):
-                videos.append((video_id, url))
-        return videos
 
     def _video_file(self, client: ApifyClient, url: str) -> bytes | None:
         """The record's bytes, through the client (its retries; the token never in a URL)."""
@@ -211,8 +250,8 @@ class ApifyVideoSource(VideoSource):
             return None
         run_id = remembered.run_id
         if run_id is None:  # an attempt stopped during the start: did the start reach Apify?
-            run_id = self._run_started_with(
-                client, run_input, since=remembered.started_at - _START_SKEW
+            run_id = run_started_with(
+                client, self.actor_id, run_input, since=remembered.started_at - _START_SKEW
             )
             if run_id is None:
                 return None
@@ -235,7 +274,8 @@ class ApifyVideoSource(VideoSource):
         self,
         client: ApifyClient,
         run_input: dict[str, Any],
-        request: ScrapeRequest,
+        partition: VideoPartition,
+        limits: RunLimits,
         log: logging.Logger,
     ) -> str:
         starter = self._client(max_retries=0).actor(self.actor_id)
@@ -248,8 +288,8 @@ class ApifyVideoSource(VideoSource):
                     min(self.min_retry_delay_seconds * 2 ** (attempt - 1), _MAX_RETRY_DELAY_SECONDS)
                 )
             if may_have_started:
-                adopted = self._run_started_with(
-                    client, run_input, since=first_attempt_at - _START_SKEW
+                adopted = run_started_with(
+                    client, self.actor_id, run_input, since=first_attempt_at - _START_SKEW
                 )
                 if adopted is not None:
                     log.warning(
@@ -262,13 +302,11 @@ class ApifyVideoSource(VideoSource):
                     run_input=run_input,
                     # The cap of a pay-per-event actor (this one): nothing past it is charged.
                     max_total_charge_usd=None
-                    if request.max_charge_usd is None
-                    else Decimal(str(request.max_charge_usd)),
+                    if limits.max_charge_usd is None
+                    else Decimal(str(limits.max_charge_usd)),
                     # No cost cap here (Apify applies it to pay-per-result actors only), but
                     # harmless, and a cap again should the actor go back to pricing per result.
-                    # Error and note items count as items too: room for one per account.
-                    max_items=run_input["resultsPerPage"] * len(request.accounts)
-                    + len(request.accounts),
+                    max_items=limits.max_items,
                     run_timeout=timedelta(seconds=self.run_timeout_seconds),
                 )
                 return run.id
@@ -281,25 +319,26 @@ class ApifyVideoSource(VideoSource):
                 last_error = error
                 may_have_started = True
         raise ScrapeRunError(
-            f"could not start {self.actor_id} for {request.dataset}/{request.batch} after "
+            f"could not start {self.actor_id} for {partition} after "
             f"{self.max_retries + 1} attempts: {describe_error(last_error, secrets=[self.token])}"
         )
 
-    def _run_started_with(
-        self, client: ApifyClient, run_input: dict[str, Any], *, since: datetime
-    ) -> str | None:
-        """A run of the actor started since `since` with our input and not failed, if any.
 
-        Apify stores the input with the actor's defaults filled in, so every key we sent must match,
-        not the whole record."""
-        recent = client.actor(self.actor_id).runs().list(desc=True, limit=_RECENT_RUNS_SEARCHED)
-        for run in recent.items:
-            if run.started_at < since:
-                break
-            if run.status not in (*UNFINISHED, SUCCEEDED):
-                continue
-            record = client.key_value_store(run.default_key_value_store_id).get_record("INPUT")
-            stored = record.get("value") if record else None
-            if isinstance(stored, dict) and all(stored.get(k) == v for k, v in run_input.items()):
-                return run.id
-        return None
+def run_started_with(
+    client: ApifyClient, actor_id: str, run_input: dict[str, Any], *, since: datetime
+) -> str | None:
+    """A run of the actor started since `since` with our input and not failed, if any.
+
+    Apify stores the input with the actor's defaults filled in, so every key we sent must match,
+    not the whole record."""
+    recent = client.actor(actor_id).runs().list(desc=True, limit=_RECENT_RUNS_SEARCHED)
+    for run in recent.items:
+        if run.started_at < since:
+            break
+        if run.status not in (*UNFINISHED, SUCCEEDED):
+            continue
+        record = client.key_value_store(run.default_key_value_store_id).get_record("INPUT")
+        stored = record.get("value") if record else None
+        if isinstance(stored, dict) and all(stored.get(k) == v for k, v in run_input.items()):
+            return run.id
+    return None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from tiktok_virality.core.urls import same_origin
+from tiktok_virality.defs.scraping.normalize import item_video_id, item_video_url
 from tiktok_virality.defs.scraping.sources import ActorRunCharges, ScrapeRequest
 
 if TYPE_CHECKING:  # the client's models live in a private module; only their fields are used
@@ -63,6 +64,25 @@ def actor_input(request: ScrapeRequest, options: ActorOptions) -> dict[str, Any]
     return run_input
 
 
+def downloads_input(post_urls: list[str]) -> dict[str, Any]:
+    """The TikTok scraper's input for a run that downloads these videos only (a refresh's new
+    videos): the videos by their TikTok URLs, with the download add-on and no other.
+
+    `postURLs` is the actor's input for single videos. Neither the docs nor the pages corpora
+    searched hold a copy of `clockworks/tiktok-scraper`'s input schema; public code calling the
+    actor passes video links so (e.g. `{"postURLs": [url], "resultsPerPage": 1,
+    "shouldDownloadVideos": false, ...}` posted to the actor's `run-sync-get-dataset-items`, and
+    `client.actor("clockworks/tiktok-scraper").call(run_input={"postURLs": [url], ...})`), and
+    returns one item per video, as a profile scrape does."""
+    return {
+        "postURLs": list(post_urls),
+        "shouldDownloadVideos": True,
+        "shouldDownloadCovers": False,
+        "shouldDownloadSubtitles": False,
+        "shouldDownloadSlideshowImages": False,
+    }
+
+
 def key_value_record(url: str, api_url: str) -> tuple[str, str] | None:
     """The key-value store and key of a video file the actor saved (its item's `mediaUrls`:
     `{api}/v2/key-value-stores/{store}/records/{key}`); None for any other link (TikTok's own).
@@ -73,6 +93,16 @@ def key_value_record(url: str, api_url: str) -> tuple[str, str] | None:
         case ["", "v2", "key-value-stores", store, "records", key] if store and key:
             return unquote(store), unquote(key)
     return None
+
+
+def downloaded_videos(items: list[dict[str, Any]], api_url: str) -> list[tuple[str, str]]:
+    """(video id, file URL) of each video the run saved in its key-value store."""
+    videos = []
+    for item in items:
+        video_id, url = item_video_id(item), item_video_url(item)
+        if video_id and url and key_value_record(url, api_url):
+            videos.append((video_id, url))
+    return videos
 
 
 def run_charges(actor_id: str, run: Run) -> ActorRunCharges:

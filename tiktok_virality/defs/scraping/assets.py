@@ -132,6 +132,7 @@ def scrape_batch(
                 f"({dataset.limits.max_total_videos}); raise it with `tiktok-virality run "
                 f"--dataset {partition.dataset} --max-total-videos N` to scrape {partition.batch}"
             )
+        refresh = tracking.current_refresh(partition.dataset)
         request = ScrapeRequest(
             dataset=partition.dataset,
             batch=partition.batch,
@@ -139,7 +140,11 @@ def scrape_batch(
             videos_per_account=dataset.limits.videos_per_account,
             max_videos=budget,
             max_age_days=dataset.thresholds.max_age_days,
-            refresh=tracking.current_refresh(partition.dataset),
+            refresh=refresh,
+            # Their files, if cached, are not downloaded again (`new_downloads.py`).
+            known_videos=tracking.videos_scraped_before(
+                partition.dataset, partition.batch, refresh
+            ),
         )
         request = budgeted_request(cost_ledger, dataset, source, request)
         fetched = source.fetch(request, context.log)

@@ -29,6 +29,9 @@ class ScrapeRequest:
     refresh: int = 0
     # The most this batch's actor run may charge (Apify's `max_total_charge_usd`); None: no cap.
     max_charge_usd: float | None = None
+    # The batch's videos seen by its earlier scrapes (before this refresh): those whose files the
+    # media cache holds are not downloaded again (`new_downloads.py`).
+    known_videos: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ class ActorRunCharges:
 class SourceItems:
     items: list[dict[str, Any]]
     scraped_at: datetime
-    # The actor run's charges; None for an export or offline.
-    charges: ActorRunCharges | None = None
+    # The charges of each actor run the scrape took (the batch's, then the one downloading its
+    # new videos, if any); none for an export or offline.
+    charges: tuple[ActorRunCharges, ...] = ()
 
 
 class OfflineModeError(RuntimeError):

@@ -104,6 +104,17 @@ class TrackingStore(Store):
             "video_snapshots", SNAPSHOT_COLUMNS, dataset, batches, "video_id, scraped_at"
         )
 
+    def videos_scraped_before(self, dataset: str, batch: str, refresh: int) -> frozenset[str]:
+        """The batch's videos seen by its scrapes before refresh `refresh`: not those of that
+        refresh itself, so that its retries see what its first attempt saw."""
+        rows = self._read(
+            "SELECT DISTINCT video_id FROM video_snapshots WHERE dataset = ? AND batch = ? "
+            "AND refresh < ?",
+            [dataset, batch, refresh],
+            table="video_snapshots",
+        )
+        return frozenset(str(video_id) for (video_id,) in rows)
+
     # --- alerts -------------------------------------------------------------------------------
 
     def record_alerts(self, alerts: pd.DataFrame, *, now: datetime | None = None) -> int:

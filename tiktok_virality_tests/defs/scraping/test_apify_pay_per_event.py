@@ -83,11 +83,13 @@ def test_every_start_carries_the_cap_even_a_retried_one(
     starts = fake_apify.requests_to("POST", RUNS)
     assert [start.query.get("maxTotalChargeUsd") for start in starts] == ["0.25"] * 3
     [run] = fake_apify.runs
-    assert fetched.charges == ActorRunCharges(
-        actor_id="clockworks/tiktok-scraper",
-        run_id=run.id,
-        charged_event_counts={START_EVENT: 1, RESULT_EVENT: 5},
-        usage_total_usd=pytest.approx(run.usage_total_usd),
+    assert fetched.charges == (
+        ActorRunCharges(
+            actor_id="clockworks/tiktok-scraper",
+            run_id=run.id,
+            charged_event_counts={START_EVENT: 1, RESULT_EVENT: 5},
+            usage_total_usd=pytest.approx(run.usage_total_usd),
+        ),
     )
 
 
@@ -102,8 +104,9 @@ def test_a_run_stopped_at_its_cap_returns_what_it_wrote_and_charged(
     fetched = source_of(fake_apify, database).fetch(request, LOG)
 
     assert len(fetched.items) == 3
-    assert fetched.charges.charged_event_counts == {START_EVENT: 1, RESULT_EVENT: 3}
-    assert fetched.charges.usage_total_usd == pytest.approx(cap)
+    [charges] = fetched.charges
+    assert charges.charged_event_counts == {START_EVENT: 1, RESULT_EVENT: 3}
+    assert charges.usage_total_usd == pytest.approx(cap)
 
 
 def test_event_prices_are_the_actors_current_ones(fake_apify: FakeApify, database: Path) -> None:
