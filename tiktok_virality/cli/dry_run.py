@@ -243,6 +243,11 @@ def _describe(
             f"{count(scraping.results, 'result')} and {count(scraping.downloads, 'download')}: "
             f"about ${scraping.usd:.4f} at the actor's event prices"
         )
+        yield (
+            "  (accounts not scraped yet count at their full share of videos, each watched up to "
+            f"the {settings.gemini_max_video_seconds:g}-s cap: an upper bound, as private or "
+            "empty accounts and shorter videos cost less)"
+        )
     elif dataset is not None and dataset.source is DatasetSource.EXPORT:
         yield "  scraping: no Apify run (an export's videos are stored): $0"
     else:
