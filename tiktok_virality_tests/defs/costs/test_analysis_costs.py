@@ -14,12 +14,18 @@ from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.costs.budget import AnalysisSpending
 from tiktok_virality.defs.costs.ledger import COST_LEDGER_SCHEMA, CostLedger
 from tiktok_virality.defs.costs.pricing import model_price, tokens_usd
-from tiktok_virality.resources import gemini_analyzer
 from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality.warehouse.storage import read_rows
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.helpers import APIFY_TOKEN, GEMINI_KEY, LOG, SMALL, video_urls, videos
+from tiktok_virality_tests.helpers import (
+    APIFY_TOKEN,
+    LOG,
+    SMALL,
+    fake_gemini_analyzer,
+    video_urls,
+    videos,
+)
 
 B1 = VideoPartition("v1", "b001")
 
@@ -35,16 +41,11 @@ def one_at_a_time(
     fake_gemini: FakeGemini, fake_apify: FakeApify, cache: AnalysisCache
 ) -> GeminiAnalyzer:
     """One call at a time: a budget stops at a known video."""
-    return gemini_analyzer(
+    return fake_gemini_analyzer(
         load_settings({}),
         cache,
-        api_key=GEMINI_KEY,
-        base_url=fake_gemini.url,
+        fake_gemini,
         concurrency=1,
-        requests_per_minute=60_000,
-        tokens_per_minute=10**9,
-        retry_attempts=2,
-        initial_retry_delay_seconds=0.01,
         apify_token=APIFY_TOKEN,
         apify_api_url=fake_apify.url,
     )
