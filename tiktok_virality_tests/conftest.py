@@ -1,8 +1,10 @@
 """The fixtures that several test modules share, registered once: here, and in the plugin modules
 below (a test module takes them as parameters and imports none)."""
 
+import functools
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,19 +67,24 @@ def cache(tmp_path: Path) -> AnalysisCache:
 
 
 @pytest.fixture
-def analyzer(
+def analyzer_against_fakes(
     fake_gemini: FakeGemini, fake_apify: FakeApify, cache: AnalysisCache
-) -> GeminiAnalyzer:
-    return fake_gemini_analyzer(
+) -> Callable[..., GeminiAnalyzer]:
+    """Makes the live analyzer against the fake Gemini and Apify (with an Apify token, the cache
+    fixture's database); its keywords (of `resources.gemini_analyzer`) are what a test varies."""
+    return functools.partial(
+        fake_gemini_analyzer,
         load_settings({}),
         cache,
         fake_gemini,
-        concurrency=4,
-        inline_max_bytes=100_000,
-        file_poll_seconds=0.01,
         apify_token=APIFY_TOKEN,
         apify_api_url=fake_apify.url,
     )
+
+
+@pytest.fixture
+def analyzer(analyzer_against_fakes: Callable[..., GeminiAnalyzer]) -> GeminiAnalyzer:
+    return analyzer_against_fakes(concurrency=4, inline_max_bytes=100_000, file_poll_seconds=0.01)
 
 
 @pytest.fixture(scope="module")
