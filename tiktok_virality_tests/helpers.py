@@ -18,12 +18,17 @@ import pytest
 from apify_client import ApifyClient
 
 from tiktok_virality.cli.main import EXIT_USAGE, main
+from tiktok_virality.config import Settings
+from tiktok_virality.defs.analysis.cache import AnalysisCache
+from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.offline import analyze_offline
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality.defs.features.build import build_features
 from tiktok_virality.defs.scraping.normalize import normalize_items
 from tiktok_virality.defs.scraping.quality import QualityThresholds, apply_quality_rules
+from tiktok_virality.resources import gemini_analyzer
 from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.fakes.gemini import FakeGemini
 
 # --- CLI inputs and what a run stored -----------------------------------------------------------
 
@@ -146,6 +151,26 @@ def video_urls(
     ApifyClient(APIFY_TOKEN, api_url=fake_apify.url).actor("clockworks/tiktok-scraper").start()
     store = fake_apify.runs[-1].default_key_value_store_id
     return {key: f"{fake_apify.url}/v2/key-value-stores/{store}/records/{key}" for key in files}
+
+
+def fake_gemini_analyzer(
+    settings: Settings, cache: AnalysisCache, fake_gemini: FakeGemini, **options: Any
+) -> GeminiAnalyzer:
+    """The live analyzer against the fake Gemini: quotas that never hold a call, two quick
+    attempts per call; `options` (keywords of `resources.gemini_analyzer`) change any of it."""
+    return gemini_analyzer(
+        settings,
+        cache,
+        **{
+            "api_key": GEMINI_KEY,
+            "base_url": fake_gemini.url,
+            "requests_per_minute": 60_000,
+            "tokens_per_minute": 10**9,
+            "retry_attempts": 2,
+            "initial_retry_delay_seconds": 0.01,
+            **options,
+        },
+    )
 
 
 def videos(*rows: dict[str, Any]) -> pd.DataFrame:

@@ -218,6 +218,14 @@ def _take_outcome(
         if planned is None:
             return
         outcome = _lost(planned, worker, interrupted=ran.interrupted)
+    record_outcome(ran, progress, outcome, planned_count)
+
+
+def record_outcome(
+    ran: PartitionsRun, progress: RunProgress, outcome: RunOutcome, planned_count: int
+) -> None:
+    """A partition's run ended, one at a time or in parallel: keep its outcome and show it; an
+    interrupted one marks the whole run interrupted (and needs no line of its own)."""
     ran.outcomes.append(outcome)
     progress.finished(outcome)
     if outcome.interrupted:

@@ -16,10 +16,9 @@ from tiktok_virality.cli.describe import (
     count,
     describe_left_out,
     describe_model,
-    describe_outcome,
 )
 from tiktok_virality.cli.errors import EXIT_FAILED_PARTITIONS, EXIT_INTERRUPTED
-from tiktok_virality.cli.parallel_runs import ParallelRuns, run_in_parallel
+from tiktok_virality.cli.parallel_runs import ParallelRuns, record_outcome, run_in_parallel
 from tiktok_virality.cli.partition_status import partition_states
 from tiktok_virality.cli.progress import RunProgress, render_plain, summary_table
 from tiktok_virality.cli.retry_hints import credential_to_fix
@@ -161,15 +160,9 @@ def _run_planned(
             continue
         progress.running(planned.partition)
         outcome = run_partition(session.instance, session.defs, planned)
-        ran.outcomes.append(outcome)
-        progress.finished(outcome)
+        record_outcome(ran, progress, outcome, len(plan.runs))
         if outcome.interrupted:
-            ran.interrupted = True
             return
-        say(
-            describe_outcome(outcome, len(ran.outcomes), len(plan.runs)),
-            logging.INFO if outcome.success else logging.ERROR,
-        )
 
 
 def _announce_stored(session: Session, dataset: Dataset, ran: PartitionsRun) -> None:

@@ -5,64 +5,25 @@ the video files), through the real SDKs."""
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from apify_client import ApifyClient
 
 from tiktok_virality.cli.main import main
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.helpers import accounts_file, query, recent_copies, stored_state
+from tiktok_virality_tests.helpers import accounts_file, query, real_items, stored_state
 
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 1_000
 ACCEPTED_VIDEOS = 7  # of the real 2025 items, once quality control has run
 
 
 @pytest.fixture
-def export_file(tmp_path: Path, apify_fixtures: Path, fake_apify: FakeApify) -> Path:
-    """The real 2025 items, posted in the last days, their files in a scrape's key-value store."""
-    items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
-    fake_apify.on_run(
-        lambda run_input, params: RunScript(
-            records={item["id"]: (VIDEO, "video/mp4") for item in items}
-        )
-    )
-    ApifyClient("token", api_url=fake_apify.url).actor("clockworks/tiktok-scraper").start()
-    store = fake_apify.runs[-1].default_key_value_store_id
-    now = datetime.now(UTC)
-    for days, item in enumerate(items, start=1):
-        posted = now - timedelta(days=days)
-        item.update(
-            createTime=int(posted.timestamp()),
-            createTimeISO=posted.isoformat(),
-            mediaUrls=[f"{fake_apify.url}/v2/key-value-stores/{store}/records/{item['id']}"],
-        )
-    path = tmp_path / "export.json"
-    path.write_text(json.dumps(items), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def live_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_apify: FakeApify, fake_gemini: FakeGemini
-) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(data))
-    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
-    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
-    monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
-    monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
-    monkeypatch.setenv("GOOGLE_API_KEY", "gemini-key-canary-0c3d")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
-    monkeypatch.setenv("GEMINI_REQUESTS_PER_MINUTE", "60000")
-    monkeypatch.setenv("GEMINI_TOKENS_PER_MINUTE", "1000000000")
+def live_env(live_env: Path, monkeypatch: pytest.MonkeyPatch, fake_gemini: FakeGemini) -> Path:
+    """conftest's live folder, with one Gemini call at a time (a budget stops at a known video)."""
     monkeypatch.setenv("GEMINI_CONCURRENCY", "1")
-    monkeypatch.chdir(tmp_path)
     # Long enough that every video is billed for the seconds its metadata says (up to the cap).
     fake_gemini.video_seconds = 600
-    return data
+    return live_env
 
 
 def _posts(fake_apify: FakeApify, fake_gemini: FakeGemini) -> int:
@@ -151,11 +112,10 @@ def scraping_env(
     """An account whose five latest videos all pass quality control and run past the cap on
     seconds watched (so that a dry run, which cannot know their length, counts them right)."""
     monkeypatch.setenv("APIFY_API_TOKEN", "apify-token-canary-3b9f")
-    items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
     fake_apify.items_by_profile = {
         "meenitech": [
             {**item, "playCount": 100_000, "videoMeta": {**item["videoMeta"], "duration": 90}}
-            for item in recent_copies(items, datetime.now(UTC))[:5]
+            for item in real_items(apify_fixtures)[:5]
         ]
     }
     return accounts_file(tmp_path, "@meenitech")

@@ -23,11 +23,12 @@ from tiktok_virality_tests.cli.test_parallel_runs import (
     batch_of_video,
     cli_runs,
     materializations_per_partition,
+    run_in_parallel_until_both_batches_are_held,
 )
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
 from tiktok_virality_tests.faults import assert_tables_equal
-from tiktok_virality_tests.live_cli import cli, cli_env, finished, import_sample, tables
+from tiktok_virality_tests.live_cli import cli_env, finished, import_sample, tables
 
 SERVER_VARIABLE = "TIKTOK_VIRALITY_TEST_POSTGRES_URL"
 INSTANCE_URL_VARIABLE = "TIKTOK_VIRALITY_DAGSTER_POSTGRES_URL"
@@ -94,8 +95,7 @@ def test_batches_run_side_by_side_on_an_instance_in_postgres(
     )
     module_fake_gemini.on_generate(gemini)
 
-    run = cli(env, "run", "--dataset", "cut", "--parallel", "2")
-    assert gemini.reached.wait(timeout=150), "the two batches were never analysed at once"
+    run = run_in_parallel_until_both_batches_are_held(env, gemini)
     gemini.release.set()
     code, output = finished(run)
 

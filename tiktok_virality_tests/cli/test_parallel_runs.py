@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
@@ -78,6 +79,15 @@ class BatchesInFlight(WatchingGemini):
         return super().__call__(request_json)
 
 
+def run_in_parallel_until_both_batches_are_held(
+    env: dict[str, str], gemini: BatchesInFlight
+) -> subprocess.Popen[str]:
+    """`run --parallel 2` of dataset `cut`, returned once `gemini` holds calls of both batches."""
+    run = cli(env, "run", "--dataset", "cut", "--parallel", "2")
+    assert gemini.reached.wait(timeout=150), "the two batches were never analysed at once"
+    return run
+
+
 def batch_of_video(data: Path, export: Path, dataset: str = "cut") -> dict[str, str]:
     registry = DatasetRegistry(database=str(data / "tiktok_virality.duckdb"))
     batch_of_account = {
@@ -136,8 +146,7 @@ def test_batches_run_side_by_side_each_once_into_the_tables_of_a_sequential_run(
     gemini = BatchesInFlight(module_fake_gemini, batch_of, stop_at=1, failing=set())
     module_fake_gemini.on_generate(gemini)
 
-    run = cli(env, "run", "--dataset", "cut", "--parallel", "2")
-    assert gemini.reached.wait(timeout=150), "the two batches were never analysed at once"
+    run = run_in_parallel_until_both_batches_are_held(env, gemini)
     gemini.release.set()
     code, output = finished(run)
 
@@ -172,8 +181,7 @@ def test_ctrl_c_stops_every_batch_in_flight_and_a_rerun_pays_for_no_answer_twice
     gemini = BatchesInFlight(module_fake_gemini, batch_of, stop_at=30, failing=set())
     module_fake_gemini.on_generate(gemini)
 
-    stopped = cli(env, "run", "--dataset", "cut", "--parallel", "2")
-    assert gemini.reached.wait(timeout=150), "the two batches were never analysed at once"
+    stopped = run_in_parallel_until_both_batches_are_held(env, gemini)
     stopped.send_signal(signal.SIGINT)
     code, output = finished(stopped)
     gemini.release.set()  # calls still held answer now, to clients that have gone

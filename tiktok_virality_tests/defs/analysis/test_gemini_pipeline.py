@@ -1,14 +1,11 @@
 """Gemini in the pipeline: the CLI's live analysis, and a partition retried after injected failures
 paying only for the videos that failed."""
 
-import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-from apify_client import ApifyClient
 
 from tiktok_virality.cli.main import main
 from tiktok_virality.cli.partition_status import partition_states
@@ -18,60 +15,16 @@ from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.definitions import build_definitions
 from tiktok_virality.defs.datasets.operations import import_export_file
-from tiktok_virality.resources import STORE_SCHEMAS, build_resources, gemini_analyzer
+from tiktok_virality.resources import STORE_SCHEMAS, build_resources
 from tiktok_virality.warehouse.migrations import migrate
-from tiktok_virality_tests.fakes.apify import FakeApify, RunScript
+from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import (
     FakeGemini,
     GeminiApiError,
     GenerateScript,
     request_text,
 )
-from tiktok_virality_tests.helpers import query
-
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 1_000
-
-
-@pytest.fixture
-def export_file(tmp_path: Path, apify_fixtures: Path, fake_apify: FakeApify) -> Path:
-    """The real 2025 items, posted in the last days, their files in a scrape's key-value store."""
-    items = json.loads((apify_fixtures / "profile_items_2025.json").read_text(encoding="utf-8"))
-    fake_apify.on_run(
-        lambda run_input, params: RunScript(
-            records={item["id"]: (VIDEO, "video/mp4") for item in items}
-        )
-    )
-    ApifyClient("token", api_url=fake_apify.url).actor("clockworks/tiktok-scraper").start()
-    store = fake_apify.runs[-1].default_key_value_store_id
-    now = datetime.now(UTC)
-    for days, item in enumerate(items, start=1):
-        posted = now - timedelta(days=days)
-        item.update(
-            createTime=int(posted.timestamp()),
-            createTimeISO=posted.isoformat(),
-            mediaUrls=[f"{fake_apify.url}/v2/key-value-stores/{store}/records/{item['id']}"],
-        )
-    path = tmp_path / "export.json"
-    path.write_text(json.dumps(items), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def live_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_apify: FakeApify, fake_gemini: FakeGemini
-) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("TIKTOK_VIRALITY_DATA_DIR", str(data))
-    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
-    monkeypatch.delenv("TIKTOK_VIRALITY_DATABASE", raising=False)
-    monkeypatch.delenv("APIFY_API_TOKEN", raising=False)
-    monkeypatch.setenv("APIFY_API_URL", fake_apify.url)
-    monkeypatch.setenv("GOOGLE_API_KEY", "gemini-key-canary-0c3d")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
-    monkeypatch.setenv("GEMINI_REQUESTS_PER_MINUTE", "60000")
-    monkeypatch.setenv("GEMINI_TOKENS_PER_MINUTE", "1000000000")
-    monkeypatch.chdir(tmp_path)
-    return data
+from tiktok_virality_tests.helpers import fake_gemini_analyzer, query
 
 
 def test_a_run_with_a_gemini_key_has_every_video_watched_once(
@@ -109,16 +62,8 @@ def test_a_partition_retried_after_failures_pays_only_for_the_videos_that_failed
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         resources = build_resources(settings, offline=False)
         migrate(settings.database, STORE_SCHEMAS)
-        resources["analyzer"] = gemini_analyzer(
-            settings,
-            resources["analysis_cache"],
-            api_key="gemini-key",
-            base_url=fake_gemini.url,
-            retry_attempts=2,
-            initial_retry_delay_seconds=0.01,
-            requests_per_minute=60_000,
-            tokens_per_minute=10**9,
-            apify_api_url=fake_apify.url,
+        resources["analyzer"] = fake_gemini_analyzer(
+            settings, resources["analysis_cache"], fake_gemini, apify_api_url=fake_apify.url
         )
         import_export_file(instance, resources["registry"], "meeni", export_file)
         partition = VideoPartition("meeni", "b001")

@@ -3,10 +3,10 @@ billed, to the token; a budget stops the analysis between calls and a higher one
 without paying any video twice."""
 
 import json
+from collections.abc import Callable
 
 import pytest
 
-from tiktok_virality.config import load_settings
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.defs.analysis.analyzers import BudgetReached, TokenUsage
 from tiktok_virality.defs.analysis.cache import AnalysisCache
@@ -14,12 +14,11 @@ from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.costs.budget import AnalysisSpending
 from tiktok_virality.defs.costs.ledger import COST_LEDGER_SCHEMA, CostLedger
 from tiktok_virality.defs.costs.pricing import model_price, tokens_usd
-from tiktok_virality.resources import gemini_analyzer
 from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality.warehouse.storage import read_rows
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini
-from tiktok_virality_tests.helpers import APIFY_TOKEN, GEMINI_KEY, LOG, SMALL, video_urls, videos
+from tiktok_virality_tests.helpers import LOG, SMALL, video_urls, videos
 
 B1 = VideoPartition("v1", "b001")
 
@@ -31,23 +30,9 @@ def ledger(cache: AnalysisCache) -> CostLedger:
 
 
 @pytest.fixture
-def one_at_a_time(
-    fake_gemini: FakeGemini, fake_apify: FakeApify, cache: AnalysisCache
-) -> GeminiAnalyzer:
+def one_at_a_time(analyzer_against_fakes: Callable[..., GeminiAnalyzer]) -> GeminiAnalyzer:
     """One call at a time: a budget stops at a known video."""
-    return gemini_analyzer(
-        load_settings({}),
-        cache,
-        api_key=GEMINI_KEY,
-        base_url=fake_gemini.url,
-        concurrency=1,
-        requests_per_minute=60_000,
-        tokens_per_minute=10**9,
-        retry_attempts=2,
-        initial_retry_delay_seconds=0.01,
-        apify_token=APIFY_TOKEN,
-        apify_api_url=fake_apify.url,
-    )
+    return analyzer_against_fakes(concurrency=1)
 
 
 def _recorded(ledger: CostLedger) -> list[tuple[str, dict[str, int], float, str]]:

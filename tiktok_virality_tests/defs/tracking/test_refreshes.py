@@ -23,7 +23,6 @@ from tiktok_virality.resources import (
     STORE_SCHEMAS,
     apify_video_source,
     build_resources,
-    gemini_analyzer,
 )
 from tiktok_virality.warehouse.migrations import migrate
 from tiktok_virality_tests.fakes.apify import FakeApify
@@ -36,7 +35,7 @@ from tiktok_virality_tests.fakes.gemini import (
     request_text,
 )
 from tiktok_virality_tests.fakes.webhook import FakeWebhook
-from tiktok_virality_tests.helpers import query
+from tiktok_virality_tests.helpers import fake_gemini_analyzer, query
 
 APIFY_TOKEN = "apify-token-canary-3f1e"
 WEBHOOK_SECRET = "hook-secret-canary-9d2b"
@@ -92,15 +91,8 @@ def test_three_refreshes_accumulate_snapshots_velocity_new_videos_and_one_alert(
         max_retries=1,
         min_retry_delay_seconds=0.01,
     )
-    resources["analyzer"] = gemini_analyzer(
-        settings,
-        resources["analysis_cache"],
-        api_key="gemini-key",
-        base_url=fake_gemini.url,
-        retry_attempts=1,
-        initial_retry_delay_seconds=0.01,
-        requests_per_minute=60_000,
-        tokens_per_minute=10**9,
+    resources["analyzer"] = fake_gemini_analyzer(
+        settings, resources["analysis_cache"], fake_gemini, retry_attempts=1
     )
     defs = build_definitions(resources)
     job = defs.resolve_job_def(VIDEO_PIPELINE_JOB)
