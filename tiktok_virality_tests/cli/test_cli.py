@@ -28,6 +28,7 @@ def run_count(data_dir: Path) -> int:
         return len(instance.get_run_records())
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_an_offline_run_creates_the_demo_and_a_second_run_does_nothing(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -64,6 +65,7 @@ def model_run_count(data_dir: Path) -> int:
         return len(instance.get_run_records(filters=dg.RunsFilter(job_name=DATASET_JOB)))
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_the_model_is_trained_once_after_the_partitions_and_not_on_a_rerun(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,6 +81,7 @@ def test_the_model_is_trained_once_after_the_partitions_and_not_on_a_rerun(
     assert model_run_count(data_dir) == 1
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_a_model_missing_though_every_batch_is_done_is_made_by_the_next_run(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -162,6 +165,7 @@ def test_batch_plan_is_pinned_when_accounts_are_added_with_another_batch_size(
     assert capsys.readouterr().out.splitlines()[2:] == ["b001\ta b", "b002\tc", "b003\td e"]
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_an_imported_export_runs_offline(
     data_dir: Path, apify_fixtures: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -225,6 +229,7 @@ def test_batch_size_out_of_range_is_refused_by_the_parser(
     assert "between 1 and 10" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_the_video_cap_leaves_later_batches_unscraped_until_raised(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -269,6 +274,7 @@ with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
 """
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_a_run_killed_mid_partition_is_resumed_by_the_next_run(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -381,6 +387,7 @@ def test_out_of_range_thresholds_are_refused_before_anything_is_written(
     assert not data_dir.exists()
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_status_shows_partitions_processed_accounts_errors_and_counts(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -431,6 +438,7 @@ def test_status_shows_partitions_processed_accounts_errors_and_counts(
     )
 
 
+@pytest.mark.slow  # whole CLI runs of the demo: `pytest -m slow`
 def test_status_of_a_failed_partition_lists_it_until_retried(
     data_dir: Path, accounts_whose_first_scrape_fails: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
