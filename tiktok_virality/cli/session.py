@@ -69,6 +69,11 @@ def open_session(settings: Settings, *, offline: bool) -> Iterator[Session]:
     # settings); the runs it starts find them up to date.
     migrate(settings.database, STORE_SCHEMAS)
     with open_instance(settings) as instance:
+        # The repository is built once, now, while entering the instance has just made its state
+        # storage the current one: building it later (the first automation evaluation) reads the
+        # current storage, which an instance left unclosed elsewhere in the process (a test's)
+        # can reset to a disposed one when the garbage collector finalizes it.
+        defs.get_repository_def()
         _show_dagster_first_run_notice(instance)
         yield Session(settings, defs, resources["registry"], resources["error_log"], instance)
 
