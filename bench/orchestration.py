@@ -86,7 +86,9 @@ def measure(config: OrchestrationConfig, work_dir: Path) -> Measurement:
             scraped_at=scraped_at,
             batch_size=config.accounts_per_batch,
         )
-    run = workspace.cli(["run", "--dataset", _DATASET, "--offline"])
+    # One batch after another (`--parallel 1`): the orchestration of one run at a time, which this
+    # section accounts for step by step; batches side by side are measured apart (section 11).
+    run = workspace.cli(["run", "--dataset", _DATASET, "--offline", "--parallel", "1"])
     if run.exit_code != 0:
         raise RuntimeError(f"the offline run failed ({run.exit_code}): {run.output[-2000:]}")
     with workspace.instance() as instance:
