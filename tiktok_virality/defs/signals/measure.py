@@ -89,7 +89,7 @@ def measure_video(path: Path | None, sampling: Sampling | None = None) -> dict[s
     try:
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, OSError) as error:
-        return _row({}, None, [f"{UNREADABLE}: {describe_error(error)}"])
+        return _row({}, None, [f"{UNREADABLE}: {_file_error(error, path)}"])
     notes: list[str] = []
     with container:
         info = stream_info(container)
@@ -101,10 +101,16 @@ def measure_video(path: Path | None, sampling: Sampling | None = None) -> dict[s
                 else:
                     collected.add_frame(item)
         except (av.FFmpegError, ValueError) as error:  # a truncated or damaged stream
-            notes.append(f"{STOPPED_EARLY}: {describe_error(error)}")
+            notes.append(f"{STOPPED_EARLY}: {_file_error(error, path)}")
     signals = _signals(collected, info.has_video, info.has_audio, notes)
     duration = _duration(collected) if collected.frames else None
     return _row(signals, duration, notes)
+
+
+def _file_error(error: BaseException, path: Path) -> str:
+    """The error, naming the file by its name (its content's digest in the media cache) rather
+    than its path: a stored note does not depend on where the data folder is."""
+    return describe_error(error).replace(str(path), path.name)
 
 
 def _signals(
