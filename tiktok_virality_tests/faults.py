@@ -74,9 +74,11 @@ def scrape_env(data: Path, fake_apify: FakeApify, fake_gemini: FakeGemini) -> di
 def all_tables(data: Path) -> dict[str, pd.DataFrame]:
     """The asset tables (see :func:`.live_cli.tables`) and the errors the partitions recorded."""
     frames = tables(data)
-    # A scraped video's URL is its file in the key-value store of the actor run that scraped it:
-    # another run (the undisturbed one) has another store.
-    frames["raw_videos"] = frames["raw_videos"].drop(columns=["video_url"])
+    # A scraped video's file is a record of the key-value store of the actor run that scraped it
+    # (its URL, and the item's `mediaUrls`): another run (the undisturbed one) has another store.
+    frames["raw_videos"] = frames["raw_videos"].replace(
+        r"/key-value-stores/[^/]+/records/", "/key-value-stores/RUN-STORE/records/", regex=True
+    )
     with duckdb.connect(str(data / "tiktok_virality.duckdb"), read_only=True) as connection:
         frames["errors"] = connection.sql(
             "SELECT * EXCLUDE (recorded_at) FROM errors ORDER BY ALL"
