@@ -76,9 +76,12 @@ def all_tables(data: Path) -> dict[str, pd.DataFrame]:
     frames = tables(data)
     # A scraped video's file is a record of the key-value store of the actor run that scraped it
     # (its URL, and the item's `mediaUrls`): another run (the undisturbed one) has another store.
-    frames["raw_videos"] = frames["raw_videos"].replace(
-        r"/key-value-stores/[^/]+/records/", "/key-value-stores/RUN-STORE/records/", regex=True
-    )
+    frames = {
+        name: frame.replace(
+            r"/key-value-stores/[^/]+/records/", "/key-value-stores/RUN-STORE/records/", regex=True
+        )
+        for name, frame in frames.items()
+    }
     with duckdb.connect(str(data / "tiktok_virality.duckdb"), read_only=True) as connection:
         frames["errors"] = connection.sql(
             "SELECT * EXCLUDE (recorded_at) FROM errors ORDER BY ALL"
