@@ -23,6 +23,7 @@ from tiktok_virality.warehouse.io_manager import (
     write_partition,
 )
 from tiktok_virality.warehouse.storage import DatabaseLockedError, connect
+from tiktok_virality_tests.helpers import hold_lock
 
 TYPES = {
     "dataset": "VARCHAR",
@@ -243,22 +244,6 @@ def test_connections_are_closed_after_a_failed_write(database: Path) -> None:
     )
     assert other_process.returncode == 0, other_process.stderr
     duckdb.connect(str(database), read_only=True).close()
-
-
-def hold_lock(database: Path) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(database)!r}); print('held', flush=True); "
-            "sys.stdin.readline(); c.close()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    return holder
 
 
 def test_opening_waits_for_another_process_to_release_the_lock(database: Path) -> None:
