@@ -1,11 +1,8 @@
 """Shared by the reliability tests: a dataset of accounts that the fake Apify scrapes (the bundled
 sample, each run dated alike so that two scrapes store the same rows), the tables of a run that was
-never disturbed, and a CLI that kills itself (SIGKILL) at a chosen point.
+never disturbed, and a CLI whose processes kill themselves (SIGKILL) at a chosen point.
 
 Its fixtures are registered in conftest.py and module-scoped, like those of :mod:`.live_cli`.
-
-Run as a module, it is the CLI with a kill point: ``python -m tiktok_virality_tests.faults POINT
-run --dataset NAME`` (see :func:`killing_cli` and :data:`KILL_POINTS`).
 """
 
 import json
@@ -37,6 +34,7 @@ from tiktok_virality_tests.live_cli import (
 )
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+KILL_HOOK = Path(__file__).resolve().parent / "kill_hook"
 SCRAPED_DATASET = "live"
 # Every fake actor run of a module finishes at this moment: the pipeline dates a scrape by its
 # run's end (`scraped_at`, and the ages counted from it), so all scrapes of the sample store alike.
@@ -223,23 +221,20 @@ replaced, before COMMIT); or as the analysis of a scraped batch begins."""
 
 
 def killing_cli(env: dict[str, str], kill_point: str, *args: str) -> subprocess.Popen[str]:
-    """The CLI, as :func:`.live_cli.cli` runs it, in a process that SIGKILLs itself at
-    `kill_point` (one of :data:`KILL_POINTS`)."""
+    """The CLI, as :func:`.live_cli.cli` runs it, whose processes (the CLI and its partition
+    workers) each SIGKILL themselves at `kill_point` (one of :data:`KILL_POINTS`): see
+    ``kill_hook/sitecustomize.py``."""
     if kill_point not in KILL_POINTS:
         raise ValueError(f"unknown kill point {kill_point!r}: one of {sorted(KILL_POINTS)}")
     return subprocess.Popen(
-        [sys.executable, "-m", __name__, kill_point, *args],
-        env=env | {"PYTHONPATH": str(REPOSITORY)},
+        [sys.executable, "-m", "tiktok_virality.cli.main", *args],
+        env=env
+        | {
+            "PYTHONPATH": os.pathsep.join([str(KILL_HOOK), str(REPOSITORY)]),
+            "TIKTOK_VIRALITY_TESTS_KILL_POINT": kill_point,
+        },
         cwd=Path(env["TIKTOK_VIRALITY_DATA_DIR"]).parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-if __name__ == "__main__":
-    from tiktok_virality.cli.main import main
-
-    point, *cli_args = sys.argv[1:]
-    KILL_POINTS[point]()
-    sys.exit(main(cli_args))

@@ -1,5 +1,6 @@
 """Kills: a CLI run of a dataset scraped through Apify and analysed by Gemini is killed (SIGKILL)
-at a chosen point: once a batch's actor run has started, inside the DuckDB transaction that stores
+at a chosen point, one batch at a time (`--parallel 1`: the CLI's own process dies) or batches side
+by side (the default: the partition workers die, or the CLI itself where it writes the model): once a batch's actor run has started, inside the DuckDB transaction that stores
 a partition of raw_videos, video_analyses, video_features or model_runs, or between a batch's
 scraping and its analysis. The DuckDB file then opens cleanly and holds nothing half-written; the
 next plain `run` resumes, and ends with the tables of a run that was never disturbed, one paid
@@ -9,6 +10,7 @@ test_interruption.py.)
 Slow (two CLI runs per kill point): `pytest -m reliability`.
 """
 
+import re
 import signal
 from pathlib import Path
 
@@ -40,9 +42,16 @@ INTERRUPTED_WRITE = {
 }
 
 
+# Where the parallel CLI's workers die, the CLI itself lives on: it names each lost partition and
+# ends as a run with failed partitions. Only the model is written by the CLI's own process.
+LOST_WORKER = re.compile(r"the process running it \(pid \d+\) ended with exit code -9")
+
+
+@pytest.mark.parametrize("parallel", ["1", "4"], ids=["one-at-a-time", "parallel"])
 @pytest.mark.parametrize("kill_point", list(KILL_POINTS))
 def test_a_run_killed_then_run_again_stores_the_tables_of_an_undisturbed_run(
     kill_point: str,
+    parallel: str,
     tmp_path: Path,
     sample_accounts: Path,
     undisturbed_scrape: Undisturbed,
@@ -57,16 +66,28 @@ def test_a_run_killed_then_run_again_stores_the_tables_of_an_undisturbed_run(
 
     killed_code, killed_output = finished(
         killing_cli(
-            env, kill_point, "run", "--dataset", SCRAPED_DATASET, "--accounts", str(sample_accounts)
+            env,
+            kill_point,
+            "run",
+            "--dataset",
+            SCRAPED_DATASET,
+            "--accounts",
+            str(sample_accounts),
+            "--parallel",
+            parallel,
         )
     )
-    assert killed_code == -signal.SIGKILL, killed_output
+    if parallel == "1" or kill_point == "writing-model_runs":
+        assert killed_code == -signal.SIGKILL, killed_output
+    else:
+        assert killed_code == 1, killed_output
+        assert LOST_WORKER.search(killed_output), killed_output
     rows_after_kill = opens_cleanly(data / "tiktok_virality.duckdb")
     if kill_point in INTERRUPTED_WRITE:
         assert rows_after_kill.get(INTERRUPTED_WRITE[kill_point], 0) == 0
     answered_before_kill = sum(gemini.calls.values())
 
-    code, output = finished(cli(env, "run", "--dataset", SCRAPED_DATASET))
+    code, output = finished(cli(env, "run", "--dataset", SCRAPED_DATASET, "--parallel", parallel))
 
     print(
         f"{kill_point}: {answered_before_kill} Gemini calls before the kill, "
@@ -74,7 +95,7 @@ def test_a_run_killed_then_run_again_stores_the_tables_of_an_undisturbed_run(
         f"{rows_after_kill}"
     )
     assert code == 0, output
-    assert "1 earlier run stopped without finishing (killed?)" in output
+    assert re.search(r"\d+ earlier runs? stopped without finishing \(killed\?\)", output), output
     assert_tables_equal(all_tables(data), undisturbed_scrape.tables)
     # Nothing paid twice: one actor run per batch, and no video asked again.
     assert len(module_fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs
