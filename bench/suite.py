@@ -15,6 +15,7 @@ from bench import (
     features,
     gemini_cost,
     orchestration,
+    parallel_runs,
     rerun,
     scraping,
     signals,
@@ -32,6 +33,7 @@ BENCHMARKS: tuple[Benchmark[Any], ...] = (
     cli_latency.BENCHMARK,
     exports.BENCHMARK,
     signals.BENCHMARK,
+    parallel_runs.BENCHMARK,
 )
 KEYS = tuple(benchmark.key for benchmark in BENCHMARKS)
 

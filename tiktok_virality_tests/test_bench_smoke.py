@@ -61,6 +61,21 @@ def test_signals_are_measured_on_a_rendered_video_in_a_child_process(
     assert row.file_mb > 0
 
 
+def test_parallel_runs_analyse_every_video_in_both_modes(sections: dict[str, Section]) -> None:
+    measurement = sections["parallel_runs"].measurement
+    sequential, side_by_side = measurement.tables[0].rows
+
+    assert [sequential.mode, side_by_side.mode] == ["`--parallel 1`", "`--parallel 2`"]
+    # The same videos analysed in either mode (those quality control keeps of 20).
+    assert sequential.videos == side_by_side.videos > 0
+    assert all(
+        row.share_of_bound > 0 and row.actor_overlap >= 1 for row in (sequential, side_by_side)
+    )
+    assert (sequential.overlap_target, side_by_side.overlap_target) == (0.8, 1.6)
+    assert all(row.outside_steps_per_step > 0 for row in (sequential, side_by_side))
+    assert len(measurement.verdicts) == 3
+
+
 def test_features_are_measured_per_size_in_child_processes(sections: dict[str, Section]) -> None:
     rows = sections["features"].measurement.tables[0].rows
 

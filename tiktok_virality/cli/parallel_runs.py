@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,17 @@ from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.datasets.dataset import Dataset
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
+# How long a batch has after Ctrl-C to stop before its worker is killed. An interrupted step
+# unwinds in about a second (calls in flight cancelled, the run recorded as interrupted); a worker
+# that has not answered by then is stuck, and the user is waiting. A killed worker's run is
+# recorded as abandoned and resumed by the next `run`, as after any kill.
+STOP_GRACE_SECONDS = 30.0
+
+
+def worker_command(offline: bool) -> list[str]:
+    return [sys.executable, "-m", "tiktok_virality.cli.partition_worker"] + (
+        [OFFLINE_FLAG] if offline else []
+    )
 
 
 def _die_with_parent() -> None:
@@ -56,8 +68,7 @@ class PartitionWorker:
     def __init__(self, offline: bool, results: queue.Queue[Result]) -> None:
         self.planned: PlannedRun | None = None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tiktok_virality.cli.partition_worker"]
-            + ([OFFLINE_FLAG] if offline else []),
+            worker_command(offline),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -84,11 +95,17 @@ class PartitionWorker:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
 
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+
     def close(self) -> None:
-        """No more partitions: the worker ends once its stdin closes."""
+        """No more partitions: the worker ends once its stdin closes (`wait` for it)."""
         if self.process.stdin is not None and not self.process.stdin.closed:
             with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
+
+    def wait(self) -> None:
         self.process.wait()
 
 
@@ -177,14 +194,13 @@ def run_in_parallel(
         try:
             _run_all(runs, parallel, progress, ran, planned_count)
         except KeyboardInterrupt:
-            ran.interrupted = True
-            for worker in runs.busy():
-                worker.interrupt()
-            while runs.busy():
-                _take_outcome(runs, progress, ran, planned_count)
+            stop_every_batch(runs, progress, ran, planned_count)
     finally:
+        # Every worker told first, then waited for: they wind down (instance, imports) together.
         for worker in runs.workers:
             worker.close()
+        for worker in runs.workers:
+            worker.wait()
 
 
 def _run_all(
@@ -207,10 +223,52 @@ def _run_all(
         _take_outcome(runs, progress, ran, planned_count)
 
 
-def _take_outcome(
-    runs: ParallelRuns, progress: RunProgress, ran: PartitionsRun, planned_count: int
+def stop_every_batch(
+    runs: ParallelRuns,
+    progress: RunProgress,
+    ran: PartitionsRun,
+    planned_count: int,
+    grace_seconds: float = STOP_GRACE_SECONDS,
 ) -> None:
-    worker, outcome = runs.results.get()
+    """Ctrl-C: interrupt every batch in flight and take each one's outcome; kill the workers of
+    those that have not stopped within `grace_seconds`, or at once on a second Ctrl-C."""
+    ran.interrupted = True
+    for worker in runs.busy():
+        worker.interrupt()
+    deadline: float | None = time.monotonic() + grace_seconds
+    while runs.busy():
+        try:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            _take_outcome(runs, progress, ran, planned_count, timeout=timeout)
+        except (queue.Empty, KeyboardInterrupt) as stop:
+            _kill_stuck(runs.busy(), grace_seconds if isinstance(stop, queue.Empty) else None)
+            deadline = None  # the killed workers' outcomes come as their pipes close
+
+
+def _kill_stuck(workers: list[PartitionWorker], grace_seconds: float | None) -> None:
+    for worker in workers:
+        if worker.planned is not None:
+            waited = (
+                f"did not stop within {grace_seconds:g} s of Ctrl-C"
+                if grace_seconds is not None
+                else "is stopped at once (Ctrl-C again)"
+            )
+            say(
+                f"{worker.planned.partition} {waited}: its process (pid {worker.process.pid}) is "
+                "killed; the next run resumes it",
+                logging.WARNING,
+            )
+        worker.kill()
+
+
+def _take_outcome(
+    runs: ParallelRuns,
+    progress: RunProgress,
+    ran: PartitionsRun,
+    planned_count: int,
+    timeout: float | None = None,
+) -> None:
+    worker, outcome = runs.results.get(timeout=timeout)
     planned = worker.planned
     worker.planned = None
     if outcome is None:

@@ -171,13 +171,6 @@ def test_batches_run_side_by_side_each_once_into_the_tables_of_a_sequential_run(
         assert instance.event_log_storage.get_concurrency_info(APIFY_POOL).slot_count == 2
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known bug, not fixed yet: in 1 clean-clone CI run of 2 the stopped parallel CLI did not "
-        "exit within 180 s after Ctrl-C (it passed in 5 runs elsewhere); see the closing note"
-    ),
-)
 def test_ctrl_c_stops_every_batch_in_flight_and_a_rerun_pays_for_no_answer_twice(
     sample_run: tuple[Path, dict[str, str], dict[str, str]],
     uninterrupted_tables: dict[str, pd.DataFrame],

@@ -123,14 +123,6 @@ sys.exit(0 if result.success else 1)
 """
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known bug, not fixed yet: failed in 3 clean-clone CI runs of 4 (a short read of the DuckDB "
-        "file once, step processes over the 180-s limit on a loaded machine twice) while passing "
-        "alone; see the closing note"
-    ),
-)
 def test_four_partitions_at_once_with_a_process_per_step_store_the_rows_of_a_run_alone(
     tmp_path: Path,
     sample_export: Path,
@@ -158,7 +150,10 @@ def test_four_partitions_at_once_with_a_process_per_step_store_the_rows_of_a_run
     ]
 
     assert_all_succeed_without_lock_error(
-        runs, "steps 3 in 3 processes", "four runs with a process per step at once"
+        # scrape_batch, video_analyses, video_signals and video_features: each in its own process.
+        runs,
+        "steps 4 in 4 processes",
+        "four runs with a process per step at once",
     )
     # The CLI sees the partitions done, and trains each dataset's model from them.
     for dataset in datasets:
