@@ -9,11 +9,10 @@ each step of each partition ran, and what of the wall time no step covered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import duckdb
@@ -72,13 +71,12 @@ class ModeRow:
 
 @dataclass(frozen=True)
 class _Step:
-    run_id: str
     key: str
     start: float
     end: float
 
 
-def _gemini_latency(seconds: float) -> Any:
+def _gemini_latency(seconds: float) -> Callable[[str, str], float]:
     def latency(method: str, path: str) -> float:
         return seconds if method == "POST" and path.endswith(":generateContent") else 0.0
 
@@ -90,15 +88,14 @@ def _steps_and_runs(workspace: Workspace) -> tuple[list[_Step], list[tuple[float
     steps, runs = [], []
     with workspace.instance() as instance:
         for record in instance.get_run_records():
-            run_id = record.dagster_run.run_id
-            events = instance.all_logs(run_id)
+            events = instance.all_logs(record.dagster_run.run_id)
             started = {
                 e.step_key: e.timestamp
                 for e in events
                 if e.dagster_event_type == dg.DagsterEventType.STEP_START
             }
             steps += [
-                _Step(run_id, e.step_key or "", started[e.step_key], e.timestamp)
+                _Step(e.step_key or "", started[e.step_key], e.timestamp)
                 for e in events
                 if e.dagster_event_type in _STEP_ENDS
             ]

@@ -115,7 +115,7 @@ def set_max_total_videos(registry: DatasetRegistry, dataset: str, videos: int) -
     )
 
 
-@pytest.mark.slow  # whole runs, 8-15 s: `pytest -m slow` (the default suite stays under 5 min)
+@pytest.mark.slow  # whole runs (8-15 s): `pytest -m slow`
 def test_a_backfill_of_the_failed_partitions_reruns_exactly_those(
     data_dir: Path, workspace: WorkspaceProcessContext, capsys: pytest.CaptureFixture[str]
 ) -> None:

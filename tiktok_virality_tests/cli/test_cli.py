@@ -302,7 +302,7 @@ def test_a_run_killed_mid_partition_is_resumed_by_the_next_run(
     ) == [(0,)]
 
 
-@pytest.mark.slow  # whole runs, 8-15 s: `pytest -m slow` (the default suite stays under 5 min)
+@pytest.mark.slow  # whole CLI runs against the fakes: `pytest -m slow`
 def test_a_live_run_scrapes_through_apify_and_records_errors_and_checks(
     data_dir: Path,
     tmp_path: Path,
@@ -354,7 +354,7 @@ def accounts_whose_first_scrape_fails(
     return accounts
 
 
-@pytest.mark.slow  # whole runs, 8-15 s: `pytest -m slow` (the default suite stays under 5 min)
+@pytest.mark.slow  # whole CLI runs against the fakes: `pytest -m slow`
 def test_a_failed_actor_run_fails_the_partition_until_retried(
     data_dir: Path,
     tmp_path: Path,

@@ -43,7 +43,7 @@ def status_json(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.slow  # whole runs, 8-15 s: `pytest -m slow` (the default suite stays under 5 min)
+@pytest.mark.slow  # whole runs (8-15 s): `pytest -m slow`
 def test_status_lists_runs_launched_outside_the_cli_as_the_last_run(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -87,7 +87,7 @@ def test_nothing_is_requested_when_nothing_changed(
     assert evaluate(defs, instance, baseline).total_requested == 0
 
 
-@pytest.mark.slow  # whole runs, 8-15 s: `pytest -m slow` (the default suite stays under 5 min)
+@pytest.mark.slow  # whole runs (8-15 s): `pytest -m slow`
 def test_a_scrape_without_features_and_a_model_run_request_nothing(
     defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
