@@ -121,6 +121,10 @@ def undisturbed_scrape(
             SCRAPED_DATASET,
             "--accounts",
             str(sample_accounts),
+            # One batch after the other, whole: what runs side by side, scraped ahead, is
+            # compared with.
+            "--parallel",
+            "1",
         )
     )
     assert code == 0, output

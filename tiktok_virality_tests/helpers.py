@@ -22,6 +22,7 @@ from tiktok_virality.config import Settings
 from tiktok_virality.defs.analysis.cache import AnalysisCache
 from tiktok_virality.defs.analysis.gemini import GeminiAnalyzer
 from tiktok_virality.defs.analysis.offline import analyze_offline
+from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource, ScrapeLimits
 from tiktok_virality.defs.datasets.sample import generate_sample_items
 from tiktok_virality.defs.features.build import build_features
 from tiktok_virality.defs.scraping.normalize import normalize_items
@@ -33,6 +34,22 @@ from tiktok_virality_tests.fakes.gemini import FakeGemini
 # --- CLI inputs and what a run stored -----------------------------------------------------------
 
 DATABASE_FILE = "tiktok_virality.duckdb"
+
+
+def accounts_dataset(name: str = "v1") -> Dataset:
+    """A dataset of accounts to scrape, with the default limits and thresholds."""
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    return Dataset(
+        name=name,
+        source=DatasetSource.ACCOUNTS,
+        origin="accounts.txt",
+        batch_size=5,
+        limits=ScrapeLimits(15, 500),
+        created_at=now,
+        updated_at=now,
+        export_scraped_at=None,
+        thresholds=QualityThresholds(),
+    )
 
 
 def accounts_file(directory: Path, *accounts: str) -> Path:

@@ -1,6 +1,7 @@
-"""`run --parallel N`: up to N partitions at once, each in a worker process of its own
-(`partition_worker.py`) and each its own run in the persistent instance, as the sequential CLI
-makes them (tagged, shown in the UI, resumed the same way).
+"""`run --parallel N`: up to N batches analysed at once while scrapes run ahead of them up to the
+Apify bound (`scrape_ahead.py`), each run in a worker process (`partition_worker.py`) and in the
+persistent instance, as the sequential CLI makes them (tagged, shown in the UI, resumed the same
+way).
 
 Processes rather than threads: Dagster stops a run on Ctrl-C through the signal handler of the
 process's main thread, so a run interrupted in a worker ends exactly as one interrupted in the
@@ -20,8 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -34,9 +34,10 @@ from tiktok_virality.cli.partition_worker import (
 from tiktok_virality.cli.progress import RunProgress
 from tiktok_virality.cli.run_log import say
 from tiktok_virality.cli.runner import PartitionsRun, PlannedRun, RunOutcome
+from tiktok_virality.cli.scrape_ahead import BatchQueue
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
-from tiktok_virality.defs.datasets.dataset import Dataset
+from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 # How long a batch has after Ctrl-C to stop before its worker is killed. An interrupted step
@@ -129,11 +130,16 @@ def scrape_start(*, stored: int, limit: int, potential: int, scraping_potential:
 
 @dataclass
 class ParallelRuns:
-    """The state of a parallel run: what is left, the workers, and where outcomes are kept."""
+    """The state of a parallel run: the batches left, the workers, and where outcomes are kept.
+
+    Up to `parallel` runs at once, and beside them up to `actor_runs` scrapes run ahead of their
+    batches' analyses (`scrape_ahead.py`: a dataset of accounts), each in a worker."""
 
     dataset: Dataset
-    pending: deque[PlannedRun]
+    planned: Sequence[PlannedRun]
     offline: bool
+    parallel: int
+    actor_runs: int
     # The videos a batch's scrape may add at most, and the videos the dataset holds now.
     potential: Callable[[PlannedRun], int]
     stored: Callable[[], int]
@@ -141,58 +147,61 @@ class ParallelRuns:
     def __post_init__(self) -> None:
         self.results: queue.Queue[Result] = queue.Queue()
         self.workers: list[PartitionWorker] = []
+        self.batches = BatchQueue.of(
+            self.planned, scrape_ahead=self.dataset.source is DatasetSource.ACCOUNTS
+        )
 
     def busy(self) -> list[PartitionWorker]:
         return [worker for worker in self.workers if worker.planned is not None]
 
     def next_start(self, left_unscraped: list[VideoPartition]) -> PlannedRun | None:
-        """The next planned run that may start now, leaving out the scrapes that never may."""
-        scraping = sum(
-            self.potential(worker.planned)
-            for worker in self.busy()
-            if worker.planned is not None and Phase.SCRAPING in worker.planned.phases
-        )
-        for planned in list(self.pending):
-            if Phase.SCRAPING not in planned.phases:
-                self.pending.remove(planned)
-                return planned
+        """The next run that may start now: a batch ready for its analysis while fewer than
+        `parallel` runs are under way (scrapes ahead aside), else the next scrape that may start
+        (leaving out those that never may) while its slots allow: fewer than `actor_runs`
+        scrapes ahead, or `parallel` runs for a batch run whole."""
+        in_flight = [worker.planned for worker in self.busy() if worker.planned is not None]
+        ahead = sum(map(self.batches.runs_ahead, in_flight))
+        room = len(in_flight) - ahead < self.parallel
+        if room and self.batches.ready:
+            return self.batches.ready.popleft()
+        if not (ahead < self.actor_runs if self.batches.scrape_ahead else room):
+            return None
+        for planned in list(self.batches.to_scrape):
             start = scrape_start(
                 stored=self.stored(),
                 limit=self.dataset.limits.max_total_videos,
                 potential=self.potential(planned),
-                scraping_potential=scraping,
+                scraping_potential=sum(
+                    self.potential(run) for run in in_flight if Phase.SCRAPING in run.phases
+                ),
             )
             if start is Start.NEVER:
-                self.pending.remove(planned)
+                self.batches.to_scrape.remove(planned)
                 left_unscraped.append(planned.partition)
             elif start is Start.NOW:
-                self.pending.remove(planned)
+                self.batches.to_scrape.remove(planned)
                 return planned
         return None
 
-    def idle_worker(self, parallel: int) -> PartitionWorker | None:
+    def idle_worker(self) -> PartitionWorker:
+        """A worker with nothing to run, started if none is (there are never more than a run may
+        need at once: `parallel` + `actor_runs`)."""
         idle = [worker for worker in self.workers if worker.planned is None]
         if idle:
             return idle[0]
-        if len(self.workers) < parallel:
-            self.workers.append(PartitionWorker(self.offline, self.results))
-            return self.workers[-1]
-        return None
+        self.workers.append(PartitionWorker(self.offline, self.results))
+        return self.workers[-1]
 
 
 def run_in_parallel(
-    runs: ParallelRuns,
-    parallel: int,
-    progress: RunProgress,
-    ran: PartitionsRun,
-    planned_count: int,
+    runs: ParallelRuns, progress: RunProgress, ran: PartitionsRun, planned_count: int
 ) -> None:
-    """Run the planned partitions, up to `parallel` at once, into `ran`. Ctrl-C interrupts every
-    run in flight and waits for each to say so; a run interrupted from elsewhere (the UI) stops
-    new ones from starting."""
+    """Run the planned partitions side by side into `ran`. Ctrl-C interrupts every run in flight
+    and waits for each to say so; a run interrupted from elsewhere (the UI) stops new ones from
+    starting."""
     try:
         try:
-            _run_all(runs, parallel, progress, ran, planned_count)
+            _run_all(runs, progress, ran, planned_count)
         except KeyboardInterrupt:
             stop_every_batch(runs, progress, ran, planned_count)
     finally:
@@ -204,19 +213,14 @@ def run_in_parallel(
 
 
 def _run_all(
-    runs: ParallelRuns,
-    parallel: int,
-    progress: RunProgress,
-    ran: PartitionsRun,
-    planned_count: int,
+    runs: ParallelRuns, progress: RunProgress, ran: PartitionsRun, planned_count: int
 ) -> None:
     while True:
-        while not ran.interrupted and runs.pending:
-            worker = runs.idle_worker(parallel)
-            planned = runs.next_start(ran.left_unscraped) if worker is not None else None
-            if worker is None or planned is None:
+        while not ran.interrupted and runs.batches:
+            planned = runs.next_start(ran.left_unscraped)
+            if planned is None:
                 break
-            worker.start(planned)
+            runs.idle_worker().start(planned)
             progress.running(planned.partition)
         if not runs.busy():
             return
@@ -276,7 +280,12 @@ def _take_outcome(
         if planned is None:
             return
         outcome = _lost(planned, worker, interrupted=ran.interrupted)
-    record_outcome(ran, progress, outcome, planned_count)
+    assert planned is not None  # a worker answers only the run it was given
+    batch_outcome = runs.batches.batch_outcome(planned, outcome)
+    if batch_outcome is None:
+        progress.phases_finished(outcome)
+    else:
+        record_outcome(ran, progress, batch_outcome, planned_count)
 
 
 def record_outcome(

@@ -135,8 +135,9 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
         type=_whole_number(1),
         default=DEFAULT_PARALLEL,
         metavar="N",
-        help=f"run up to N batches at once, each in a process of its own (default "
-        f"{DEFAULT_PARALLEL}; 1: one after the other in this process)",
+        help=f"analyse up to N batches at once, each in a process of its own, while scrapes run "
+        f"ahead up to APIFY_MAX_CONCURRENT_RUNS at once (default {DEFAULT_PARALLEL}; 1: one "
+        "batch after the other, whole, in this process)",
     )
 
 

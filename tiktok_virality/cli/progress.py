@@ -107,6 +107,8 @@ class RunProgress:
         self._batches: TaskID | None = None
         self._phases: dict[Phase, TaskID] = {}
         self._running: list[VideoPartition] = []
+        # The phases of each batch counted already: a batch scraped ahead ends in a second run.
+        self._counted: dict[VideoPartition, set[Phase]] = {}
 
     @contextmanager
     def shown(self) -> Iterator[RunProgress]:
@@ -125,17 +127,36 @@ class RunProgress:
         if self._batches is not None:
             self._progress.update(self._batches, detail=self._running_detail())
 
+    def phases_finished(self, outcome: RunOutcome) -> None:
+        """A run of some of a batch's phases ended, and the batch goes on in another run (scraped
+        ahead of its analysis): count those phases; the batch is not finished."""
+        self._stop_running(outcome.partition)
+        self._count(outcome)
+        if self._batches is not None:
+            self._progress.update(self._batches, detail=self._running_detail())
+
     def finished(self, outcome: RunOutcome) -> None:
-        if outcome.partition in self._running:
-            self._running.remove(outcome.partition)
+        """The batch's last run ended: count its phases not counted yet."""
+        self._stop_running(outcome.partition)
         if self._batches is not None:
             self._progress.update(self._batches, advance=1, detail=self._running_detail())
+        self._count(outcome)
+
+    def _stop_running(self, partition: VideoPartition) -> None:
+        if partition in self._running:
+            self._running.remove(partition)
+
+    def _count(self, outcome: RunOutcome) -> None:
+        counted = self._counted.setdefault(outcome.partition, set())
         for phase, tally in self.tallies.items():
+            if phase in counted:
+                continue
             tally.count(outcome)
             if phase in self._phases:
                 self._progress.update(
                     self._phases[phase], completed=tally.done + tally.failed, detail=_detail(tally)
                 )
+        counted.update(outcome.phases)
 
     def _running_detail(self) -> str:
         """Every batch in flight (one, or up to --parallel of them)."""

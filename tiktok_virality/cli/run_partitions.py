@@ -5,7 +5,7 @@ automation requests them (or they are missing). Every line goes to the terminal 
 import argparse
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 
 import dagster as dg
 from rich import box
@@ -111,12 +111,14 @@ def _run_with_progress(
         if args.parallel > 1 and len(plan.runs) > 1:
             runs = ParallelRuns(
                 dataset,
-                deque(plan.runs),
+                plan.runs,
                 offline=args.offline,
+                parallel=args.parallel,
+                actor_runs=session.settings.apify_max_concurrent_runs,
                 potential=lambda planned: batch_potential(session, planned),
                 stored=lambda: stored_video_count(session.settings.database, dataset.name),
             )
-            run_in_parallel(runs, args.parallel, progress, ran, len(plan.runs))
+            run_in_parallel(runs, progress, ran, len(plan.runs))
         else:
             try:
                 _run_planned(session, dataset, plan, progress, ran)

@@ -10,6 +10,7 @@ without the run ever waiting for it."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -23,15 +24,24 @@ import pandas as pd
 import pytest
 
 from tiktok_virality.cli.main import EXIT_INTERRUPTED
-from tiktok_virality.cli.partition_status import LAUNCHED_BY_TAG, PHASE_ASSETS
+from tiktok_virality.cli.partition_status import LAUNCHED_BY_TAG, PHASE_ASSETS, PHASE_SELECTION
 from tiktok_virality.cli.runner import PID_TAG
 from tiktok_virality.core.partitions import PARTITION_TAG
+from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
 from tiktok_virality.defs.scraping.assets import APIFY_POOL
 from tiktok_virality.notebook import open_snapshot
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini, GeminiApiError, GenerateScript
-from tiktok_virality_tests.faults import assert_tables_equal
+from tiktok_virality_tests.faults import (
+    SCRAPED_DATASET,
+    Undisturbed,
+    all_tables,
+    assert_tables_equal,
+    sample_accounts,  # noqa: F401 (a fixture)
+    scrape_env,
+    undisturbed_scrape,  # noqa: F401 (a fixture)
+)
 from tiktok_virality_tests.live_cli import (
     WatchingGemini,
     cli,
@@ -254,3 +264,48 @@ def test_a_notebook_snapshot_held_through_a_parallel_run_never_holds_it_up(
     assert LOCK_WAIT not in output
     assert datasets == 1
     assert_tables_equal(tables(data), uninterrupted_tables)
+
+
+def test_scrapes_of_accounts_run_ahead_of_their_analyses_each_batch_paid_once(
+    tmp_path: Path,
+    sample_accounts: Path,  # noqa: F811 (the fixture imported above)
+    undisturbed_scrape: Undisturbed,  # noqa: F811
+    module_fake_apify: FakeApify,
+    module_fake_gemini: FakeGemini,
+) -> None:
+    data = tmp_path / "data"
+    gemini = WatchingGemini(module_fake_gemini)
+    module_fake_gemini.on_generate(gemini)
+    runs_before = len(module_fake_apify.runs)
+
+    code, output = finished(
+        cli(
+            scrape_env(data, module_fake_apify, module_fake_gemini),
+            "run",
+            "--dataset",
+            SCRAPED_DATASET,
+            "--accounts",
+            str(sample_accounts),
+            "--parallel",
+            "2",
+        )
+    )
+
+    assert code == 0, output
+    assert "2 partitions materialized, 0 failed" in output
+    # A batch is one line, with the rows of both its runs.
+    assert re.search(r"\[1/2\] live/b00\d done in [\d.]+ s: scraping \d+ rows", output), output
+    runs = cli_runs(data)
+    partitions = [key for key in runs if "|" in key]
+    assert len(partitions) == 2
+    for key in partitions:
+        scrape, later = (record.dagster_run for record in runs[key])
+        assert scrape.asset_selection == set(PHASE_SELECTION[Phase.SCRAPING])
+        assert not set(PHASE_SELECTION[Phase.SCRAPING]) & (later.asset_selection or set())
+        assert scrape.status is later.status is dg.DagsterRunStatus.SUCCESS
+    assert set(materializations_per_partition(data).values()) == {1}
+    # One actor run per batch and one Gemini call per video, as one batch after the other.
+    assert len(module_fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs == 2
+    assert set(gemini.calls.values()) == {1}
+    assert sum(gemini.calls.values()) == undisturbed_scrape.gemini_calls
+    assert_tables_equal(all_tables(data), undisturbed_scrape.tables)

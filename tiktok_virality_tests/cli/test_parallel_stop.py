@@ -7,8 +7,6 @@ import io
 import signal
 import sys
 import time
-from collections import deque
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,8 +19,7 @@ from tiktok_virality.cli.progress import RunProgress
 from tiktok_virality.cli.runner import PartitionsRun, PlannedRun, RunOutcome
 from tiktok_virality.core.partitions import VideoPartition
 from tiktok_virality.core.phases import Phase
-from tiktok_virality.defs.datasets.dataset import Dataset, DatasetSource, ScrapeLimits
-from tiktok_virality.defs.scraping.thresholds import QualityThresholds
+from tiktok_virality_tests.helpers import accounts_dataset
 
 PLANNED = PlannedRun(VideoPartition("v1", "b001"), (Phase.ANALYSIS,))
 INTERRUPTED = RunOutcome(
@@ -57,21 +54,6 @@ while True:
 """
 
 
-def dataset() -> Dataset:
-    now = datetime(2026, 12, 7, tzinfo=UTC)
-    return Dataset(
-        name="v1",
-        source=DatasetSource.ACCOUNTS,
-        origin="accounts.txt",
-        batch_size=5,
-        limits=ScrapeLimits(15, 500),
-        created_at=now,
-        updated_at=now,
-        export_scraped_at=None,
-        thresholds=QualityThresholds(),
-    )
-
-
 def wait_for(path: Path) -> None:
     deadline = time.monotonic() + 60
     while not path.exists():
@@ -90,10 +72,17 @@ def stop_a_batch_in_flight(
         "worker_command",
         lambda offline: [sys.executable, "-c", worker_code, str(running)],
     )
-    runs = ParallelRuns(dataset(), deque(), offline=True, potential=lambda _: 0, stored=lambda: 0)
+    runs = ParallelRuns(
+        accounts_dataset(),
+        [],
+        offline=True,
+        parallel=1,
+        actor_runs=1,
+        potential=lambda _: 0,
+        stored=lambda: 0,
+    )
     ran = PartitionsRun()
-    worker = runs.idle_worker(1)
-    assert worker is not None
+    worker = runs.idle_worker()
     worker.start(PLANNED)
     wait_for(running)
     try:
