@@ -45,6 +45,9 @@ _PR_SET_PDEATHSIG = 1  # prctl(2)
 # that has not answered by then is stuck, and the user is waiting. A killed worker's run is
 # recorded as abandoned and resumed by the next `run`, as after any kill.
 STOP_GRACE_SECONDS = 30.0
+# How long after the first workers start the spare ones do (`spares_wanted`): time for the first to
+# import the graph and start their actor runs, well within an actor run (a minute or more).
+SPARES_AFTER_SECONDS = 10.0
 
 
 def worker_command(offline: bool) -> list[str]:
@@ -192,6 +195,22 @@ class ParallelRuns:
         self.workers.append(PartitionWorker(self.offline, self.results))
         return self.workers[-1]
 
+    def spares_wanted(self) -> int:
+        """The workers to start ahead of the next scrapes, while those under way wait on Apify.
+
+        When a scrape ahead ends, its worker goes on to the batch's analysis, and the next scrape
+        needs another worker: started only then, it would take seconds of importing the graph
+        (measured: the second round of actor runs began 6-9 s late on two cores)."""
+        if not self.batches.scrape_ahead or not self.batches.to_scrape:
+            return 0
+        idle = len(self.workers) - len(self.busy())
+        wanted = min(self.actor_runs, len(self.batches.to_scrape)) - idle
+        return max(0, min(wanted, self.parallel + self.actor_runs - len(self.workers)))
+
+    def start_spares(self) -> None:
+        for _ in range(self.spares_wanted()):
+            self.workers.append(PartitionWorker(self.offline, self.results))
+
 
 def run_in_parallel(
     runs: ParallelRuns, progress: RunProgress, ran: PartitionsRun, planned_count: int
@@ -215,6 +234,9 @@ def run_in_parallel(
 def _run_all(
     runs: ParallelRuns, progress: RunProgress, ran: PartitionsRun, planned_count: int
 ) -> None:
+    # Spare workers start once the first ones are under way: all at once, on a small machine,
+    # they would hold up the first runs' start.
+    spares_due = time.monotonic() + SPARES_AFTER_SECONDS
     while True:
         while not ran.interrupted and runs.batches:
             planned = runs.next_start(ran.left_unscraped)
@@ -224,7 +246,14 @@ def _run_all(
             progress.running(planned.partition)
         if not runs.busy():
             return
-        _take_outcome(runs, progress, ran, planned_count)
+        until_spares = None
+        if not ran.interrupted and runs.spares_wanted():
+            until_spares = max(0.0, spares_due - time.monotonic())
+            if until_spares == 0.0:
+                runs.start_spares()
+                until_spares = None
+        with contextlib.suppress(queue.Empty):  # time for the spares: they start next round
+            _take_outcome(runs, progress, ran, planned_count, timeout=until_spares)
 
 
 def stop_every_batch(

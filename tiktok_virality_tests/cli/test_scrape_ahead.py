@@ -207,3 +207,18 @@ def test_an_exports_batches_run_whole_up_to_n_at_once_whatever_the_apify_bound()
     assert schedule.start_all_that_may() == whole[:2]
     schedule.end(whole[0])
     assert schedule.start_all_that_may() == whole[2:]
+
+
+def test_spare_workers_are_started_for_the_next_scrapes_only() -> None:
+    many = Schedule(20, parallel=4, actor_runs=4, source=DatasetSource.ACCOUNTS)
+    few = Schedule(2, parallel=2, actor_runs=2, source=DatasetSource.ACCOUNTS)
+    export = Schedule(20, parallel=4, actor_runs=4, source=DatasetSource.EXPORT)
+    for schedule in (many, few, export):
+        schedule.start_all_that_may()
+
+    # Four scrapes wait on Apify, sixteen are left: four workers for the next round.
+    assert many.runs.spares_wanted() == 4
+    # Nothing left to scrape: each scrape's worker goes on to its batch's analysis.
+    assert few.runs.spares_wanted() == 0
+    # An export's batches run whole: a worker is free when a batch ends.
+    assert export.runs.spares_wanted() == 0

@@ -52,6 +52,43 @@ def test_an_idle_limiter_lets_the_next_request_start_at_once() -> None:
     assert clock.now == 110.0
 
 
+def test_a_call_started_a_little_late_keeps_the_next_on_the_grid() -> None:
+    clock = FakeClock()
+    limiter = quota(clock, rpm=60)
+    asyncio.run(limiter.acquire())  # at 100: the next at 101
+
+    clock.now = 101.3  # woken 0.3 s late
+    asyncio.run(limiter.acquire())
+    asyncio.run(limiter.acquire())
+
+    assert clock.now == pytest.approx(102.0)  # not 102.3: the late start lost no time
+
+
+def test_after_a_lull_the_grid_starts_afresh() -> None:
+    clock = FakeClock()
+    limiter = quota(clock, rpm=60)
+    asyncio.run(limiter.acquire())
+
+    clock.now = 110.0
+    asyncio.run(limiter.acquire())
+    asyncio.run(limiter.acquire())
+
+    assert clock.now == pytest.approx(111.0)  # one interval after the call that found it idle
+
+
+def test_late_starts_kept_on_the_grid_never_put_more_than_the_quota_in_a_minute() -> None:
+    clock = FakeClock()
+    limiter = quota(clock, rpm=2)  # a grid of 30 s
+    asyncio.run(limiter.acquire())  # at 100: the next at 130
+    clock.now = 159.9  # late by 29.9 s: the next stays at 160
+    asyncio.run(limiter.acquire())
+
+    asyncio.run(limiter.acquire())  # at 160
+    asyncio.run(limiter.acquire())  # its grid slot, 190, would be a third call since 159.9
+
+    assert clock.now == pytest.approx(219.9)
+
+
 def test_calls_wait_until_their_tokens_fit_the_minute() -> None:
     clock = FakeClock()
     limiter = quota(clock, tpm=25_000)
