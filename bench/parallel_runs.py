@@ -277,10 +277,11 @@ def measurement_of(
             "was. Side by side, each batch's scrape runs ahead as a run of its own, up to N "
             "actor runs at once, while up to N batches analyse (`cli/scrape_ahead.py`); one at "
             "a time, no analysis runs while a batch scrapes.",
-            "How the side-by-side figures came to meet the targets (2026-12-08, this machine, "
-            "`--parallel 4` alone, one run each): with each worker running a batch whole, "
-            "analysis 0.66 and overlap 1.78 (rounds of batches scraping together while no "
-            "analysis ran); with scrapes run ahead, 0.91 and 3.49; with the Gemini limiter "
+            "How the side-by-side figures came to meet the targets (this machine, "
+            "`--parallel 4`): with each worker running a batch whole (this section's run of "
+            "2026-12-07), analysis 0.66 and overlap 1.78 (rounds of batches scraping together "
+            "while no analysis ran); then on 2026-12-08, one run of `--parallel 4` alone each: "
+            "with scrapes run ahead, 0.91 and 3.49; with the Gemini limiter "
             "keeping a call started late on its grid (`rate_limit.py`: a process woken late on "
             "two busy cores had lost that time for good), 0.94 and 3.35; with spare workers "
             "started for the next scrapes while the first wait on Apify, 0.95 and 3.46.",
