@@ -102,6 +102,42 @@ class Undisturbed:
     gemini_calls: int
 
 
+@dataclass(frozen=True)
+class ScrapedRun:
+    """A CLI run of the sample's accounts through the fake Apify: how it ended, what it printed,
+    the Gemini calls it made (per video) and the actor runs it started."""
+
+    code: int | None
+    output: str
+    gemini: WatchingGemini
+    actor_runs: int
+
+
+def run_sample_accounts(
+    data: Path,
+    sample_accounts: Path,
+    fake_apify: FakeApify,
+    fake_gemini: FakeGemini,
+    parallel: int,
+) -> ScrapedRun:
+    gemini = WatchingGemini(fake_gemini)
+    fake_gemini.on_generate(gemini)
+    runs_before = len(fake_apify.runs)
+    code, output = finished(
+        cli(
+            scrape_env(data, fake_apify, fake_gemini),
+            "run",
+            "--dataset",
+            SCRAPED_DATASET,
+            "--accounts",
+            str(sample_accounts),
+            "--parallel",
+            str(parallel),
+        )
+    )
+    return ScrapedRun(code, output, gemini, len(fake_apify.runs) - runs_before)
+
+
 @pytest.fixture(scope="module")
 def undisturbed_scrape(
     tmp_path_factory: pytest.TempPathFactory,
@@ -110,28 +146,11 @@ def undisturbed_scrape(
     module_fake_gemini: FakeGemini,
 ) -> Undisturbed:
     data = tmp_path_factory.mktemp("undisturbed") / "data"
-    gemini = WatchingGemini(module_fake_gemini)
-    module_fake_gemini.on_generate(gemini)
-    runs_before = len(module_fake_apify.runs)
-    code, output = finished(
-        cli(
-            scrape_env(data, module_fake_apify, module_fake_gemini),
-            "run",
-            "--dataset",
-            SCRAPED_DATASET,
-            "--accounts",
-            str(sample_accounts),
-            # One batch after the other, whole: what runs side by side, scraped ahead, is
-            # compared with.
-            "--parallel",
-            "1",
-        )
-    )
-    assert code == 0, output
-    assert set(gemini.calls.values()) == {1}
-    return Undisturbed(
-        all_tables(data), len(module_fake_apify.runs) - runs_before, sum(gemini.calls.values())
-    )
+    # One batch after the other, whole: what runs side by side, scraped ahead, is compared with.
+    run = run_sample_accounts(data, sample_accounts, module_fake_apify, module_fake_gemini, 1)
+    assert run.code == 0, run.output
+    assert set(run.gemini.calls.values()) == {1}
+    return Undisturbed(all_tables(data), run.actor_runs, sum(run.gemini.calls.values()))
 
 
 def video_key(request: RecordedRequest) -> str:

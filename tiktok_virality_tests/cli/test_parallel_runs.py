@@ -34,12 +34,11 @@ from tiktok_virality.notebook import open_snapshot
 from tiktok_virality_tests.fakes.apify import FakeApify
 from tiktok_virality_tests.fakes.gemini import FakeGemini, GeminiApiError, GenerateScript
 from tiktok_virality_tests.faults import (
-    SCRAPED_DATASET,
     Undisturbed,
     all_tables,
     assert_tables_equal,
+    run_sample_accounts,
     sample_accounts,  # noqa: F401 (a fixture)
-    scrape_env,
     undisturbed_scrape,  # noqa: F401 (a fixture)
 )
 from tiktok_virality_tests.live_cli import (
@@ -274,27 +273,14 @@ def test_scrapes_of_accounts_run_ahead_of_their_analyses_each_batch_paid_once(
     module_fake_gemini: FakeGemini,
 ) -> None:
     data = tmp_path / "data"
-    gemini = WatchingGemini(module_fake_gemini)
-    module_fake_gemini.on_generate(gemini)
-    runs_before = len(module_fake_apify.runs)
 
-    code, output = finished(
-        cli(
-            scrape_env(data, module_fake_apify, module_fake_gemini),
-            "run",
-            "--dataset",
-            SCRAPED_DATASET,
-            "--accounts",
-            str(sample_accounts),
-            "--parallel",
-            "2",
-        )
-    )
+    run = run_sample_accounts(data, sample_accounts, module_fake_apify, module_fake_gemini, 2)
 
-    assert code == 0, output
-    assert "2 partitions materialized, 0 failed" in output
+    assert run.code == 0, run.output
+    assert "2 partitions materialized, 0 failed" in run.output
     # A batch is one line, with the rows of both its runs.
-    assert re.search(r"\[1/2\] live/b00\d done in [\d.]+ s: scraping \d+ rows", output), output
+    line = r"\[1/2\] live/b00\d done in [\d.]+ s: scraping \d+ rows( \(1 error\))?, analysis \d+"
+    assert re.search(line, run.output), run.output
     runs = cli_runs(data)
     partitions = [key for key in runs if "|" in key]
     assert len(partitions) == 2
@@ -305,7 +291,7 @@ def test_scrapes_of_accounts_run_ahead_of_their_analyses_each_batch_paid_once(
         assert scrape.status is later.status is dg.DagsterRunStatus.SUCCESS
     assert set(materializations_per_partition(data).values()) == {1}
     # One actor run per batch and one Gemini call per video, as one batch after the other.
-    assert len(module_fake_apify.runs) - runs_before == undisturbed_scrape.actor_runs == 2
-    assert set(gemini.calls.values()) == {1}
-    assert sum(gemini.calls.values()) == undisturbed_scrape.gemini_calls
+    assert run.actor_runs == undisturbed_scrape.actor_runs == 2
+    assert set(run.gemini.calls.values()) == {1}
+    assert sum(run.gemini.calls.values()) == undisturbed_scrape.gemini_calls
     assert_tables_equal(all_tables(data), undisturbed_scrape.tables)
