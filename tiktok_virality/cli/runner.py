@@ -127,6 +127,9 @@ def _step_error(result: dg.ExecuteInProcessResult) -> str | None:
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 HOST_TAG = "tiktok_virality/host"
 PID_TAG = "tiktok_virality/pid"
+# The phases a partition's run makes: a batch scraped ahead (`run --parallel`) has two runs, told
+# apart by it in the UI's list of runs.
+PHASES_TAG = "tiktok_virality/phases"
 _UNFINISHED = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
@@ -231,7 +234,7 @@ def run_partition(
         defs.resolve_job_def(VIDEO_PIPELINE_JOB),
         str(planned.partition.key),
         asset_selection=[key for phase in planned.phases for key in PHASE_SELECTION[phase]],
-        tags=tags,
+        tags={PHASES_TAG: ", ".join(planned.phases), **(tags or {})},
     )
     phase_by_key = {key: phase for phase, key in PHASE_ASSETS.items()}
     rows: dict[Phase, int] = {}

@@ -25,7 +25,7 @@ import pytest
 
 from tiktok_virality.cli.main import EXIT_INTERRUPTED
 from tiktok_virality.cli.partition_status import LAUNCHED_BY_TAG, PHASE_ASSETS, PHASE_SELECTION
-from tiktok_virality.cli.runner import PID_TAG
+from tiktok_virality.cli.runner import PHASES_TAG, PID_TAG
 from tiktok_virality.core.partitions import PARTITION_TAG
 from tiktok_virality.core.phases import Phase
 from tiktok_virality.defs.datasets.registry import DatasetRegistry
@@ -289,6 +289,8 @@ def test_scrapes_of_accounts_run_ahead_of_their_analyses_each_batch_paid_once(
         assert scrape.asset_selection == set(PHASE_SELECTION[Phase.SCRAPING])
         assert not set(PHASE_SELECTION[Phase.SCRAPING]) & (later.asset_selection or set())
         assert scrape.status is later.status is dg.DagsterRunStatus.SUCCESS
+        assert scrape.tags[PHASES_TAG] == "scraping"
+        assert later.tags[PHASES_TAG] == "analysis, features"
     assert set(materializations_per_partition(data).values()) == {1}
     # One actor run per batch and one Gemini call per video, as one batch after the other.
     assert run.actor_runs == undisturbed_scrape.actor_runs == 2
