@@ -167,16 +167,17 @@ class ParallelRuns:
         room = len(in_flight) - ahead < self.parallel
         if room and self.batches.ready:
             return self.batches.ready.popleft()
-        if not (ahead < self.actor_runs if self.batches.scrape_ahead else room):
+        slot = ahead < self.actor_runs if self.batches.scrape_ahead else room
+        if not slot or not self.batches.to_scrape:
             return None
+        stored = self.stored()  # a query of the database: once per choice, not per batch
+        scraping = sum(self.potential(run) for run in in_flight if Phase.SCRAPING in run.phases)
         for planned in list(self.batches.to_scrape):
             start = scrape_start(
-                stored=self.stored(),
+                stored=stored,
                 limit=self.dataset.limits.max_total_videos,
                 potential=self.potential(planned),
-                scraping_potential=sum(
-                    self.potential(run) for run in in_flight if Phase.SCRAPING in run.phases
-                ),
+                scraping_potential=scraping,
             )
             if start is Start.NEVER:
                 self.batches.to_scrape.remove(planned)

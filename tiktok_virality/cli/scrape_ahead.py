@@ -73,8 +73,9 @@ class BatchQueue:
         return bool(self.to_scrape or self.ready)
 
     def runs_ahead(self, planned: PlannedRun) -> bool:
-        """Whether `planned` is a scrape split off its batch to run ahead."""
-        return planned.partition in self.later_runs and planned.phases == (Phase.SCRAPING,)
+        """Whether `planned` is a scrape split off its batch to run ahead (its batch's later run
+        is kept until the scrape ends)."""
+        return planned.partition in self.later_runs
 
     def batch_outcome(self, planned: PlannedRun, outcome: RunOutcome) -> RunOutcome | None:
         """What a run's outcome means for its batch: None when the batch goes on (a scrape ahead
